@@ -155,7 +155,6 @@ const state = {
   completing: null,                     // id of the contact whose completion form is open
   errors: { global: [], client: [], partner: [], adhoc: [], complete: [], list: [], order: [] },
   live: 'idle',
-  notice: '',
   busy: false,
 };
 
@@ -208,7 +207,6 @@ function messagesOf(error) {
   return error.errors ? error.errors.map((e) => ({ message: e.message })) : [{ message: String(error) }];
 }
 function announce(text) {
-  state.notice = text;
   $('notice').textContent = '';
   setTimeout(() => { $('notice').textContent = text; }, 50);
 }
@@ -268,7 +266,7 @@ async function refreshQuote() {
     const data = await client.request(QUOTE_QUERY, { id });
     if (id !== state.quoteId) return;
     if (!data.quote) state.errors.global = [{ message: t('quoteNotFound') }];
-    applyQuote(data.quote, { force: true });
+    applyQuote(data.quote);
   } catch (e) {
     state.errors.global = messagesOf(e);
     render();
@@ -276,9 +274,9 @@ async function refreshQuote() {
 }
 
 // Keeps the newest quote: an older version arriving late (a slow event) is dropped.
-function applyQuote(quote, { force = false } = {}) {
+function applyQuote(quote) {
   if (!quote || quote.id !== state.quoteId) { render(); return; }
-  if (!force && state.quote?.id === quote.id && quote.version < state.quote.version) return;
+  if (state.quote?.id === quote.id && quote.version < state.quote.version) return;
   state.quote = quote;
   const listed = state.quotes.find((q) => q.id === quote.id);
   if (listed) listed.status = quote.status;
