@@ -1,0 +1,1 @@
+"""MyOpenIP order contacts: the service behind step 2 of placing an order."""

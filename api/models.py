@@ -1,0 +1,183 @@
+"""The stored data: enterprises, users, contacts, products, quotes and their contact lists.
+
+The database holds what it can: foreign keys, an enterprise contact at most once per
+quote, and (migration 0002) at most one ON_SITE and one DELIVERY contact per quote.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class EnterpriseKind(str, Enum):
+    PARTNER = "PARTNER"
+    CLIENT = "CLIENT"
+
+
+class QuoteStatus(str, Enum):
+    DRAFT = "DRAFT"
+    ORDERED = "ORDERED"
+
+
+class ContactSource(str, Enum):
+    CLIENT = "CLIENT"
+    PARTNER = "PARTNER"
+    ADHOC = "ADHOC"
+
+
+class Enterprise(Model):
+    """A partner (a reseller, whose users sign in) or a client of a partner."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=200)
+    search_name = fields.CharField(max_length=200, db_index=True)
+    kind = fields.CharEnumField(EnterpriseKind, max_length=10, description="PARTNER or CLIENT")
+    partner: fields.ForeignKeyNullableRelation[Enterprise] = fields.ForeignKeyField(
+        "models.Enterprise", related_name="clients", null=True, on_delete=fields.RESTRICT
+    )
+
+    class Meta:
+        table = "enterprise"
+
+    @property
+    def owner_id(self) -> int:
+        """The partner whose users may see this enterprise."""
+        return self.partner_id if self.kind == EnterpriseKind.CLIENT else self.id  # type: ignore[return-value]
+
+
+class User(Model):
+    """A user of a partner, who signs in with a bearer token."""
+
+    id = fields.IntField(primary_key=True)
+    username = fields.CharField(max_length=100, unique=True)
+    name = fields.CharField(max_length=200)
+    email = fields.CharField(max_length=254)
+    partner: fields.ForeignKeyRelation[Enterprise] = fields.ForeignKeyField(
+        "models.Enterprise", related_name="users", on_delete=fields.RESTRICT
+    )
+    can_edit_quotes = fields.BooleanField(default=False)
+    can_edit_contacts = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "app_user"
+
+
+class ApiToken(Model):
+    """A bearer token, of which only the SHA-256 is stored."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="tokens", on_delete=fields.CASCADE
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "api_token"
+
+
+class Contact(Model):
+    """A permanent contact of an enterprise (the list of the enterprise module)."""
+
+    id = fields.IntField(primary_key=True)
+    enterprise: fields.ForeignKeyRelation[Enterprise] = fields.ForeignKeyField(
+        "models.Enterprise", related_name="contacts", on_delete=fields.RESTRICT
+    )
+    last_name = fields.CharField(max_length=100)
+    first_name = fields.CharField(max_length=100, null=True)
+    email = fields.CharField(max_length=254, null=True)
+    phone = fields.CharField(max_length=40, null=True)
+    role = fields.CharField(max_length=100, null=True)
+    search_text = fields.CharField(max_length=500)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "contact"
+        indexes = (("enterprise_id", "last_name"),)
+
+
+class Product(Model):
+    """A product of the catalogue, and which contacts its order needs."""
+
+    id = fields.IntField(primary_key=True)
+    code = fields.CharField(max_length=50, unique=True)
+    name = fields.CharField(max_length=200)
+    requires_on_site_contact = fields.BooleanField(default=False)
+    requires_delivery_contact = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "product"
+
+
+class Quote(Model):
+    """A quote of a partner for one of its clients, ORDERED once the order is placed."""
+
+    id = fields.IntField(primary_key=True)
+    reference = fields.CharField(max_length=50, unique=True)
+    partner: fields.ForeignKeyRelation[Enterprise] = fields.ForeignKeyField(
+        "models.Enterprise", related_name="quotes", on_delete=fields.RESTRICT
+    )
+    client: fields.ForeignKeyRelation[Enterprise] = fields.ForeignKeyField(
+        "models.Enterprise", related_name="client_quotes", on_delete=fields.RESTRICT
+    )
+    status = fields.CharEnumField(QuoteStatus, max_length=10, default=QuoteStatus.DRAFT, description="DRAFT or ORDERED")
+    version = fields.IntField(default=1)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+    ordered_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "quote"
+        indexes = (("partner_id", "status"),)
+
+
+class QuoteLine(Model):
+    """A product line of a quote."""
+
+    id = fields.IntField(primary_key=True)
+    quote: fields.ForeignKeyRelation[Quote] = fields.ForeignKeyField(
+        "models.Quote", related_name="lines", on_delete=fields.CASCADE
+    )
+    product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField(
+        "models.Product", related_name="lines", on_delete=fields.RESTRICT
+    )
+    quantity = fields.IntField(default=1)
+
+    class Meta:
+        table = "quote_line"
+
+
+class ContactAssignment(Model):
+    """A contact on the contact list of a quote, with its three functions.
+
+    `contact` is set for CLIENT and PARTNER sources. The detail columns hold an ad-hoc
+    contact's details, and every contact's details once the order is placed (the freeze).
+    """
+
+    id = fields.IntField(primary_key=True)
+    quote: fields.ForeignKeyRelation[Quote] = fields.ForeignKeyField(
+        "models.Quote", related_name="assignments", on_delete=fields.CASCADE
+    )
+    contact: fields.ForeignKeyNullableRelation[Contact] = fields.ForeignKeyField(
+        "models.Contact", related_name="assignments", null=True, on_delete=fields.RESTRICT
+    )
+    source = fields.CharEnumField(ContactSource, max_length=10, description="CLIENT, PARTNER or ADHOC")
+    on_site = fields.BooleanField(default=False)
+    delivery = fields.BooleanField(default=False)
+    tracking = fields.BooleanField(default=False)
+    last_name = fields.CharField(max_length=100, null=True)
+    first_name = fields.CharField(max_length=100, null=True)
+    email = fields.CharField(max_length=254, null=True)
+    phone = fields.CharField(max_length=40, null=True)
+    role = fields.CharField(max_length=100, null=True)
+    added_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "contact_assignment"
+        # An enterprise contact at most once per quote. The partial unique indexes on
+        # ON_SITE and DELIVERY are in migration 0002 (the ORM has no portable form for them).
+        unique_together = (("quote", "contact"),)

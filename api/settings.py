@@ -1,0 +1,58 @@
+"""Settings, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+DEFAULT_DATABASE_URL = "sqlite://myopenip.sqlite3"
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    broker_url: str
+    max_query_depth: int
+    max_aliases: int
+    max_tokens: int
+    max_body_bytes: int
+    log_level: str
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            database_url=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            broker_url=os.environ.get("BROKER_URL") or "memory://",
+            max_query_depth=_int("MAX_QUERY_DEPTH", 10),
+            max_aliases=_int("MAX_ALIASES", 30),
+            max_tokens=_int("MAX_TOKENS", 5000),
+            max_body_bytes=_int("MAX_BODY_BYTES", 100_000),
+            log_level=os.environ.get("LOG_LEVEL", "INFO"),
+        )
+
+
+def tortoise_config(database_url: str) -> dict:
+    """The Tortoise configuration for one database URL (models and migrations of `api`)."""
+    return {
+        "connections": {"default": database_url},
+        "apps": {
+            "models": {
+                "models": ["api.models"],
+                "default_connection": "default",
+                "migrations": "api.migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+settings = Settings.from_env()
+
+# Read by the `tortoise` command line (see [tool.tortoise] in pyproject.toml).
+TORTOISE_ORM = tortoise_config(settings.database_url)
