@@ -534,6 +534,7 @@ def test_screenshot(server, demo, pages):
     expect(page.locator("#client-reasons")).to_contain_text(MSG["CONTACT_INCOMPLETE"])
     page.locator("#col-TRACKING button.info").hover()
     expect(page.locator("#help-TRACKING")).to_be_visible()
+    expect(page.locator("#global-errors")).to_be_empty()
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     assert SCREENSHOT.stat().st_size > 10_000
