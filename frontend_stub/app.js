@@ -61,6 +61,7 @@ const TEXTS = {
     liveconnected: 'En direct',
     livereconnecting: 'Connexion perdue, reconnexion…',
     liveunauthorized: 'Direct refusé',
+    liveunavailable: 'Direct indisponible',
     liveidle: '',
     added: 'Contact ajouté au devis.',
     removed: 'Contact retiré du devis.',
@@ -120,6 +121,7 @@ const TEXTS = {
     liveconnected: 'Live',
     livereconnecting: 'Connection lost, reconnecting…',
     liveunauthorized: 'Live updates refused',
+    liveunavailable: 'Live updates unavailable',
     liveidle: '',
     added: 'Contact added to the quote.',
     removed: 'Contact removed from the quote.',
@@ -244,17 +246,22 @@ async function openQuote(id, { keepForms = false } = {}) {
   state.quoteId = id;
   stopSubscription?.();
   stopSubscription = null;
+  if (state.live === 'unavailable') state.live = 'connected';   // the socket itself is still up
   updateUrl();
   if (!id) { render(); return; }
   // Subscribe first, so that no change falls between the query and the subscription.
   stopSubscription = client.subscribe(QUOTE_CONTACTS_CHANGED, { quoteId: id }, {
     next: ({ data, errors }) => {
-      if (errors?.length) { state.errors.global = errors; render(); return; }
+      if (errors?.length) { state.errors.global = errors; state.live = 'unavailable'; render(); return; }
       const event = data.quoteContactsChanged;
       if (state.viewer && ![state.viewer.name, state.token].includes(event.actor)) announce(t('changedBy', { actor: event.actor }));
       applyQuote(event.quote);
     },
-    error: (errors) => { state.errors.global = Array.isArray(errors) ? errors : [errors]; render(); },
+    error: (errors) => {
+      state.errors.global = Array.isArray(errors) ? errors : [errors];
+      state.live = 'unavailable';
+      render();
+    },
   });
   await refreshQuote();
 }
