@@ -1,0 +1,5 @@
+"""Command line: `python -m api serve|migrate|demo|create-token`."""
+
+from api.cli import main
+
+main()

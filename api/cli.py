@@ -1,0 +1,85 @@
+"""The command line of the service."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from tortoise import Tortoise
+from tortoise.migrations.api import migrate as run_migrations
+
+from api.settings import settings, tortoise_config
+
+
+async def migrate(database_url: str) -> None:
+    """Applies the ORM's migrations (creates the SQLite file when missing)."""
+    try:
+        await run_migrations(config=tortoise_config(database_url))
+    finally:
+        await Tortoise.close_connections()
+        await Tortoise._reset_apps()  # models bind their SQL dialect when the apps are set up
+
+
+async def _with_db(database_url: str, work):
+    await Tortoise.init(config=tortoise_config(database_url))
+    try:
+        return await work()
+    finally:
+        await Tortoise.close_connections()
+
+
+async def load_demo_if_empty(database_url: str) -> bool:
+    from api import demo
+
+    async def work() -> bool:
+        if await demo.has_data():
+            return False
+        await demo.load_demo()
+        return True
+
+    return await _with_db(database_url, work)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m api", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="migrate the database, then serve HTTP and WebSocket")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--demo", action="store_true", help="load the demo data when the database holds none")
+    commands.add_parser("migrate", help="apply the database migrations")
+    commands.add_parser("demo", help="load the demo data when the database holds none")
+    token = commands.add_parser("create-token", help="create a bearer token for a user and print it")
+    token.add_argument("username")
+    args = parser.parse_args(argv)
+    url = settings.database_url
+
+    if args.command in ("serve", "migrate", "demo"):
+        asyncio.run(migrate(url))
+    if args.command == "demo" or (args.command == "serve" and args.demo):
+        if asyncio.run(load_demo_if_empty(url)):
+            print("Demo data loaded.", file=sys.stderr)
+    if args.command == "create-token":
+        from api.auth import issue_token
+
+        async def work() -> str:
+            return await issue_token(args.username)
+
+        try:
+            print(asyncio.run(_with_db(url, work)))
+        except Exception as error:  # unknown user
+            sys.exit(f"create-token: {error}")
+    if args.command == "serve":
+        import uvicorn
+
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            proxy_headers=True,
+            log_level=settings.log_level.lower(),
+        )

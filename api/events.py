@@ -1,0 +1,96 @@
+"""Quote events: what changed on a quote's step-2 page, published after the change commits.
+
+`bus()` is the process's event bus: in-process by default (`memory://`); see `api.broker`
+for the Redis one that reaches every server process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from enum import Enum
+
+
+class EventKind(str, Enum):
+    CONTACT_ADDED = "CONTACT_ADDED"
+    CONTACT_REMOVED = "CONTACT_REMOVED"
+    FUNCTIONS_CHANGED = "FUNCTIONS_CHANGED"
+    CONTACTS_EDITED = "CONTACTS_EDITED"
+    ORDER_PLACED = "ORDER_PLACED"
+
+
+@dataclass(frozen=True)
+class QuoteEvent:
+    kind: EventKind
+    quote_id: int
+    actor: str
+    assignment_id: int | None = None
+
+
+class MemoryBus:
+    """Delivers events to the subscribers of this process. A slow subscriber keeps only
+    the latest event of each quote it follows, never a backlog."""
+
+    def __init__(self) -> None:
+        self._subscribers: dict[int, set[asyncio.Queue[QuoteEvent]]] = {}
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        self._subscribers.clear()
+
+    async def publish(self, event: QuoteEvent) -> None:
+        self.deliver(event)
+
+    def deliver(self, event: QuoteEvent) -> None:
+        for queue in list(self._subscribers.get(event.quote_id, ())):
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(event)
+
+    @asynccontextmanager
+    async def subscribe(self, quote_id: int) -> AsyncIterator[asyncio.Queue[QuoteEvent]]:
+        queue: asyncio.Queue[QuoteEvent] = asyncio.Queue(maxsize=1)
+        self._subscribers.setdefault(quote_id, set()).add(queue)
+        try:
+            yield queue
+        finally:
+            subscribers = self._subscribers.get(quote_id)
+            if subscribers is not None:
+                subscribers.discard(queue)
+                if not subscribers:
+                    del self._subscribers[quote_id]
+
+    def subscriber_count(self) -> int:
+        return sum(len(queues) for queues in self._subscribers.values())
+
+
+_bus: MemoryBus = MemoryBus()
+
+
+def bus() -> MemoryBus:
+    return _bus
+
+
+def use_bus(new_bus) -> None:
+    global _bus
+    _bus = new_bus
+
+
+async def publish(events: list[QuoteEvent]) -> None:
+    for event in events:
+        await _bus.publish(event)
+
+
+def make_bus(broker_url: str) -> MemoryBus:
+    """The bus for a BROKER_URL: `memory://` (one process) or `redis://...`."""
+    if broker_url.startswith("memory://"):
+        return MemoryBus()
+    if broker_url.startswith(("redis://", "rediss://")):
+        from api.broker import RedisBus
+
+        return RedisBus(broker_url)
+    raise ValueError(f"Unsupported BROKER_URL: {broker_url!r} (memory:// or redis://...)")

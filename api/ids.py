@@ -1,0 +1,23 @@
+"""Opaque global ids: base64 of "Type:pk". A malformed or foreign-typed id decodes to None."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+
+def encode_id(type_name: str, pk: int) -> str:
+    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+
+
+def decode_id(type_name: str, global_id: str | None) -> int | None:
+    if not global_id or len(global_id) > 64:
+        return None
+    try:
+        decoded = base64.b64decode(global_id.encode(), validate=True).decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        return None
+    prefix, _, pk = decoded.partition(":")
+    if prefix != type_name or not pk.isascii() or not pk.isdigit() or len(pk) > 9:
+        return None
+    return int(pk)

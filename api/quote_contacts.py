@@ -1,0 +1,376 @@
+"""Changing a quote's contact list and placing the order: the domain side of the mutations.
+
+Every function checks in the contract's order (the objects named must be visible, else one
+NOT_FOUND; then the permission, else FORBIDDEN; then the quote must be a draft, else
+QUOTE_NOT_EDITABLE; then the input and the rules, all reported together), writes nothing
+when anything is refused, and publishes its events only once the change is committed.
+Each runs in one transaction that locks its quote first, so concurrent changes to the same
+quote take turns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.timezone import now
+from tortoise.transactions import in_transaction
+
+from api import events, rules
+from api.auth import Permission, Viewer
+from api.events import EventKind, QuoteEvent
+from api.models import Contact, ContactAssignment, ContactSource, Enterprise, Quote, QuoteLine, QuoteStatus
+from api.rules import Code, Function, Problem
+
+
+@dataclass
+class Outcome:
+    """What a mutation did: the quote to show (None when not found), what it changed, and
+    every problem that refused it."""
+
+    quote_id: int | None = None
+    assignment_id: int | None = None
+    contact_id: int | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _not_found(*field_path: str) -> Outcome:
+    return Outcome(problems=[Problem(Code.NOT_FOUND, field=("input", *field_path))])
+
+
+def slot_of(assignment: ContactAssignment) -> rules.Slot:
+    return rules.Slot(assignment.id, functions_of(assignment), rules.is_mobile(details_of(assignment)["phone"]))
+
+
+def functions_of(assignment: ContactAssignment) -> frozenset[Function]:
+    return frozenset(
+        function
+        for function, ticked in (
+            (Function.ON_SITE, assignment.on_site),
+            (Function.DELIVERY, assignment.delivery),
+            (Function.TRACKING, assignment.tracking),
+        )
+        if ticked
+    )
+
+
+DETAIL_FIELDS = ("last_name", "first_name", "email", "phone", "role")
+
+
+def details_of(assignment: ContactAssignment) -> dict[str, str | None]:
+    """The details an assignment shows: its own (ad-hoc, or frozen at ordering), else its
+    enterprise contact's current ones (the contact must have been loaded with it)."""
+    if assignment.contact_id is None or assignment.last_name is not None:
+        source = assignment
+    else:
+        source = assignment.contact
+    return {name: getattr(source, name) for name in DETAIL_FIELDS}
+
+
+def _function_columns(functions: frozenset[Function]) -> dict[str, bool]:
+    return {
+        "on_site": Function.ON_SITE in functions,
+        "delivery": Function.DELIVERY in functions,
+        "tracking": Function.TRACKING in functions,
+    }
+
+
+async def visible_quote(viewer: Viewer, quote_id: int | None, *, lock: bool = False) -> Quote | None:
+    if quote_id is None:
+        return None
+    query = Quote.filter(id=quote_id, partner_id=viewer.partner_id)
+    if lock:
+        query = query.select_for_update()
+    return await query.first()
+
+
+async def visible_enterprise(viewer: Viewer, enterprise_id: int | None) -> Enterprise | None:
+    if enterprise_id is None:
+        return None
+    enterprise = await Enterprise.filter(id=enterprise_id).first()
+    return enterprise if enterprise and enterprise.owner_id == viewer.partner_id else None
+
+
+async def visible_contact(viewer: Viewer, contact_id: int | None) -> Contact | None:
+    if contact_id is None:
+        return None
+    contact = await Contact.filter(id=contact_id).select_related("enterprise").first()
+    return contact if contact and contact.enterprise.owner_id == viewer.partner_id else None
+
+
+async def _quote_of_assignment(viewer: Viewer, assignment_id: int | None) -> int | None:
+    if assignment_id is None:
+        return None
+    rows = await ContactAssignment.filter(id=assignment_id, quote__partner_id=viewer.partner_id).values_list(
+        "quote_id", flat=True
+    )
+    return rows[0] if rows else None
+
+
+def _gate(viewer: Viewer, quote: Quote, permission: Permission = Permission.QUOTE_EDIT) -> list[Problem]:
+    """The permission, then the draft status: the checks after visibility."""
+    if not viewer.can(permission):
+        return [Problem(Code.FORBIDDEN)]
+    if quote.status != QuoteStatus.DRAFT:
+        return [Problem(Code.QUOTE_NOT_EDITABLE)]
+    return []
+
+
+async def _slots(quote_id: int) -> list[rules.Slot]:
+    assignments = await ContactAssignment.filter(quote_id=quote_id).select_related("contact").order_by("id")
+    return [slot_of(a) for a in assignments]
+
+
+async def _apply(changes: dict[int, frozenset[Function]], target: int) -> None:
+    """Writes new functions: the slots that lose ON_SITE or DELIVERY to `target` first, so
+    that the partial unique indexes never see two holders; `target` 0 is not stored yet."""
+    for assignment_id, functions in sorted(changes.items(), key=lambda item: item[0] == target):
+        if assignment_id:
+            await ContactAssignment.filter(id=assignment_id).update(**_function_columns(functions))
+
+
+async def _bump(quote_id: int) -> None:
+    await Quote.filter(id=quote_id).update(version=F("version") + 1, updated_at=now())
+
+
+def _with_assignment(problems: list[Problem], assignment_id: int | None) -> list[Problem]:
+    return [
+        Problem(p.code, p.field, p.assignment_id or assignment_id, p.function, p.limit) for p in problems
+    ]
+
+
+def _functions_path(problems: list[Problem]) -> list[Problem]:
+    return [Problem(p.code, p.field or ("input", "functions"), p.assignment_id, p.function, p.limit) for p in problems]
+
+
+async def _add(
+    quote: Quote, slots: list[rules.Slot], make: dict, functions: list[Function], problems: list[Problem], phone: str | None
+) -> Outcome:
+    """Adds an assignment with its functions, or refuses with every problem found."""
+    new_slot = rules.Slot(0, frozenset(), rules.is_mobile(phone))
+    changes, refused = rules.set_functions([*slots, new_slot], 0, functions)
+    problems = problems + _functions_path(refused)
+    if problems:
+        return Outcome(quote_id=quote.id, problems=problems)
+    await _apply(changes, target=0)
+    assignment = await ContactAssignment.create(
+        quote_id=quote.id, **make, **_function_columns(changes.get(0, frozenset()))
+    )
+    await _bump(quote.id)
+    return Outcome(quote_id=quote.id, assignment_id=assignment.id)
+
+
+async def _run(viewer: Viewer, work, event_kind: EventKind, integrity_code: Code) -> Outcome:
+    """Runs `work` in a transaction; publishes its event once committed."""
+    try:
+        async with in_transaction():
+            outcome = await work()
+    except IntegrityError:
+        # A concurrent change won the race for a unique index: the same refusal the rules give.
+        outcome = Outcome(problems=[Problem(integrity_code)])
+    if outcome.ok and outcome.quote_id is not None:
+        await events.publish([QuoteEvent(event_kind, outcome.quote_id, viewer.name, outcome.assignment_id)])
+    return outcome
+
+
+async def assign_contact(
+    viewer: Viewer, quote_id: int | None, contact_id: int | None, functions: list[Function]
+) -> Outcome:
+    async def work() -> Outcome:
+        quote = await visible_quote(viewer, quote_id, lock=True)
+        if quote is None:
+            return _not_found("quoteId")
+        contact = await visible_contact(viewer, contact_id)
+        if contact is None:
+            return _not_found("contactId")
+        if gate := _gate(viewer, quote):
+            return Outcome(quote_id=quote.id, problems=gate)
+        if contact.enterprise_id == quote.client_id:
+            source = ContactSource.CLIENT
+        elif contact.enterprise_id == quote.partner_id:
+            source = ContactSource.PARTNER
+        else:
+            return Outcome(quote_id=quote.id, problems=[Problem(Code.CONTACT_NOT_ELIGIBLE, field=("input", "contactId"))])
+        assignments = await ContactAssignment.filter(quote_id=quote.id).select_related("contact").order_by("id")
+        problems = rules.add_problems(
+            contact_missing=rules.missing_fields({name: getattr(contact, name) for name in DETAIL_FIELDS}),
+            already_on_quote=any(a.contact_id == contact.id for a in assignments),
+            contacts_on_quote=len(assignments),
+        )
+        problems = [Problem(p.code, ("input", "contactId"), limit=p.limit) for p in problems]
+        make = {"contact_id": contact.id, "source": source}
+        slots = [slot_of(a) for a in assignments]
+        return await _add(quote, slots, make, functions, problems, phone=contact.phone)
+
+    return await _run(viewer, work, EventKind.CONTACT_ADDED, Code.CONTACT_ALREADY_ON_QUOTE)
+
+
+async def assign_adhoc_contact(viewer: Viewer, quote_id: int | None, details: dict, functions: list[Function]) -> Outcome:
+    async def work() -> Outcome:
+        quote = await visible_quote(viewer, quote_id, lock=True)
+        if quote is None:
+            return _not_found("quoteId")
+        if gate := _gate(viewer, quote):
+            return Outcome(quote_id=quote.id, problems=gate)
+        cleaned, problems = rules.clean_contact_fields(details, required=rules.REQUIRED_FOR_QUOTE)
+        slots = await _slots(quote.id)
+        problems += rules.add_problems(contact_missing=(), already_on_quote=False, contacts_on_quote=len(slots))
+        make = {"source": ContactSource.ADHOC, **{name: cleaned.get(name) for name in DETAIL_FIELDS}}
+        return await _add(quote, slots, make, functions, problems, phone=cleaned.get("phone"))
+
+    return await _run(viewer, work, EventKind.CONTACT_ADDED, Code.QUOTE_CONTACT_LIMIT)
+
+
+async def unassign_contact(viewer: Viewer, assignment_id: int | None) -> Outcome:
+    async def work() -> Outcome:
+        quote = await visible_quote(viewer, await _quote_of_assignment(viewer, assignment_id), lock=True)
+        if quote is None:
+            return _not_found("assignmentId")
+        if gate := _gate(viewer, quote):
+            return Outcome(quote_id=quote.id, problems=_with_assignment(gate, assignment_id))
+        deleted = await ContactAssignment.filter(id=assignment_id, quote_id=quote.id).delete()
+        if not deleted:  # removed by a concurrent request after we looked it up
+            return _not_found("assignmentId")
+        await _bump(quote.id)
+        return Outcome(quote_id=quote.id, assignment_id=assignment_id)
+
+    outcome = await _run(viewer, work, EventKind.CONTACT_REMOVED, Code.NOT_FOUND)
+    return outcome
+
+
+async def set_assignment_function(
+    viewer: Viewer, assignment_id: int | None, function: Function, enabled: bool
+) -> Outcome:
+    async def work() -> Outcome:
+        quote = await visible_quote(viewer, await _quote_of_assignment(viewer, assignment_id), lock=True)
+        if quote is None:
+            return _not_found("assignmentId")
+        if gate := _gate(viewer, quote):
+            return Outcome(quote_id=quote.id, problems=_with_assignment(gate, assignment_id))
+        slots = await _slots(quote.id)
+        if not any(slot.id == assignment_id for slot in slots):
+            return _not_found("assignmentId")
+        changes, refused = rules.set_function(slots, assignment_id, function, enabled)
+        if refused:
+            problems = [
+                Problem(p.code, ("input", "function"), assignment_id, p.function, p.limit) for p in refused
+            ]
+            return Outcome(quote_id=quote.id, problems=problems)
+        if changes:
+            await _apply(changes, target=assignment_id)
+            await _bump(quote.id)
+        return Outcome(quote_id=quote.id, assignment_id=assignment_id)
+
+    return await _run(viewer, work, EventKind.FUNCTIONS_CHANGED, Code.TRACKING_CONTACT_LIMIT)
+
+
+async def quote_problems(quote_id: int) -> tuple[list[Problem], list[Problem]]:
+    """The validation of a quote's contact list, read from the database."""
+    lines = await QuoteLine.filter(quote_id=quote_id).select_related("product")
+    slots = await _slots(quote_id)
+    reqs = rules.requirements((line_needs(line) for line in lines), slots)
+    return rules.validate(reqs, slots)
+
+
+def line_needs(line: QuoteLine) -> rules.LineNeeds:
+    return rules.LineNeeds(line.id, line.product.requires_on_site_contact, line.product.requires_delivery_contact)
+
+
+async def place_order(viewer: Viewer, quote_id: int | None) -> Outcome:
+    async def work() -> Outcome:
+        quote = await visible_quote(viewer, quote_id, lock=True)
+        if quote is None:
+            return _not_found("quoteId")
+        if gate := _gate(viewer, quote):
+            return Outcome(quote_id=quote.id, problems=gate)
+        errors, _warnings = await quote_problems(quote.id)
+        if errors:
+            return Outcome(quote_id=quote.id, problems=errors)
+        # The freeze: every assignment keeps the details it shows at this moment.
+        for assignment in await ContactAssignment.filter(quote_id=quote.id, contact_id__not_isnull=True).select_related("contact"):
+            await ContactAssignment.filter(id=assignment.id).update(**details_of(assignment))
+        moment = now()
+        await Quote.filter(id=quote.id).update(
+            status=QuoteStatus.ORDERED, ordered_at=moment, updated_at=moment, version=F("version") + 1
+        )
+        return Outcome(quote_id=quote.id)
+
+    return await _run(viewer, work, EventKind.ORDER_PLACED, Code.QUOTE_NOT_EDITABLE)
+
+
+# --- The enterprise module's contacts -------------------------------------------------------
+
+
+async def _drafts_showing(enterprise: Enterprise, contact_id: int) -> tuple[list[int], list[int]]:
+    """Draft quotes where the contact is assigned, and those whose drop-downs list it."""
+    assigned = await ContactAssignment.filter(contact_id=contact_id, quote__status=QuoteStatus.DRAFT).values_list(
+        "quote_id", flat=True
+    )
+    drafts = Quote.filter(status=QuoteStatus.DRAFT, partner_id=enterprise.owner_id)
+    if enterprise.kind == "CLIENT":
+        drafts = drafts.filter(client_id=enterprise.id)
+    listing = await drafts.values_list("id", flat=True)
+    assigned_set = set(assigned)
+    return sorted(assigned_set), sorted(set(listing) - assigned_set)
+
+
+async def create_contact(viewer: Viewer, enterprise_id: int | None, details: dict) -> Outcome:
+    async def work():
+        enterprise = await visible_enterprise(viewer, enterprise_id)
+        if enterprise is None:
+            return _not_found("enterpriseId"), []
+        if not viewer.can(Permission.CONTACT_EDIT):
+            return Outcome(problems=[Problem(Code.FORBIDDEN)]), []
+        cleaned, problems = rules.clean_contact_fields(details, required=("last_name",))
+        if problems:
+            return Outcome(problems=problems), []
+        contact = await Contact.create(enterprise_id=enterprise.id, search_text=_search(cleaned), **cleaned)
+        _, listing = await _drafts_showing(enterprise, contact.id)
+        return Outcome(contact_id=contact.id), listing
+
+    async with in_transaction():
+        outcome, listing = await work()
+    await events.publish([QuoteEvent(EventKind.CONTACTS_EDITED, q, viewer.name) for q in listing])
+    return outcome
+
+
+def _search(details: dict) -> str:
+    from api.text import search_key
+
+    return search_key(details.get("last_name"), details.get("first_name"), details.get("email"))
+
+
+async def update_contact(viewer: Viewer, contact_id: int | None, details: dict) -> Outcome:
+    async def work():
+        contact = await visible_contact(viewer, contact_id)
+        if contact is None:
+            return _not_found("contactId"), []
+        if not viewer.can(Permission.CONTACT_EDIT):
+            return Outcome(contact_id=contact.id, problems=[Problem(Code.FORBIDDEN)]), []
+        given = {name: value for name, value in details.items() if value is not rules.UNSET}
+        cleaned, problems = rules.clean_contact_fields(
+            given, required=[name for name in rules.REQUIRED_FOR_QUOTE if name in given]
+        )
+        if problems:
+            return Outcome(contact_id=contact.id, problems=problems), []
+        if not cleaned:
+            return Outcome(contact_id=contact.id), []
+        current = {name: getattr(contact, name) for name in DETAIL_FIELDS}
+        merged = {**current, **cleaned}
+        await Contact.filter(id=contact.id).update(**cleaned, search_text=_search(merged), updated_at=now())
+        assigned, listing = await _drafts_showing(contact.enterprise, contact.id)
+        if assigned:
+            await Quote.filter(id__in=assigned, status=QuoteStatus.DRAFT).update(
+                version=F("version") + 1, updated_at=now()
+            )
+        return Outcome(contact_id=contact.id), assigned + listing
+
+    async with in_transaction():
+        outcome, touched = await work()
+    await events.publish([QuoteEvent(EventKind.CONTACTS_EDITED, q, viewer.name) for q in touched])
+    return outcome

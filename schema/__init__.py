@@ -1,0 +1,25 @@
+"""The GraphQL schema of the order-contacts API (see ../shared/contract/schema.graphql)."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.schema.config import StrawberryConfig
+
+from api.settings import Settings, settings
+from schema.extensions import extensions
+from schema.mutation import Mutation
+from schema.query import Query
+
+
+def build_schema(config: Settings = settings) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions(config),
+        config=StrawberryConfig(auto_camel_case=True),
+    )
+
+
+schema = build_schema()
+
+__all__ = ["schema", "build_schema"]

@@ -1,0 +1,183 @@
+"""The Mutation root: thin shells over `api.quote_contacts`, which holds the behaviour."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from api import quote_contacts as domain
+from api import rules
+from api.ids import decode_id
+from api.rules import Function
+from schema.context import Context
+from schema.errors import ContactFunction, UserError, user_error
+from schema.types import ContactAssignment, ContactType, QuoteType
+
+
+@strawberry.input
+class AssignContactInput:
+    quote_id: strawberry.ID
+    contact_id: strawberry.ID
+    functions: list[ContactFunction] | None = strawberry.field(
+        default_factory=list, description="Functions to tick at once, under the same rules as setAssignmentFunction."
+    )
+
+
+@strawberry.input
+class AssignAdhocContactInput:
+    quote_id: strawberry.ID
+    last_name: str
+    first_name: str | None = None
+    email: str
+    phone: str
+    role: str
+    functions: list[ContactFunction] | None = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class UnassignContactInput:
+    assignment_id: strawberry.ID
+
+
+@strawberry.input
+class SetAssignmentFunctionInput:
+    assignment_id: strawberry.ID
+    function: ContactFunction
+    enabled: bool
+
+
+@strawberry.input
+class PlaceOrderInput:
+    quote_id: strawberry.ID
+
+
+@strawberry.input
+class CreateContactInput:
+    enterprise_id: strawberry.ID
+    last_name: str
+    first_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    role: str | None = None
+
+
+@strawberry.input
+class UpdateContactInput:
+    contact_id: strawberry.ID
+    last_name: str | None = strawberry.UNSET
+    first_name: str | None = strawberry.UNSET
+    email: str | None = strawberry.UNSET
+    phone: str | None = strawberry.UNSET
+    role: str | None = strawberry.UNSET
+
+
+@strawberry.type
+class ContactAssignmentPayload:
+    quote: QuoteType | None = strawberry.field(description="The quote after the change, or as it stands when the change was refused; null when not found.")
+    assignment: ContactAssignment | None = strawberry.field(description="The assignment added or changed; null when refused or removed.")
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class PlaceOrderPayload:
+    quote: QuoteType | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class ContactPayload:
+    contact: ContactType | None
+    user_errors: list[UserError]
+
+
+async def _quote(info: Info[Context, None], outcome: domain.Outcome) -> QuoteType | None:
+    info.context.forget_loaded()
+    if outcome.quote_id is None:
+        return None
+    row = await domain.visible_quote(info.context.viewer, outcome.quote_id)
+    return QuoteType(row=row) if row else None
+
+
+def _errors(info: Info[Context, None], outcome: domain.Outcome) -> list[UserError]:
+    return [user_error(p, info.context.language) for p in outcome.problems]
+
+
+async def _assignment_payload(info: Info[Context, None], outcome: domain.Outcome, removed: bool = False) -> ContactAssignmentPayload:
+    quote = await _quote(info, outcome)
+    assignment = None
+    if outcome.ok and outcome.assignment_id and not removed:
+        rows = await info.context.loaders.assignments.load(outcome.quote_id)
+        assignment = next((ContactAssignment(row=a) for a in rows if a.id == outcome.assignment_id), None)
+    return ContactAssignmentPayload(quote=quote, assignment=assignment, user_errors=_errors(info, outcome))
+
+
+def _details(input: object, names: tuple[str, ...]) -> dict:
+    return {name: getattr(input, name) if getattr(input, name) is not strawberry.UNSET else rules.UNSET for name in names}
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Adds an enterprise contact (the quote's client's or the viewer's company's) to a draft quote.")
+    async def assign_contact(self, info: Info[Context, None], input: AssignContactInput) -> ContactAssignmentPayload:
+        outcome = await domain.assign_contact(
+            info.context.viewer,
+            decode_id("Quote", input.quote_id),
+            decode_id("Contact", input.contact_id),
+            [Function(f) for f in input.functions or []],
+        )
+        return await _assignment_payload(info, outcome)
+
+    @strawberry.mutation(description="Adds a one-off contact to a draft quote. It lives on this quote only and is not saved among the enterprise's contacts.")
+    async def assign_adhoc_contact(self, info: Info[Context, None], input: AssignAdhocContactInput) -> ContactAssignmentPayload:
+        outcome = await domain.assign_adhoc_contact(
+            info.context.viewer,
+            decode_id("Quote", input.quote_id),
+            _details(input, domain.DETAIL_FIELDS),
+            [Function(f) for f in input.functions or []],
+        )
+        return await _assignment_payload(info, outcome)
+
+    @strawberry.mutation(description="Takes a contact off a draft quote.")
+    async def unassign_contact(self, info: Info[Context, None], input: UnassignContactInput) -> ContactAssignmentPayload:
+        outcome = await domain.unassign_contact(info.context.viewer, decode_id("ContactAssignment", input.assignment_id))
+        return await _assignment_payload(info, outcome, removed=True)
+
+    @strawberry.mutation(
+        description="Ticks or unticks one function of an assignment. ON_SITE and DELIVERY belong to one contact at a time: "
+        "ticking one on a contact unticks it on the contact that had it. TRACKING is refused with TRACKING_CONTACT_LIMIT on a fourth contact."
+    )
+    async def set_assignment_function(
+        self, info: Info[Context, None], input: SetAssignmentFunctionInput
+    ) -> ContactAssignmentPayload:
+        outcome = await domain.set_assignment_function(
+            info.context.viewer, decode_id("ContactAssignment", input.assignment_id), Function(input.function), input.enabled
+        )
+        return await _assignment_payload(info, outcome)
+
+    @strawberry.mutation(description="Places the order when the contact rules hold: the quote becomes ORDERED and its contacts are frozen as they are.")
+    async def place_order(self, info: Info[Context, None], input: PlaceOrderInput) -> PlaceOrderPayload:
+        outcome = await domain.place_order(info.context.viewer, decode_id("Quote", input.quote_id))
+        return PlaceOrderPayload(quote=await _quote(info, outcome), user_errors=_errors(info, outcome))
+
+    @strawberry.mutation(description="Enterprise module: a permanent contact. Needs CONTACT_EDIT. Email, phone and role may be left out (the contact is then incomplete) but must be valid when given.")
+    async def create_contact(self, info: Info[Context, None], input: CreateContactInput) -> ContactPayload:
+        outcome = await domain.create_contact(
+            info.context.viewer, decode_id("Enterprise", input.enterprise_id), _details(input, domain.DETAIL_FIELDS)
+        )
+        return await _contact_payload(info, outcome)
+
+    @strawberry.mutation(description="Enterprise module: completes or corrects a contact. Needs CONTACT_EDIT. A field left out stays as it is; an empty last name, email, phone or role is refused (REQUIRED).")
+    async def update_contact(self, info: Info[Context, None], input: UpdateContactInput) -> ContactPayload:
+        outcome = await domain.update_contact(
+            info.context.viewer, decode_id("Contact", input.contact_id), _details(input, domain.DETAIL_FIELDS)
+        )
+        return await _contact_payload(info, outcome)
+
+
+async def _contact_payload(info: Info[Context, None], outcome: domain.Outcome) -> ContactPayload:
+    info.context.forget_loaded()
+    contact = None
+    if outcome.contact_id is not None:
+        row = await domain.visible_contact(info.context.viewer, outcome.contact_id)
+        contact = ContactType(row=row) if row else None
+    return ContactPayload(contact=contact, user_errors=_errors(info, outcome))

@@ -1,0 +1,115 @@
+"""The Query root: the viewer, quotes, enterprises and the contact functions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+from tortoise.expressions import Q
+
+from api import models
+from api.ids import decode_id, encode_id
+from api.text import search_key
+from schema.context import Context
+from schema.types import (
+    ContactFunctionInfo,
+    EnterpriseConnection,
+    EnterpriseEdge,
+    EnterpriseKind,
+    EnterpriseType,
+    PageInfo,
+    QuoteConnection,
+    QuoteEdge,
+    QuoteStatus,
+    QuoteType,
+    Viewer,
+    check_first,
+    decode_cursor,
+    encode_cursor,
+    function_infos,
+)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The signed-in user, their company and what they may do.")
+    async def viewer(self, info: Info[Context, None]) -> Viewer:
+        viewer = info.context.viewer
+        partner = await info.context.loaders.enterprise.load(viewer.partner_id)
+        return Viewer(
+            id=strawberry.ID(encode_id("User", viewer.user_id)),
+            name=viewer.name,
+            email=viewer.email,
+            partner=EnterpriseType(row=partner),
+            permissions=sorted(viewer.permissions, key=lambda p: p.value, reverse=True),
+        )
+
+    @strawberry.field(description="A quote of the viewer's company; null when it does not exist or belongs to another partner.")
+    async def quote(self, info: Info[Context, None], id: strawberry.ID) -> QuoteType | None:
+        pk = decode_id("Quote", id)
+        row = await info.context.loaders.quote.load(pk) if pk is not None else None
+        return QuoteType(row=row) if row else None
+
+    @strawberry.field(description="The viewer's company's quotes, newest first. first is at most 100; more is an error.")
+    async def quotes(
+        self, info: Info[Context, None], first: int | None = 20, after: str | None = None, status: QuoteStatus | None = None
+    ) -> QuoteConnection:
+        first = check_first(first, 20)
+        query = models.Quote.filter(partner_id=info.context.viewer.partner_id)
+        if status is not None:
+            query = query.filter(status=status)
+        start = decode_cursor(after, 2)
+        if start is not None:
+            try:
+                created, pk = datetime.fromisoformat(start[0]), int(start[1])
+            except (TypeError, ValueError):
+                from schema.errors import PublicError
+
+                raise PublicError("The cursor `after` is not valid.") from None
+            query = query.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=pk))
+        rows = await query.order_by("-created_at", "-id").limit(first + 1)
+        edges = [QuoteEdge(cursor=encode_cursor(r.created_at.isoformat(), r.id), node=QuoteType(row=r)) for r in rows[:first]]
+        return QuoteConnection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None),
+        )
+
+    @strawberry.field(description="The viewer's company or one of its clients; null otherwise.")
+    async def enterprise(self, info: Info[Context, None], id: strawberry.ID) -> EnterpriseType | None:
+        pk = decode_id("Enterprise", id)
+        row = await info.context.loaders.enterprise.load(pk) if pk is not None else None
+        if row is None or row.owner_id != info.context.viewer.partner_id:
+            return None
+        return EnterpriseType(row=row)
+
+    @strawberry.field(description="The viewer's company and its clients, by name. search matches part of the name, ignoring case and accents.")
+    async def enterprises(
+        self,
+        info: Info[Context, None],
+        first: int | None = 20,
+        after: str | None = None,
+        kind: EnterpriseKind | None = None,
+        search: str | None = None,
+    ) -> EnterpriseConnection:
+        first = check_first(first, 20)
+        partner_id = info.context.viewer.partner_id
+        query = models.Enterprise.filter(Q(id=partner_id) | Q(partner_id=partner_id, kind=models.EnterpriseKind.CLIENT))
+        if kind is not None:
+            query = query.filter(kind=kind)
+        if search:
+            query = query.filter(search_name__contains=search_key(search))
+        start = decode_cursor(after, 2)
+        if start is not None:
+            name, pk = str(start[0]), int(start[1]) if str(start[1]).isdigit() else 0
+            query = query.filter(Q(name__gt=name) | Q(name=name, id__gt=pk))
+        rows = await query.order_by("name", "id").limit(first + 1)
+        edges = [EnterpriseEdge(cursor=encode_cursor(r.name, r.id), node=EnterpriseType(row=r)) for r in rows[:first]]
+        return EnterpriseConnection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None),
+        )
+
+    @strawberry.field(description="The three contact functions with their column label and help text, in the request's language.")
+    def contact_functions(self, info: Info[Context, None]) -> list[ContactFunctionInfo]:
+        return function_infos(info.context.language)
