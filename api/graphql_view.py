@@ -42,7 +42,7 @@ class GraphQLView(GraphQL):
             # Built once per connection; the viewer comes with connection_init (on_ws_connect).
             return Context(viewer=None, language="fr", request=request, response=response)
         return Context(
-            viewer=request.state.viewer,
+            viewer=getattr(request.state, "viewer", None),  # None only for the GraphiQL page
             language=negotiate(request.headers.get("accept-language")),
             request=request,
             response=response,

@@ -11,8 +11,14 @@ from schema.mutation import Mutation
 from schema.query import Query
 
 
+class Schema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:
+        """Errors are the caller's (shown as they are) or bugs (logged once, by
+        MaskUnexpectedErrors, with the request id): nothing more to log here."""
+
+
 def build_schema(config: Settings = settings) -> strawberry.Schema:
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         extensions=extensions(config),

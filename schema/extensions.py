@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import logging
 
-from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
-from strawberry.extensions.query_depth_limiter import IgnoreContext
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    ValidationContext,
+    ValidationRule,
+)
+from strawberry.extensions import AddValidationRules, MaskErrors, MaxAliasesLimiter, MaxTokensLimiter
 
 from api.request_id import current_request_id
 from api.settings import Settings
@@ -14,8 +22,45 @@ from api.settings import Settings
 log = logging.getLogger("api.errors")
 
 
-def _is_introspection(context: IgnoreContext) -> bool:
-    return context.field_name.startswith("__")
+def operation_depth(node, fragments: dict[str, FragmentDefinitionNode], seen: frozenset[str] = frozenset()) -> int:
+    """Levels of fields below `node`, the root field counting as level 1; introspection
+    fields (`__schema`, `__type`) do not count."""
+    deepest = 0
+    for selection in getattr(node.selection_set, "selections", ()) if node.selection_set else ():
+        if isinstance(selection, FieldNode):
+            if selection.name.value.startswith("__"):
+                continue
+            deepest = max(deepest, 1 + operation_depth(selection, fragments, seen))
+        elif isinstance(selection, InlineFragmentNode):
+            deepest = max(deepest, operation_depth(selection, fragments, seen))
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            if name in fragments and name not in seen:
+                deepest = max(deepest, operation_depth(fragments[name], fragments, seen | {name}))
+    return deepest
+
+
+def depth_limit_rule(max_depth: int) -> type[ValidationRule]:
+    class DepthLimit(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            fragments = {
+                d.name.value: d for d in context.document.definitions if isinstance(d, FragmentDefinitionNode)
+            }
+            for definition in context.document.definitions:
+                if isinstance(definition, OperationDefinitionNode):
+                    depth = operation_depth(definition, fragments)
+                    if depth > max_depth:
+                        name = definition.name.value if definition.name else "anonymous"
+                        context.report_error(
+                            GraphQLError(
+                                f"Operation '{name}' is {depth} levels deep; at most {max_depth} are allowed.",
+                                definition,
+                                extensions={"code": "QUERY_TOO_DEEP"},
+                            )
+                        )
+
+    return DepthLimit
 
 
 def is_unexpected(error: GraphQLError) -> bool:
@@ -46,8 +91,7 @@ class MaskUnexpectedErrors(MaskErrors):
 def extensions(settings: Settings) -> list:
     """Extensions as factories (a fresh instance per operation)."""
     return [
-        # The contract counts the root field as level 1; Strawberry counts it as 0.
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth - 1, should_ignore=_is_introspection),
+        lambda: AddValidationRules([depth_limit_rule(settings.max_query_depth)]),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         MaskUnexpectedErrors,
