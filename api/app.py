@@ -24,7 +24,17 @@ FRONTEND = Path(__file__).resolve().parent.parent / "frontend_stub"
 
 
 async def healthz(request: Request) -> JSONResponse:
-    return JSONResponse({"status": "ok"})
+    """Liveness, and the live updates of the process that answers: its open subscriptions
+    (the bus's subscriber queues), its open WebSocket connections and its broker link."""
+    bus = events.bus()
+    return JSONResponse(
+        {
+            "status": "ok",
+            "subscriptions": bus.subscriber_count(),
+            "websockets": GraphQLView.open_websockets,
+            "broker": bus.status(),
+        }
+    )
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -32,7 +42,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     from schema import build_schema
 
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    graphql = GraphQLView(build_schema(settings), keep_alive=True, keep_alive_interval=15)
+    graphql = GraphQLView(build_schema(settings), keep_alive=True, keep_alive_interval=settings.keep_alive_seconds)
 
     @asynccontextmanager
     async def lifespan(app: Starlette):

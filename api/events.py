@@ -19,6 +19,9 @@ class EventKind(str, Enum):
     FUNCTIONS_CHANGED = "FUNCTIONS_CHANGED"
     CONTACTS_EDITED = "CONTACTS_EDITED"
     ORDER_PLACED = "ORDER_PLACED"
+    # Not a change: sent to every open subscription after the broker connection came back,
+    # since events may have been missed meanwhile. Its quote is the current state.
+    RESYNC = "RESYNC"
 
 
 @dataclass(frozen=True)
@@ -64,8 +67,17 @@ class MemoryBus:
                 if not subscribers:
                     del self._subscribers[quote_id]
 
+    def resync(self) -> None:
+        """Sends every open subscription a RESYNC event: its quote is read again."""
+        for quote_id in list(self._subscribers):
+            self.deliver(QuoteEvent(EventKind.RESYNC, quote_id, actor=""))
+
     def subscriber_count(self) -> int:
         return sum(len(queues) for queues in self._subscribers.values())
+
+    def status(self) -> dict:
+        """For /healthz: what this bus is and whether it can deliver."""
+        return {"kind": "memory", "connected": True}
 
 
 _bus: MemoryBus = MemoryBus()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from contextlib import suppress
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -10,6 +12,8 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
 from api.auth import authenticate
 from api.messages import negotiate
@@ -34,8 +38,65 @@ def _wants_graphiql(request: Request) -> bool:
     )
 
 
+FORBIDDEN_CLOSE_CODE = 4403  # a missing or unknown token in connection_init, on both protocols
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler):
+    """graphql-transport-ws, with keep-alive: once acknowledged, the server sends a `ping`
+    every keep_alive_interval (the client answers `pong`), so that proxies keep idle
+    connections open. Strawberry's handler only answers the client's pings."""
+
+    ping_task: asyncio.Task | None = None
+
+    async def handle_connection_init(self, message) -> None:
+        await super().handle_connection_init(message)
+        if self.connection_acknowledged and self.view.keep_alive and self.ping_task is None:
+            self.ping_task = asyncio.create_task(self._ping())
+
+    async def _ping(self) -> None:
+        try:
+            while True:
+                await asyncio.sleep(self.view.keep_alive_interval)
+                await self.send_message({"type": "ping"})
+        except Exception:  # the socket is gone: the handler is shutting down
+            return
+
+    async def shutdown(self) -> None:
+        if self.ping_task is not None:
+            self.ping_task.cancel()
+            with suppress(BaseException):
+                await self.ping_task
+        await super().shutdown()
+
+
+class LegacyWSHandler(BaseGraphQLWSHandler):
+    """The legacy graphql-ws protocol (it sends `ka` keep-alives itself). A rejected
+    connection_init closes with 4403, as on graphql-transport-ws; Strawberry closes with 1011."""
+
+    async def handle_connection_init(self, message) -> None:
+        if self.connection_acknowledged:
+            await self.websocket.close(code=4429, reason="Too many initialisation requests")
+            return
+        payload = message.get("payload")
+        self.context.connection_params = payload if isinstance(payload, dict) else None
+        try:
+            await self.view.on_ws_connect(self.context)
+        except ConnectionRejectionError as error:
+            await self.send_message({"type": "connection_error", "payload": error.payload})
+            await self.websocket.close(code=FORBIDDEN_CLOSE_CODE, reason="Forbidden")
+            return
+        await self.send_message({"type": "connection_ack"})
+        self.connection_acknowledged = True
+        if self.keep_alive:
+            self.keep_alive_task = asyncio.create_task(self.handle_keep_alive())
+
+
 class GraphQLView(GraphQL):
     """Strawberry's view, with our context; the viewer was authenticated before it runs."""
+
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
+    open_websockets = 0  # WebSocket connections being served now (see /healthz)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         if isinstance(request, WebSocket):
@@ -60,6 +121,13 @@ class GraphQLView(GraphQL):
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            GraphQLView.open_websockets += 1
+            try:
+                await super().__call__(scope, receive, send)
+            finally:
+                GraphQLView.open_websockets -= 1
+            return
         if scope["type"] == "http":
             request = Request(scope, receive)
             if not _wants_graphiql(request):

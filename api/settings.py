@@ -22,6 +22,9 @@ class Settings:
     max_tokens: int
     max_body_bytes: int
     log_level: str
+    # Seconds between keep-alive messages on an idle WebSocket (`ping` on graphql-transport-ws,
+    # `ka` on graphql-ws): well under the idle timeouts of common proxies (60 s).
+    keep_alive_seconds: float = 15.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -33,6 +36,7 @@ class Settings:
             max_tokens=_int("MAX_TOKENS", 5000),
             max_body_bytes=_int("MAX_BODY_BYTES", 100_000),
             log_level=os.environ.get("LOG_LEVEL", "INFO"),
+            keep_alive_seconds=float(os.environ.get("KEEP_ALIVE_SECONDS") or 15),
         )
 
 

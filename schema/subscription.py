@@ -1,0 +1,92 @@
+"""The Subscription root: live updates of a quote's step-2 page.
+
+A subscription registers with the event bus first, then checks that the viewer may see the
+quote, so that no change falls between the two. Each event re-reads the quote after the change
+was committed and resolves it for this subscriber: its viewer (permissions), its language and
+loaders of its own (the operation's context is a copy of the connection's, see
+`schema.LiveSchema`, and its loaders are dropped before each event).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from enum import Enum
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from api import events
+from api.ids import decode_id, encode_id
+from api.quote_contacts import visible_quote
+from schema.context import Context
+from schema.types import QuoteType
+
+
+@strawberry.enum(name="QuoteContactsEventKind")
+class QuoteContactsEventKind(Enum):
+    CONTACT_ADDED = strawberry.enum_value("CONTACT_ADDED", description="A contact was added to the quote.")
+    CONTACT_REMOVED = strawberry.enum_value("CONTACT_REMOVED", description="A contact was taken off the quote.")
+    FUNCTIONS_CHANGED = strawberry.enum_value(
+        "FUNCTIONS_CHANGED",
+        description="Functions were ticked or unticked, including ON_SITE or DELIVERY moving to another contact.",
+    )
+    CONTACTS_EDITED = strawberry.enum_value(
+        "CONTACTS_EDITED", description="An enterprise contact on the quote or in its drop-down menus was created or edited."
+    )
+    ORDER_PLACED = strawberry.enum_value("ORDER_PLACED", description="The order was placed: the quote is ORDERED.")
+    RESYNC = strawberry.enum_value(
+        "RESYNC",
+        description="Not a change: the server's link to the other server processes came back and events may have "
+        "been missed meanwhile, so here is the quote as it stands. actor is empty.",
+    )
+
+
+@strawberry.type
+class QuoteContactsEvent:
+    kind: QuoteContactsEventKind
+    quote: QuoteType = strawberry.field(description="The quote as it stands after the change.")
+    assignment_id: strawberry.ID | None = strawberry.field(
+        description="The assignment added, removed or re-ticked, when there is one."
+    )
+    actor: str = strawberry.field(description="The name of the user who made the change.")
+
+
+def _not_found(info: Info) -> GraphQLError:
+    return GraphQLError(
+        "No quote with this id is visible to you.", path=info.path.as_list(), extensions={"code": "NOT_FOUND"}
+    )
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Every change that alters what a quote's step-2 page shows, made by any user on any server "
+        "process. Needs the same rights as quote(id): otherwise one result with a NOT_FOUND error, then complete."
+    )
+    async def quote_contacts_changed(
+        self, info: Info[Context, None], quote_id: strawberry.ID
+    ) -> AsyncGenerator[QuoteContactsEvent, None]:
+        context = info.context
+        pk = decode_id("Quote", quote_id)
+        if pk is None:
+            raise _not_found(info)
+        async with events.bus().subscribe(pk) as queue:
+            if await visible_quote(context.viewer, pk) is None:
+                raise _not_found(info)
+            while True:
+                event = await queue.get()
+                context.forget_loaded()  # this event's data, not what an earlier one loaded
+                row = await visible_quote(context.viewer, pk)
+                if row is None:
+                    raise _not_found(info)
+                yield QuoteContactsEvent(
+                    kind=QuoteContactsEventKind(event.kind.value),
+                    quote=QuoteType(row=row),
+                    assignment_id=(
+                        strawberry.ID(encode_id("ContactAssignment", event.assignment_id))
+                        if event.assignment_id
+                        else None
+                    ),
+                    actor=event.actor,
+                )
