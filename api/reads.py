@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from api.models import Contact, ContactAssignment, Enterprise, Quote, QuoteLine
+from api.text import search_key
 
 
 def _group(rows: Iterable, key: str, keys: Sequence[int]) -> list[list]:
@@ -35,6 +36,13 @@ async def assignments(quote_ids: Sequence[int]) -> list[list[ContactAssignment]]
     return _group(rows, "quote_id", quote_ids)
 
 
+def contact_order(row: Contact) -> tuple[str, str, int]:
+    """How contacts are listed (and paged): by last name, then first name, ignoring case and
+    accents. Sorted here rather than by the database, whose collation and place for NULL
+    first names differ between SQLite and PostgreSQL (the page cursors use this key)."""
+    return (search_key(row.last_name), search_key(row.first_name), row.id)
+
+
 async def enterprise_contacts(enterprise_ids: Sequence[int]) -> list[list[Contact]]:
-    rows = await Contact.filter(enterprise_id__in=enterprise_ids).order_by("last_name", "first_name", "id")
+    rows = sorted(await Contact.filter(enterprise_id__in=enterprise_ids), key=contact_order)
     return _group(rows, "enterprise_id", enterprise_ids)

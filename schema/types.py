@@ -16,6 +16,7 @@ from api.ids import encode_id
 from api.messages import FUNCTION_HELP, FUNCTION_LABELS, summary
 from api import models
 from api.quote_contacts import details_of, functions_of
+from api.reads import contact_order
 from schema.context import Context
 from schema.errors import ContactFunction, PublicError, UserError, user_error
 
@@ -93,17 +94,15 @@ class EnterpriseType:
             key = search_key(search)
             rows = [row for row in rows if key in row.search_text]
         if start is not None:
-            rows = [row for row in rows if _contact_key(row) > (start[0], start[1] or "", start[2])]
+            if not (isinstance(start[0], str) and isinstance(start[1], str) and isinstance(start[2], int)):
+                raise PublicError("The cursor `after` is not valid.")
+            rows = [row for row in rows if contact_order(row) > tuple(start)]
         page = rows[:first]
-        edges = [ContactEdge(cursor=encode_cursor(*_contact_key(row)), node=ContactType(row=row)) for row in page]
+        edges = [ContactEdge(cursor=encode_cursor(*contact_order(row)), node=ContactType(row=row)) for row in page]
         return ContactConnection(
             edges=edges,
             page_info=PageInfo(has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None),
         )
-
-
-def _contact_key(row: models.Contact) -> tuple[str, str, int]:
-    return (row.last_name, row.first_name or "", row.id)
 
 
 @strawberry.type(name="Contact")
