@@ -73,6 +73,7 @@ async def test_create_contact(api):
 async def test_update_contact(api):
     demo = await demo_of(api)
     fabre = demo.contacts["Fabre"]
+    version = (await quote(api, demo.full))["version"]
 
     # Completing the incomplete contact of the seed: then it can be added.
     done = await update_contact(api, contactId=fabre, phone="+33 6 55 44 33 22")
@@ -84,6 +85,13 @@ async def test_update_contact(api):
     assert c["isComplete"] is True and c["missingFields"] == []
     entry = eligible(await quote(api, demo.full), "client")["Fabre"]
     assert (entry["canAdd"], entry["reasons"]) == (True, [])
+    # A contact that is only in the drop-downs: the quote's version does not move.
+    assert (await quote(api, demo.full))["version"] == version
+    # The search follows the new details.
+    renamed = await update_contact(api, contactId=fabre, lastName="Fabré-Noël")
+    assert renamed["contact"]["lastName"] == "Fabré-Noël"
+    found = await api(CONTACTS, {"id": demo.enterprises["Boulangerie Éloïse"], "search": "fabre-noel"})
+    assert [e["node"]["id"] for e in found["enterprise"]["contacts"]["edges"]] == [fabre]
 
     # An empty first name clears it; a contact can be corrected, not emptied.
     cleared = await update_contact(api, contactId=fabre, firstName="")

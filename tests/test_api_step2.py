@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.api_helpers import (
     SEED_FR,
     add_adhoc,
@@ -401,3 +403,28 @@ async def test_assignment_details_live_on_a_draft_frozen_once_ordered(api):
     await update_contact(api, contactId=martin["contact"]["id"], role="Gérante")
     after = (await quote(api, demo.ordered))["assignments"][0]
     assert after["role"] == martin["role"] != "Gérante" and after["contact"]["role"] == "Gérante"
+
+
+async def test_concurrent_changes_keep_the_limits(api):
+    demo = await demo_of(api)
+    ids = [(await add_adhoc(api, demo.full, lastName=f"Base{i}"))["assignment"]["id"] for i in range(6)]
+
+    # Six tick tracking at once: three win, three are told the limit.
+    ticks = await asyncio.gather(*(set_function(api, i, "TRACKING") for i in ids))
+    assert sorted(codes(t["userErrors"]) for t in ticks) == [[]] * 3 + [["TRACKING_CONTACT_LIMIT"]] * 3
+    # Six take on-site at once: one holds it in the end.
+    await asyncio.gather(*(set_function(api, i, "ON_SITE") for i in ids))
+    q = await quote(api, demo.full)
+    assert [r["count"] for r in q["contactRequirements"]] == [1, 0, 3]
+
+    # Eight more contacts at once on a list of six: four get in.
+    added = await asyncio.gather(*(add_adhoc(api, demo.full, lastName=f"Plus{i}") for i in range(8)))
+    assert sorted(codes(a["userErrors"]) for a in added) == [[]] * 4 + [["QUOTE_CONTACT_LIMIT"]] * 4
+    assert len((await quote(api, demo.full))["assignments"]) == 10
+
+    # The same enterprise contact twice at once: once on the list.
+    await unassign(api, ids[0])
+    await unassign(api, ids[1])
+    twice = await asyncio.gather(*(assign(api, demo.full, demo.contacts["Smith"]) for _ in range(2)))
+    assert sorted(codes(t["userErrors"]) for t in twice) == [[], ["CONTACT_ALREADY_ON_QUOTE"]]
+    assert [a["lastName"] for a in (await quote(api, demo.full))["assignments"]].count("Smith") == 1
