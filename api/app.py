@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -25,13 +26,15 @@ FRONTEND = Path(__file__).resolve().parent.parent / "frontend_stub"
 
 async def healthz(request: Request) -> JSONResponse:
     """Liveness, and the live updates of the process that answers: its open subscriptions
-    (the bus's subscriber queues), its open WebSocket connections and its broker link."""
+    (the bus's subscriber queues), its open WebSocket connections, its asyncio tasks (to
+    see that nothing is left behind) and its broker link."""
     bus = events.bus()
     return JSONResponse(
         {
             "status": "ok",
             "subscriptions": bus.subscriber_count(),
             "websockets": GraphQLView.open_websockets,
+            "tasks": len(asyncio.all_tasks()),
             "broker": bus.status(),
         }
     )
