@@ -157,7 +157,6 @@ const state = {
   completing: null,                     // id of the contact whose completion form is open
   errors: { global: [], client: [], partner: [], adhoc: [], complete: [], list: [], order: [] },
   live: 'idle',
-  busy: false,
 };
 
 const client = createClient({
@@ -291,9 +290,17 @@ function applyQuote(quote) {
 }
 
 // --- mutations -----------------------------------------------------------------------------
-async function mutate(operation, input, errorSlot) {
-  if (state.busy) return null;
-  state.busy = true;
+// Mutations run one after the other, in the order the user asked for them: a quick second
+// click waits for the first answer instead of being lost or racing it.
+let queue = Promise.resolve();
+function mutate(operation, input, errorSlot) {
+  const run = () => send(operation, input, errorSlot);
+  const result = queue.then(run, run);
+  queue = result.catch(() => {});
+  return result;
+}
+
+async function send(operation, input, errorSlot) {
   state.errors[errorSlot] = [];
   try {
     const data = await client.request(operation, { input });
@@ -306,8 +313,6 @@ async function mutate(operation, input, errorSlot) {
     state.errors[errorSlot] = messagesOf(e);
     render();
     return null;
-  } finally {
-    state.busy = false;
   }
 }
 
