@@ -23,6 +23,8 @@ from functools import lru_cache
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from api.text import without_controls
+
 
 class Function(str, Enum):
     ON_SITE = "ON_SITE"
@@ -313,7 +315,8 @@ def clean_contact_fields(
     """Checks typed-in contact details and returns them normalised.
 
     `values` maps field names (`last_name`, `email`...) to what was typed; a field absent
-    from it (or UNSET) is left out. An empty value counts as left out, which is REQUIRED
+    from it (or UNSET) is left out. Control characters count as spaces, and surrounding
+    spaces are dropped. An empty value counts as left out, which is REQUIRED
     for a field in `required`, and clears an optional one (None). Emails and phones must
     be valid when given; phones come back in E.164. Returns every problem at once.
     """
@@ -325,7 +328,7 @@ def clean_contact_fields(
             continue
         _, input_name, max_length = FIELDS[name]
         field = (*path, input_name)
-        text = raw.strip() if isinstance(raw, str) else ""
+        text = without_controls(raw).strip() if isinstance(raw, str) else ""
         if isinstance(raw, str) and len(raw) > max_length:
             problems.append(Problem(Code.TOO_LONG, field=field, limit=max_length))
             continue

@@ -6,7 +6,18 @@ import unicodedata
 
 
 def search_key(*parts: str | None) -> str:
-    """Lower case, accents removed, parts joined by spaces: "Éloïse" -> "eloise"."""
+    """Lower case, accents and control characters removed, parts joined by spaces:
+    "Éloïse" -> "eloise"."""
     text = " ".join(part for part in parts if part)
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return "".join(c for c in decomposed if not unicodedata.combining(c) and not is_control(c)).casefold()
+
+
+def is_control(char: str) -> bool:
+    """NUL, tabs, line breaks and the like (PostgreSQL text cannot even hold NUL)."""
+    return unicodedata.category(char) == "Cc"
+
+
+def without_controls(text: str) -> str:
+    """Typed-in text with its control characters (a paste accident) turned into spaces."""
+    return "".join(" " if is_control(c) else c for c in text)

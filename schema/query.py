@@ -59,11 +59,11 @@ class Query:
         query = models.Quote.filter(partner_id=info.context.viewer.partner_id)
         if status is not None:
             query = query.filter(status=status)
-        start = decode_cursor(after, 2)
+        start = decode_cursor(after, (str, int))
         if start is not None:
             try:
-                created, pk = datetime.fromisoformat(start[0]), int(start[1])
-            except (TypeError, ValueError):
+                created, pk = datetime.fromisoformat(start[0]), start[1]
+            except ValueError:
                 from schema.errors import PublicError
 
                 raise PublicError("The cursor `after` is not valid.") from None
@@ -99,9 +99,9 @@ class Query:
             query = query.filter(kind=kind)
         if search:
             query = query.filter(search_name__contains=search_key(search))
-        start = decode_cursor(after, 2)
+        start = decode_cursor(after, (str, int))
         if start is not None:
-            name, pk = str(start[0]), int(start[1]) if str(start[1]).isdigit() else 0
+            name, pk = start
             query = query.filter(Q(name__gt=name) | Q(name=name, id__gt=pk))
         rows = await query.order_by("name", "id").limit(first + 1)
         edges = [EnterpriseEdge(cursor=encode_cursor(r.name, r.id), node=EnterpriseType(row=r)) for r in rows[:first]]

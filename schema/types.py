@@ -42,14 +42,22 @@ def encode_cursor(*values: object) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode()
 
 
-def decode_cursor(cursor: str | None, size: int) -> list | None:
+MAX_ID = 2**31 - 1  # the database's integer ids
+
+
+def decode_cursor(cursor: str | None, kinds: tuple[type, ...]) -> list | None:
+    """The values of a cursor of ours, of the given kinds (str, int), or a PublicError:
+    what reaches the database is text it can hold and ids within its integers."""
     if cursor is None:
         return None
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
     except (ValueError, UnicodeError):
         raise PublicError("The cursor `after` is not valid.") from None
-    if not isinstance(values, list) or len(values) != size:
+    if not isinstance(values, list) or len(values) != len(kinds) or not all(
+        (type(v) is int and 0 <= v <= MAX_ID) if kind is int else (isinstance(v, str) and "\x00" not in v)
+        for v, kind in zip(values, kinds)
+    ):
         raise PublicError("The cursor `after` is not valid.")
     return values
 
@@ -88,14 +96,12 @@ class EnterpriseType:
         from api.text import search_key
 
         first = check_first(first, 50)
-        start = decode_cursor(after, 3)
+        start = decode_cursor(after, (str, str, int))
         rows = await info.context.loaders.contacts.load(self.row.id)
         if search:
             key = search_key(search)
             rows = [row for row in rows if key in row.search_text]
         if start is not None:
-            if not (isinstance(start[0], str) and isinstance(start[1], str) and isinstance(start[2], int)):
-                raise PublicError("The cursor `after` is not valid.")
             rows = [row for row in rows if contact_order(row) > tuple(start)]
         page = rows[:first]
         edges = [ContactEdge(cursor=encode_cursor(*contact_order(row)), node=ContactType(row=row)) for row in page]

@@ -182,6 +182,8 @@ async def test_enterprises_and_quotes_lists(api):
     for search in ("eloise", "ÉLOÏSE", "boulangerie élo"):
         found = (await api(ENTERPRISES, {"search": search}))["enterprises"]["edges"]
         assert [e["node"]["name"] for e in found] == ["Boulangerie Éloïse"], search
+    found = (await api(ENTERPRISES, {"search": "boulangerie\u0000"}))["enterprises"]["edges"]
+    assert [e["node"]["name"] for e in found] == ["Boulangerie Éloïse"]
     for search in ("%", "_", "boréal", "hotel"):
         assert (await api(ENTERPRISES, {"search": search}))["enterprises"]["edges"] == [], search
 
@@ -213,13 +215,19 @@ async def test_enterprises_and_quotes_lists(api):
     assert (await api(QUOTES, {"first": 100}))["quotes"]["pageInfo"]["hasNextPage"] is False
 
     # A cursor that is not one of ours is the caller's error, told as such.
-    wrong_types = base64.urlsafe_b64encode(json.dumps([1, 2, 3]).encode()).decode()
+    def cursor(*values):
+        return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
+
     bakery = (await demo_of(api)).enterprises["Boulangerie Éloïse"]
     for query, variables in (
         (QUOTES, {"after": "bm9wZQ=="}),
+        (QUOTES, {"after": cursor("2026-01-01T00:00:00+00:00", 10**20)}),  # beyond the database's integers
+        (QUOTES, {"after": cursor("2026-01-01T00:00:00+00:00", "1")}),
         (ENTERPRISES, {"after": "garbage"}),
+        (ENTERPRISES, {"after": cursor("Boulangerie", "99999999999999999999")}),
+        (ENTERPRISES, {"after": cursor("Boulangerie\u0000", 1)}),  # PostgreSQL text cannot hold NUL
         (CONTACTS, {"id": bakery, "after": "garbage"}),
-        (CONTACTS, {"id": bakery, "after": wrong_types}),
+        (CONTACTS, {"id": bakery, "after": cursor(1, 2, 3)}),
     ):
         body = (await api.post(query, variables)).json()
         assert body["errors"][0]["message"] == "The cursor `after` is not valid."

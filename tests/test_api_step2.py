@@ -246,6 +246,16 @@ async def test_assign_adhoc_contact(api):
     assert "Ponctuel" not in eligible(q, "client") and "Ponctuel" not in eligible(q, "partner")
     assert await api(bakery_contacts, {"id": client_id}) == listed_before
 
+    # Control characters (a paste accident; PostgreSQL text cannot even hold NUL) count as spaces.
+    pasted = await add_adhoc(api, demo.full, lastName="\u0000Collé\n", firstName="Jean\u0000Paul", role="\u0000")
+    assert [(e["code"], e["field"]) for e in pasted["userErrors"]] == [("REQUIRED", ["input", "role"])]
+    pasted = await add_adhoc(api, demo.full, lastName="\u0000Collé\n", firstName="Jean\u0000Paul", role="Gardien\t")
+    assert pasted["userErrors"] == []
+    assert (pasted["assignment"]["lastName"], pasted["assignment"]["firstName"], pasted["assignment"]["role"]) == (
+        "Collé", "Jean Paul", "Gardien",
+    )
+    await unassign(api, pasted["assignment"]["id"])
+
     # A landline for delivery: accepted, with the warning.
     landline = await add_adhoc(api, demo.full, lastName="Fixe", phone="01 42 86 82 00", functions=["DELIVERY"])
     assert landline["userErrors"] == [] and landline["assignment"]["phone"] == "+33142868200"

@@ -6,6 +6,7 @@ import pytest
 
 from api import messages
 from api.messages import EN, FR, message, negotiate, summary
+from api.text import search_key
 from api.rules import (
     MAX_CONTACTS_PER_QUOTE,
     UNSET,
@@ -342,3 +343,12 @@ def test_function_labels_and_help_texts_of_the_seed():
 )
 def test_accept_language_negotiation(header, language):
     assert negotiate(header) == language
+
+
+def test_control_characters_typed_in_count_as_spaces():
+    cleaned, problems = clean_contact_fields(
+        {"last_name": "\x00Smith\n", "first_name": "Jean\x00Paul", "role": "\t"}, required=("last_name", "role")
+    )
+    assert cleaned == {"last_name": "Smith", "first_name": "Jean Paul"}
+    assert [(p.code, p.field) for p in problems] == [(Code.REQUIRED, ("input", "role"))]
+    assert search_key("Élo\x00ïse", None, "A\tB") == "eloise ab"
