@@ -5,13 +5,18 @@ NOT_FOUND; then the permission, else FORBIDDEN; then the quote must be a draft, 
 QUOTE_NOT_EDITABLE; then the input and the rules, all reported together), writes nothing
 when anything is refused, and publishes its events only once the change is committed.
 Each runs in one transaction that locks its quote first, so concurrent changes to the same
-quote take turns.
+quote take turns (see `write_transaction` and `_run` for how, on each database).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.timezone import now
@@ -22,6 +27,8 @@ from api.auth import Permission, Viewer
 from api.events import EventKind, QuoteEvent
 from api.models import Contact, ContactAssignment, ContactSource, Enterprise, Quote, QuoteLine, QuoteStatus
 from api.rules import Code, Function, Problem
+
+log = logging.getLogger("api.quote_contacts")
 
 
 @dataclass
@@ -96,9 +103,13 @@ async def visible_enterprise(viewer: Viewer, enterprise_id: int | None) -> Enter
     return enterprise if enterprise and enterprise.owner_id == viewer.partner_id else None
 
 
-async def visible_contact(viewer: Viewer, contact_id: int | None) -> Contact | None:
+async def visible_contact(viewer: Viewer, contact_id: int | None, *, lock: bool = False) -> Contact | None:
     if contact_id is None:
         return None
+    if lock:
+        # The contact's row alone (FOR UPDATE cannot take the nullable side of the join).
+        # (values_list() would drop FOR UPDATE: only() keeps it.)
+        await Contact.filter(id=contact_id).select_for_update().only("id")
     contact = await Contact.filter(id=contact_id).select_related("enterprise").first()
     return contact if contact and contact.enterprise.owner_id == viewer.partner_id else None
 
@@ -165,27 +176,100 @@ async def _add(
     return Outcome(quote_id=quote.id, assignment_id=assignment.id)
 
 
-async def _run(viewer: Viewer, work, event_kind: EventKind, integrity_code: Code) -> Outcome:
-    """Runs `work` in a transaction; publishes its event once committed."""
-    try:
-        async with in_transaction():
-            outcome = await work()
-    except IntegrityError:
-        # A concurrent change won the race for a unique index: the same refusal the rules give.
-        outcome = Outcome(problems=[Problem(integrity_code)])
-    if outcome.ok and outcome.quote_id is not None:
-        await events.publish([QuoteEvent(event_kind, outcome.quote_id, viewer.name, outcome.assignment_id)])
-    return outcome
+@asynccontextmanager
+async def write_transaction() -> AsyncIterator[TransactionalDBClient]:
+    """A transaction that will write.
+
+    PostgreSQL: an ordinary transaction (READ COMMITTED); the mutations lock the rows they
+    depend on (`select_for_update`) before reading anything else.
+
+    SQLite: Tortoise's client holds one connection per process and a lock for the length of
+    each transaction, so within a process transactions take turns. Server processes sharing
+    the file are serialised by starting with BEGIN IMMEDIATE, which takes the database's write
+    lock at once (waiting up to the connection's busy timeout, 5 s): a plain (deferred) BEGIN
+    would read first and then fail to write ("database is locked", SQLITE_BUSY_SNAPSHOT)
+    whenever another process wrote in between."""
+    async with in_transaction() as conn:
+        if conn.capabilities.dialect == "sqlite":
+            await conn.execute_query("COMMIT")  # Tortoise's deferred BEGIN, which has read nothing
+            await conn.execute_query("BEGIN IMMEDIATE")
+        yield conn
+
+
+ATTEMPTS = 3
+
+
+def _unique_violation(error: IntegrityError) -> str | None:
+    """Which of the contact list's unique indexes an IntegrityError hit: "contact" for an
+    enterprise contact twice on a quote, "function" for a second ON_SITE or DELIVERY holder.
+
+    PostgreSQL (asyncpg) names the index and details the key; SQLite names the columns."""
+    cause = error.args[0] if error.args else None
+    text = " ".join(
+        str(part) for part in (error, cause, getattr(cause, "constraint_name", None), getattr(cause, "detail", None)) if part
+    )
+    if "uniq_assignment_on_site" in text or "uniq_assignment_delivery" in text:
+        return "function"
+    if "contact_assignment.contact_id" in text or "(quote_id, contact_id)" in text:
+        return "contact"
+    if "contact_assignment.quote_id" in text:  # SQLite names a partial index by its columns
+        return "function"
+    return None
+
+
+def _is_transient(error: Exception) -> bool:
+    """A deadlock or serialisation failure (PostgreSQL), or the SQLite file still locked by
+    another process after the busy timeout: the transaction was rolled back and may be re-run."""
+    sqlstate = getattr(error, "sqlstate", None) or getattr(error.__cause__, "sqlstate", None)
+    return sqlstate in ("40001", "40P01") or "database is locked" in str(error)
+
+
+async def _run(viewer: Viewer, work, event_kind: EventKind, quote_id: int | None = None) -> Outcome:
+    """Runs `work` in a write transaction; publishes its event once committed.
+
+    The quote lock makes concurrent changes of a quote take turns, so the rules always see
+    the state the previous change left. The unique indexes are a second wall: should a change
+    still hit one (a race the lock did not cover), the transaction is rolled back, nothing is
+    stored and nothing published, and the change is run again on what is now there, which
+    gives the rules' own answer (CONTACT_ALREADY_ON_QUOTE, or the radio behaviour of ON_SITE
+    and DELIVERY). A deadlock or a locked SQLite file is retried the same way. Should the same
+    enterprise contact still collide on the last attempt, the answer is CONTACT_ALREADY_ON_QUOTE
+    on the quote `quote_id`; anything else that persists is a bug (masked, and logged).
+    """
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            async with write_transaction():
+                outcome = await work()
+        except IntegrityError as error:
+            violated = _unique_violation(error)
+            log.warning("attempt %d of %s hit a unique index (%s): %s", attempt, event_kind.value, violated, error)
+            if attempt == ATTEMPTS:
+                if violated != "contact":
+                    raise
+                return Outcome(quote_id=quote_id, problems=[Problem(Code.CONTACT_ALREADY_ON_QUOTE, field=("input", "contactId"))])
+        except Exception as error:
+            if attempt == ATTEMPTS or not _is_transient(error):
+                raise
+            log.warning("attempt %d of %s rolled back: %s", attempt, event_kind.value, error)
+        else:
+            if outcome.ok and outcome.quote_id is not None:
+                await events.publish([QuoteEvent(event_kind, outcome.quote_id, viewer.name, outcome.assignment_id)])
+            return outcome
+        await asyncio.sleep(0.005 * attempt)
+    raise AssertionError("unreachable")
 
 
 async def assign_contact(
     viewer: Viewer, quote_id: int | None, contact_id: int | None, functions: list[Function]
 ) -> Outcome:
     async def work() -> Outcome:
+        # Locks in the order every mutation takes them: the enterprise contact, then the
+        # quote. The contact's lock makes an edit of it (update_contact) and its assignment
+        # take turns, so that the edit raises the version of every quote that shows it.
+        contact = await visible_contact(viewer, contact_id, lock=True)
         quote = await visible_quote(viewer, quote_id, lock=True)
         if quote is None:
             return _not_found("quoteId")
-        contact = await visible_contact(viewer, contact_id)
         if contact is None:
             return _not_found("contactId")
         if gate := _gate(viewer, quote):
@@ -207,7 +291,7 @@ async def assign_contact(
         slots = [slot_of(a) for a in assignments]
         return await _add(quote, slots, make, functions, problems, phone=contact.phone)
 
-    return await _run(viewer, work, EventKind.CONTACT_ADDED, Code.CONTACT_ALREADY_ON_QUOTE)
+    return await _run(viewer, work, EventKind.CONTACT_ADDED, quote_id)
 
 
 async def assign_adhoc_contact(viewer: Viewer, quote_id: int | None, details: dict, functions: list[Function]) -> Outcome:
@@ -223,7 +307,7 @@ async def assign_adhoc_contact(viewer: Viewer, quote_id: int | None, details: di
         make = {"source": ContactSource.ADHOC, **{name: cleaned.get(name) for name in DETAIL_FIELDS}}
         return await _add(quote, slots, make, functions, problems, phone=cleaned.get("phone"))
 
-    return await _run(viewer, work, EventKind.CONTACT_ADDED, Code.QUOTE_CONTACT_LIMIT)
+    return await _run(viewer, work, EventKind.CONTACT_ADDED)
 
 
 async def unassign_contact(viewer: Viewer, assignment_id: int | None) -> Outcome:
@@ -239,8 +323,7 @@ async def unassign_contact(viewer: Viewer, assignment_id: int | None) -> Outcome
         await _bump(quote.id)
         return Outcome(quote_id=quote.id, assignment_id=assignment_id)
 
-    outcome = await _run(viewer, work, EventKind.CONTACT_REMOVED, Code.NOT_FOUND)
-    return outcome
+    return await _run(viewer, work, EventKind.CONTACT_REMOVED)
 
 
 async def set_assignment_function(
@@ -266,7 +349,7 @@ async def set_assignment_function(
             await _bump(quote.id)
         return Outcome(quote_id=quote.id, assignment_id=assignment_id)
 
-    return await _run(viewer, work, EventKind.FUNCTIONS_CHANGED, Code.TRACKING_CONTACT_LIMIT)
+    return await _run(viewer, work, EventKind.FUNCTIONS_CHANGED)
 
 
 async def quote_problems(quote_id: int) -> tuple[list[Problem], list[Problem]]:
@@ -300,7 +383,7 @@ async def place_order(viewer: Viewer, quote_id: int | None) -> Outcome:
         )
         return Outcome(quote_id=quote.id)
 
-    return await _run(viewer, work, EventKind.ORDER_PLACED, Code.QUOTE_NOT_EDITABLE)
+    return await _run(viewer, work, EventKind.ORDER_PLACED)
 
 
 # --- The enterprise module's contacts -------------------------------------------------------
@@ -333,7 +416,7 @@ async def create_contact(viewer: Viewer, enterprise_id: int | None, details: dic
         _, listing = await _drafts_showing(enterprise, contact.id)
         return Outcome(contact_id=contact.id), listing
 
-    async with in_transaction():
+    async with write_transaction():
         outcome, listing = await work()
     await events.publish([QuoteEvent(EventKind.CONTACTS_EDITED, q, viewer.name) for q in listing])
     return outcome
@@ -347,7 +430,9 @@ def _search(details: dict) -> str:
 
 async def update_contact(viewer: Viewer, contact_id: int | None, details: dict) -> Outcome:
     async def work():
-        contact = await visible_contact(viewer, contact_id)
+        # Locks the contact, then the draft quotes it is on in id order (the order of every
+        # mutation), so that it takes turns with their changes and with placeOrder's freeze.
+        contact = await visible_contact(viewer, contact_id, lock=True)
         if contact is None:
             return _not_found("contactId"), []
         if not viewer.can(Permission.CONTACT_EDIT):
@@ -365,12 +450,16 @@ async def update_contact(viewer: Viewer, contact_id: int | None, details: dict) 
         await Contact.filter(id=contact.id).update(**cleaned, search_text=_search(merged), updated_at=now())
         assigned, listing = await _drafts_showing(contact.enterprise, contact.id)
         if assigned:
-            await Quote.filter(id__in=assigned, status=QuoteStatus.DRAFT).update(
-                version=F("version") + 1, updated_at=now()
-            )
+            locked = await Quote.filter(id__in=assigned, status=QuoteStatus.DRAFT).order_by("id").select_for_update()
+            # Read again under the locks: still drafts, and the contact still on them.
+            showing = await ContactAssignment.filter(
+                contact_id=contact.id, quote_id__in=[q.id for q in locked]
+            ).values_list("quote_id", flat=True)
+            if showing:
+                await Quote.filter(id__in=showing).update(version=F("version") + 1, updated_at=now())
         return Outcome(contact_id=contact.id), assigned + listing
 
-    async with in_transaction():
+    async with write_transaction():
         outcome, touched = await work()
     await events.publish([QuoteEvent(EventKind.CONTACTS_EDITED, q, viewer.name) for q in touched])
     return outcome
