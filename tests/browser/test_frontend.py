@@ -120,7 +120,9 @@ def server(tmp_path):
     srv.stop()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: the sync API runs its own event loop while it is open, which the
+# other test modules (pytest-asyncio, one loop per session) must not meet.
+@pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
