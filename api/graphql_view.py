@@ -139,5 +139,12 @@ class GraphQLView(GraphQL):
                 scope.setdefault("state", {})["viewer"] = viewer
         await super().__call__(scope, receive, send)
 
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return json.loads(data)
+        except RecursionError:
+            # Nested deeper than the decoder goes: as unreadable as malformed JSON (400), not a crash.
+            raise json.JSONDecodeError("JSON nested too deeply", "", 0) from None
+
     def encode_json(self, data: object) -> str:
         return json.dumps(data, ensure_ascii=False)

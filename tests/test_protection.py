@@ -81,6 +81,13 @@ async def test_bad_requests_are_told_plainly(api):
     )
     assert response.status_code == 400
     assert "Unable to parse request body as JSON" in response.text
+    # JSON nested deeper than the decoder goes (small enough a body): the same, not a crash.
+    deep = b'{"query": "{ viewer { name } }", "variables": {"a": ' + b"[" * 30_000 + b"]" * 30_000 + b"}}"
+    response = await api.http.post(
+        "/graphql", content=deep, headers={"Authorization": "Bearer demo-alice", "Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert "Unable to parse request body as JSON" in response.text
 
     # A body over the limit: 413, whether its length is announced or it comes in chunks.
     big = b'{"query": "{ viewer { name } }", "variables": {"pad": "' + b"x" * 150_000 + b'"}}'
