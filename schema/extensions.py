@@ -14,7 +14,8 @@ from graphql import (
     ValidationContext,
     ValidationRule,
 )
-from strawberry.extensions import AddValidationRules, MaskErrors, MaxAliasesLimiter, MaxTokensLimiter
+from strawberry.extensions import AddValidationRules, MaskErrors, MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 
 from api.request_id import current_request_id
 from api.settings import Settings
@@ -89,10 +90,16 @@ class MaskUnexpectedErrors(MaskErrors):
 
 
 def extensions(settings: Settings) -> list:
-    """Extensions as factories (a fresh instance per operation)."""
+    """Extensions as factories (a fresh instance per operation).
+
+    Parsing and validation are cached (bounded LRU) by document: the limits are validation
+    rules, built once here so that the cache key (document, rules) repeats.
+    """
+    rules = [depth_limit_rule(settings.max_query_depth), max_aliases_rule(settings.max_aliases)]
     return [
-        lambda: AddValidationRules([depth_limit_rule(settings.max_query_depth)]),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: ParserCache(maxsize=512),
+        lambda: AddValidationRules(rules),
+        lambda: ValidationCache(maxsize=512),
         MaskUnexpectedErrors,
     ]
