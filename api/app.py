@@ -19,6 +19,7 @@ from api import events
 from api.body_limit import BodyLimitMiddleware
 from api.graphql_view import GraphQLView
 from api.request_id import RequestIdMiddleware
+from api.response_cache import ResponseCache
 from api.settings import Settings, settings as default_settings, tortoise_config
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend_stub"
@@ -46,6 +47,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     graphql = GraphQLView(build_schema(settings), keep_alive=True, keep_alive_interval=settings.keep_alive_seconds)
+    if settings.response_cache_entries > 0:
+        graphql.response_cache = ResponseCache(max_entries=settings.response_cache_entries)
 
     @asynccontextmanager
     async def lifespan(app: Starlette):

@@ -25,6 +25,7 @@ class Viewer:
     email: str
     partner_id: int
     permissions: frozenset[Permission]
+    data_version: int = 0  # the partner's, read with the token (see api/response_cache.py)
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions
@@ -47,29 +48,47 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip()
 
 
+def _permissions(can_edit_quotes: bool, can_edit_contacts: bool) -> frozenset[Permission]:
+    granted = set()
+    if can_edit_quotes:
+        granted.add(Permission.QUOTE_EDIT)
+    if can_edit_contacts:
+        granted.add(Permission.CONTACT_EDIT)
+    return frozenset(granted)
+
+
 def viewer_of(user: User) -> Viewer:
-    permissions = set()
-    if user.can_edit_quotes:
-        permissions.add(Permission.QUOTE_EDIT)
-    if user.can_edit_contacts:
-        permissions.add(Permission.CONTACT_EDIT)
+    """The viewer of a user row (for scripts and tests; requests use `authenticate`)."""
     return Viewer(
-        user_id=user.id,
-        username=user.username,
-        name=user.name,
-        email=user.email,
-        partner_id=user.partner_id,  # type: ignore[arg-type]
-        permissions=frozenset(permissions),
+        user.id, user.username, user.name, user.email, user.partner_id,  # type: ignore[arg-type]
+        _permissions(user.can_edit_quotes, user.can_edit_contacts),
     )
 
 
+_VIEWER_COLUMNS = (
+    "user__id",
+    "user__username",
+    "user__name",
+    "user__email",
+    "user__partner_id",
+    "user__can_edit_quotes",
+    "user__can_edit_contacts",
+    "user__partner__data_version",
+)
+
+
 async def authenticate(authorization: str | None) -> Viewer | None:
-    """The viewer of an Authorization header, or None when the token is missing or unknown."""
+    """The viewer of an Authorization header, or None when the token is missing or unknown.
+
+    One SQL query: the token's user, and its partner's data version."""
     token = bearer_token(authorization)
     if token is None:
         return None
-    row = await ApiToken.filter(token_hash=hash_token(token)).select_related("user").first()
-    return viewer_of(row.user) if row else None
+    rows = await ApiToken.filter(token_hash=hash_token(token)).limit(1).values_list(*_VIEWER_COLUMNS)
+    if not rows:
+        return None
+    user_id, username, name, email, partner_id, quotes, contacts, data_version = rows[0]
+    return Viewer(user_id, username, name, email, partner_id, _permissions(quotes, contacts), data_version)
 
 
 async def issue_token(username: str, token: str | None = None) -> str:

@@ -8,7 +8,7 @@ from contextlib import suppress
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -17,6 +17,7 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 
 from api.auth import authenticate
 from api.messages import negotiate
+from api.response_cache import ResponseCache, is_read_only
 from schema.context import Context
 
 UNAUTHENTICATED = {
@@ -97,6 +98,7 @@ class GraphQLView(GraphQL):
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
     open_websockets = 0  # WebSocket connections being served now (see /healthz)
+    response_cache: ResponseCache | None = None
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         if isinstance(request, WebSocket):
@@ -137,7 +139,52 @@ class GraphQLView(GraphQL):
                     await response(scope, receive, send)
                     return
                 scope.setdefault("state", {})["viewer"] = viewer
+                if self.response_cache is not None:
+                    await self._cached(scope, request, viewer, send)
+                    return
         await super().__call__(scope, receive, send)
+
+    async def _cached(self, scope: Scope, request: Request, viewer, send: Send) -> None:
+        """Answers a query from the response cache, or runs it and keeps its answer."""
+        body = await request.body() if request.method == "POST" else b""
+        replayed = False
+
+        async def receive_again() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await request.receive()
+
+        if not is_read_only(request.method, body, request.query_params):
+            await super().__call__(scope, receive_again, send)
+            return
+        key = self.response_cache.key(
+            viewer,
+            negotiate(request.headers.get("accept-language")),
+            request.method,
+            body if request.method == "POST" else scope.get("query_string", b""),
+            request.headers.get("accept", ""),
+        )
+        cached = self.response_cache.get(key)
+        if cached is not None:
+            status, headers, content = cached
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": content})
+            return
+        start: Message = {}
+        chunks: list[bytes] = []
+
+        async def keep(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        await super().__call__(scope, receive_again, keep)
+        if start:
+            self.response_cache.put(key, start["status"], list(start.get("headers", [])), b"".join(chunks))
 
     def decode_json(self, data: str | bytes) -> object:
         try:

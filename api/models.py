@@ -6,6 +6,7 @@ quote, and (migration 0002) at most one ON_SITE and one DELIVERY contact per quo
 
 from __future__ import annotations
 
+import secrets
 from enum import Enum
 
 from tortoise import fields
@@ -28,6 +29,10 @@ class ContactSource(str, Enum):
     ADHOC = "ADHOC"
 
 
+def new_data_version() -> int:
+    return secrets.randbelow(2**62)
+
+
 class Enterprise(Model):
     """A partner (a reseller, whose users sign in) or a client of a partner."""
 
@@ -38,6 +43,10 @@ class Enterprise(Model):
     partner: fields.ForeignKeyNullableRelation[Enterprise] = fields.ForeignKeyField(
         "models.Enterprise", related_name="clients", null=True, on_delete=fields.RESTRICT
     )
+    # For a partner: raised in the transaction of every change to what its users can read,
+    # so that a cached answer is never served after a change. It starts at a random value,
+    # so that a database rebuilt or restored never repeats a version a cache has seen.
+    data_version = fields.BigIntField(default=new_data_version, db_default=0)
 
     class Meta:
         table = "enterprise"

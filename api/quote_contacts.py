@@ -46,8 +46,9 @@ class Outcome:
         return not self.problems
 
 
-def _not_found(*field_path: str) -> Outcome:
-    return Outcome(problems=[Problem(Code.NOT_FOUND, field=("input", *field_path))])
+def _not_found(*field_path: str, quote_id: int | None = None) -> Outcome:
+    """One NOT_FOUND on the input field; the payload still shows a quote that was found."""
+    return Outcome(quote_id=quote_id, problems=[Problem(Code.NOT_FOUND, field=("input", *field_path))])
 
 
 def slot_of(assignment: ContactAssignment) -> rules.Slot:
@@ -132,9 +133,13 @@ def _gate(viewer: Viewer, quote: Quote, permission: Permission = Permission.QUOT
     return []
 
 
+async def _assignments(quote_id: int) -> list[ContactAssignment]:
+    """A quote's contact list, with the enterprise contacts, in the order they were added."""
+    return await ContactAssignment.filter(quote_id=quote_id).select_related("contact").order_by("id")
+
+
 async def _slots(quote_id: int) -> list[rules.Slot]:
-    assignments = await ContactAssignment.filter(quote_id=quote_id).select_related("contact").order_by("id")
-    return [slot_of(a) for a in assignments]
+    return [slot_of(a) for a in await _assignments(quote_id)]
 
 
 async def _apply(changes: dict[int, frozenset[Function]], target: int) -> None:
@@ -143,6 +148,13 @@ async def _apply(changes: dict[int, frozenset[Function]], target: int) -> None:
     for assignment_id, functions in sorted(changes.items(), key=lambda item: item[0] == target):
         if assignment_id:
             await ContactAssignment.filter(id=assignment_id).update(**_function_columns(functions))
+
+
+async def partner_data_changed(viewer: Viewer) -> None:
+    """Raises the data version of the viewer's partner, last in the transaction of a change
+    (so its row lock is held only until the commit): cached answers read before are not
+    served again (see api/response_cache.py)."""
+    await Enterprise.filter(id=viewer.partner_id).update(data_version=F("data_version") + 1)
 
 
 async def _bump(quote_id: int) -> None:
@@ -240,6 +252,8 @@ async def _run(viewer: Viewer, work, event_kind: EventKind, quote_id: int | None
         try:
             async with write_transaction():
                 outcome = await work()
+                if outcome.ok:
+                    await partner_data_changed(viewer)
         except IntegrityError as error:
             violated = _unique_violation(error)
             log.warning("attempt %d of %s hit a unique index (%s): %s", attempt, event_kind.value, violated, error)
@@ -271,7 +285,7 @@ async def assign_contact(
         if quote is None:
             return _not_found("quoteId")
         if contact is None:
-            return _not_found("contactId")
+            return _not_found("contactId", quote_id=quote.id)
         if gate := _gate(viewer, quote):
             return Outcome(quote_id=quote.id, problems=gate)
         if contact.enterprise_id == quote.client_id:
@@ -280,7 +294,7 @@ async def assign_contact(
             source = ContactSource.PARTNER
         else:
             return Outcome(quote_id=quote.id, problems=[Problem(Code.CONTACT_NOT_ELIGIBLE, field=("input", "contactId"))])
-        assignments = await ContactAssignment.filter(quote_id=quote.id).select_related("contact").order_by("id")
+        assignments = await _assignments(quote.id)
         problems = rules.add_problems(
             contact_missing=rules.missing_fields({name: getattr(contact, name) for name in DETAIL_FIELDS}),
             already_on_quote=any(a.contact_id == contact.id for a in assignments),
@@ -418,6 +432,8 @@ async def create_contact(viewer: Viewer, enterprise_id: int | None, details: dic
 
     async with write_transaction():
         outcome, listing = await work()
+        if outcome.ok:
+            await partner_data_changed(viewer)
     await events.publish([QuoteEvent(EventKind.CONTACTS_EDITED, q, viewer.name) for q in listing])
     return outcome
 
@@ -461,5 +477,7 @@ async def update_contact(viewer: Viewer, contact_id: int | None, details: dict) 
 
     async with write_transaction():
         outcome, touched = await work()
+        if outcome.ok:
+            await partner_data_changed(viewer)
     await events.publish([QuoteEvent(EventKind.CONTACTS_EDITED, q, viewer.name) for q in touched])
     return outcome

@@ -25,6 +25,7 @@ class Settings:
     # Seconds between keep-alive messages on an idle WebSocket (`ping` on graphql-transport-ws,
     # `ka` on graphql-ws): well under the idle timeouts of common proxies (60 s).
     keep_alive_seconds: float = 15.0
+    response_cache_entries: int = 2048
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -37,6 +38,7 @@ class Settings:
             max_body_bytes=_int("MAX_BODY_BYTES", 100_000),
             log_level=os.environ.get("LOG_LEVEL", "INFO"),
             keep_alive_seconds=float(os.environ.get("KEEP_ALIVE_SECONDS") or 15),
+            response_cache_entries=_int("RESPONSE_CACHE_ENTRIES", 2048),
         )
 
 

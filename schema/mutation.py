@@ -11,7 +11,7 @@ from api.ids import decode_id
 from api.rules import Function
 from schema.context import Context
 from schema.errors import ContactFunction, UserError, user_error
-from schema.types import ContactAssignment, ContactType, QuoteType
+from schema.types import ContactAssignment, ContactType, QuoteType, assignment_view, contact_view, quote_view
 
 
 @strawberry.input
@@ -95,7 +95,7 @@ async def _quote(info: Info[Context, None], outcome: domain.Outcome) -> QuoteTyp
     if outcome.quote_id is None:
         return None
     row = await domain.visible_quote(info.context.viewer, outcome.quote_id)
-    return QuoteType(row=row) if row else None
+    return quote_view(row, info.context.viewer) if row else None
 
 
 def _errors(info: Info[Context, None], outcome: domain.Outcome) -> list[UserError]:
@@ -107,7 +107,7 @@ async def _assignment_payload(info: Info[Context, None], outcome: domain.Outcome
     assignment = None
     if outcome.ok and outcome.assignment_id and not removed:
         rows = await info.context.loaders.assignments.load(outcome.quote_id)
-        assignment = next((ContactAssignment(row=a) for a in rows if a.id == outcome.assignment_id), None)
+        assignment = next((assignment_view(a, info.context.viewer) for a in rows if a.id == outcome.assignment_id), None)
     return ContactAssignmentPayload(quote=quote, assignment=assignment, user_errors=_errors(info, outcome))
 
 
@@ -179,5 +179,5 @@ async def _contact_payload(info: Info[Context, None], outcome: domain.Outcome) -
     contact = None
     if outcome.contact_id is not None:
         row = await domain.visible_contact(info.context.viewer, outcome.contact_id)
-        contact = ContactType(row=row) if row else None
+        contact = contact_view(row, info.context.viewer) if row else None
     return ContactPayload(contact=contact, user_errors=_errors(info, outcome))

@@ -27,6 +27,8 @@ from schema.types import (
     check_first,
     decode_cursor,
     encode_cursor,
+    enterprise_view,
+    quote_view,
     function_infos,
 )
 
@@ -41,7 +43,7 @@ class Query:
             id=strawberry.ID(encode_id("User", viewer.user_id)),
             name=viewer.name,
             email=viewer.email,
-            partner=EnterpriseType(row=partner),
+            partner=enterprise_view(partner),
             permissions=sorted(viewer.permissions, key=lambda p: p.value, reverse=True),
         )
 
@@ -49,7 +51,7 @@ class Query:
     async def quote(self, info: Info[Context, None], id: strawberry.ID) -> QuoteType | None:
         pk = decode_id("Quote", id)
         row = await info.context.loaders.quote.load(pk) if pk is not None else None
-        return QuoteType(row=row) if row else None
+        return quote_view(row, info.context.viewer) if row else None
 
     @strawberry.field(description="The viewer's company's quotes, newest first. first is at most 100; more is an error.")
     async def quotes(
@@ -69,7 +71,7 @@ class Query:
                 raise PublicError("The cursor `after` is not valid.") from None
             query = query.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=pk))
         rows = await query.order_by("-created_at", "-id").limit(first + 1)
-        edges = [QuoteEdge(cursor=encode_cursor(r.created_at.isoformat(), r.id), node=QuoteType(row=r)) for r in rows[:first]]
+        edges = [QuoteEdge(cursor=encode_cursor(r.created_at.isoformat(), r.id), node=quote_view(r, info.context.viewer)) for r in rows[:first]]
         return QuoteConnection(
             edges=edges,
             page_info=PageInfo(has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None),
@@ -81,7 +83,7 @@ class Query:
         row = await info.context.loaders.enterprise.load(pk) if pk is not None else None
         if row is None or row.owner_id != info.context.viewer.partner_id:
             return None
-        return EnterpriseType(row=row)
+        return enterprise_view(row)
 
     @strawberry.field(description="The viewer's company and its clients, by name. search matches part of the name, ignoring case and accents.")
     async def enterprises(
@@ -104,7 +106,7 @@ class Query:
             name, pk = start
             query = query.filter(Q(name__gt=name) | Q(name=name, id__gt=pk))
         rows = await query.order_by("name", "id").limit(first + 1)
-        edges = [EnterpriseEdge(cursor=encode_cursor(r.name, r.id), node=EnterpriseType(row=r)) for r in rows[:first]]
+        edges = [EnterpriseEdge(cursor=encode_cursor(r.name, r.id), node=enterprise_view(r)) for r in rows[:first]]
         return EnterpriseConnection(
             edges=edges,
             page_info=PageInfo(has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None),

@@ -20,7 +20,7 @@ from api import events
 from api.ids import decode_id, encode_id
 from api.quote_contacts import visible_quote
 from schema.context import Context
-from schema.types import QuoteType
+from schema.types import QuoteType, quote_view
 
 
 @strawberry.enum(name="QuoteContactsEventKind")
@@ -82,7 +82,7 @@ class Subscription:
                     raise _not_found(info)
                 yield QuoteContactsEvent(
                     kind=QuoteContactsEventKind(event.kind.value),
-                    quote=QuoteType(row=row),
+                    quote=quote_view(row, context.viewer),
                     assignment_id=(
                         strawberry.ID(encode_id("ContactAssignment", event.assignment_id))
                         if event.assignment_id

@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 import json
 from datetime import datetime
-from enum import Enum
 
 import strawberry
 from strawberry.types import Info
 
 from api import rules
 from api.auth import Permission as PermissionEnum
+from api.auth import Viewer as Signed
 from api.ids import encode_id
 from api.messages import FUNCTION_HELP, FUNCTION_LABELS, summary
 from api import models
@@ -75,19 +75,10 @@ def check_first(first: int | None, default: int) -> int:
 
 @strawberry.type(name="Enterprise")
 class EnterpriseType:
-    row: strawberry.Private[models.Enterprise]
-
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(encode_id("Enterprise", self.row.id))
-
-    @strawberry.field
-    def name(self) -> str:
-        return self.row.name
-
-    @strawberry.field
-    def kind(self) -> EnterpriseKind:
-        return self.row.kind
+    id: strawberry.ID
+    name: str
+    kind: EnterpriseKind
+    pk: strawberry.Private[int]
 
     @strawberry.field(description="By last name. search matches part of the last name, first name or email, ignoring case and accents.")
     async def contacts(
@@ -97,71 +88,61 @@ class EnterpriseType:
 
         first = check_first(first, 50)
         start = decode_cursor(after, (str, str, int))
-        rows = await info.context.loaders.contacts.load(self.row.id)
+        rows = await info.context.loaders.contacts.load(self.pk)
         if search:
             key = search_key(search)
             rows = [row for row in rows if key in row.search_text]
         if start is not None:
             rows = [row for row in rows if contact_order(row) > tuple(start)]
         page = rows[:first]
-        edges = [ContactEdge(cursor=encode_cursor(*contact_order(row)), node=ContactType(row=row)) for row in page]
+        viewer = info.context.viewer
+        edges = [ContactEdge(cursor=encode_cursor(*contact_order(row)), node=contact_view(row, viewer)) for row in page]
         return ContactConnection(
             edges=edges,
             page_info=PageInfo(has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None),
         )
 
 
+def enterprise_view(row: models.Enterprise) -> EnterpriseType:
+    return EnterpriseType(id=strawberry.ID(encode_id("Enterprise", row.id)), name=row.name, kind=row.kind, pk=row.id)
+
+
 @strawberry.type(name="Contact")
 class ContactType:
-    row: strawberry.Private[models.Contact]
-
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(encode_id("Contact", self.row.id))
+    id: strawberry.ID
+    last_name: str
+    first_name: str | None
+    email: str | None
+    phone: str | None = strawberry.field(description="International form (E.164), e.g. +33612345678.")
+    phone_is_mobile: bool = strawberry.field(description="The site and delivery contacts should be reachable on a mobile.")
+    role: str | None = strawberry.field(description="The contact's role in their company, shown when hovering the contact on a quote.")
+    missing_fields: list[ContactField] = strawberry.field(description="What the contact lacks (empty or invalid) before it can be added to a quote.")
+    is_complete: bool
+    can_edit: bool = strawberry.field(description="Whether the viewer may edit this contact (CONTACT_EDIT).")
+    updated_at: datetime
+    enterprise_id: strawberry.Private[int]
 
     @strawberry.field
     async def enterprise(self, info: Info[Context, None]) -> EnterpriseType:
-        return EnterpriseType(row=await info.context.loaders.enterprise.load(self.row.enterprise_id))
+        return enterprise_view(await info.context.loaders.enterprise.load(self.enterprise_id))
 
-    @strawberry.field
-    def last_name(self) -> str:
-        return self.row.last_name
 
-    @strawberry.field
-    def first_name(self) -> str | None:
-        return self.row.first_name
-
-    @strawberry.field
-    def email(self) -> str | None:
-        return self.row.email
-
-    @strawberry.field(description="International form (E.164), e.g. +33612345678.")
-    def phone(self) -> str | None:
-        return self.row.phone
-
-    @strawberry.field(description="The site and delivery contacts should be reachable on a mobile.")
-    def phone_is_mobile(self) -> bool:
-        return rules.is_mobile(self.row.phone)
-
-    @strawberry.field(description="The contact's role in their company, shown when hovering the contact on a quote.")
-    def role(self) -> str | None:
-        return self.row.role
-
-    @strawberry.field(description="What the contact lacks (empty or invalid) before it can be added to a quote.")
-    def missing_fields(self) -> list[ContactField]:
-        return rules.missing_fields(_contact_details(self.row))
-
-    @strawberry.field
-    def is_complete(self) -> bool:
-        return not rules.missing_fields(_contact_details(self.row))
-
-    @strawberry.field(description="Whether the viewer may edit this contact (CONTACT_EDIT).")
-    def can_edit(self, info: Info[Context, None]) -> bool:
-        return info.context.viewer.can(PermissionEnum.CONTACT_EDIT)
-
-    @strawberry.field
-    def updated_at(self) -> datetime:
-        return self.row.updated_at
+def contact_view(row: models.Contact, viewer: Signed) -> ContactType:
+    missing = rules.missing_fields(_contact_details(row))
+    return ContactType(
+        id=strawberry.ID(encode_id("Contact", row.id)),
+        last_name=row.last_name,
+        first_name=row.first_name,
+        email=row.email,
+        phone=row.phone,
+        phone_is_mobile=rules.is_mobile(row.phone),
+        role=row.role,
+        missing_fields=missing,
+        is_complete=not missing,
+        can_edit=viewer.can(PermissionEnum.CONTACT_EDIT),
+        updated_at=row.updated_at,
+        enterprise_id=row.enterprise_id,
+    )
 
 
 def _contact_details(row: models.Contact) -> dict[str, str | None]:
@@ -197,93 +178,66 @@ class EnterpriseConnection:
 
 @strawberry.type(name="Product")
 class ProductType:
-    row: strawberry.Private[models.Product]
-
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(encode_id("Product", self.row.id))
-
-    @strawberry.field
-    def code(self) -> str:
-        return self.row.code
-
-    @strawberry.field
-    def name(self) -> str:
-        return self.row.name
-
-    @strawberry.field(description="A supplier or subcontractor commissions it on site: the quote needs its one on-site contact.")
-    def requires_on_site_contact(self) -> bool:
-        return self.row.requires_on_site_contact
-
-    @strawberry.field(description="Equipment (router, modem) is shipped: the quote needs its one delivery contact.")
-    def requires_delivery_contact(self) -> bool:
-        return self.row.requires_delivery_contact
+    id: strawberry.ID
+    code: str
+    name: str
+    requires_on_site_contact: bool = strawberry.field(description="A supplier or subcontractor commissions it on site: the quote needs its one on-site contact.")
+    requires_delivery_contact: bool = strawberry.field(description="Equipment (router, modem) is shipped: the quote needs its one delivery contact.")
 
 
 @strawberry.type(name="QuoteLine")
 class QuoteLineType:
-    row: strawberry.Private[models.QuoteLine]
+    id: strawberry.ID
+    product: ProductType
+    quantity: int
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(encode_id("QuoteLine", self.row.id))
 
-    @strawberry.field
-    def product(self) -> ProductType:
-        return ProductType(row=self.row.product)
-
-    @strawberry.field
-    def quantity(self) -> int:
-        return self.row.quantity
+def line_view(row: models.QuoteLine) -> QuoteLineType:
+    product = row.product
+    return QuoteLineType(
+        id=strawberry.ID(encode_id("QuoteLine", row.id)),
+        product=ProductType(
+            id=strawberry.ID(encode_id("Product", product.id)),
+            code=product.code,
+            name=product.name,
+            requires_on_site_contact=product.requires_on_site_contact,
+            requires_delivery_contact=product.requires_delivery_contact,
+        ),
+        quantity=row.quantity,
+    )
 
 
 @strawberry.type(description="A contact on a quote's list, with the functions ticked for it.")
 class ContactAssignment:
-    row: strawberry.Private[models.ContactAssignment]
+    id: strawberry.ID
+    source: ContactSource
+    contact: ContactType | None = strawberry.field(description="The enterprise contact it comes from, as it is now; null for an ad-hoc contact.")
+    last_name: str = strawberry.field(description="On a draft, the enterprise contact's current details; once ordered, those it had at ordering.")
+    first_name: str | None
+    email: str
+    phone: str
+    phone_is_mobile: bool
+    role: str
+    functions: list[ContactFunction]
+    added_at: datetime
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(encode_id("ContactAssignment", self.row.id))
 
-    @strawberry.field
-    def source(self) -> ContactSource:
-        return self.row.source
-
-    @strawberry.field(description="The enterprise contact it comes from, as it is now; null for an ad-hoc contact.")
-    def contact(self) -> ContactType | None:
-        return ContactType(row=self.row.contact) if self.row.contact_id else None
-
-    @strawberry.field(description="On a draft, the enterprise contact's current details; once ordered, those it had at ordering.")
-    def last_name(self) -> str:
-        return details_of(self.row)["last_name"] or ""
-
-    @strawberry.field
-    def first_name(self) -> str | None:
-        return details_of(self.row)["first_name"]
-
-    @strawberry.field
-    def email(self) -> str:
-        return details_of(self.row)["email"] or ""
-
-    @strawberry.field
-    def phone(self) -> str:
-        return details_of(self.row)["phone"] or ""
-
-    @strawberry.field
-    def phone_is_mobile(self) -> bool:
-        return rules.is_mobile(details_of(self.row)["phone"])
-
-    @strawberry.field
-    def role(self) -> str:
-        return details_of(self.row)["role"] or ""
-
-    @strawberry.field
-    def functions(self) -> list[ContactFunction]:
-        return [f for f in rules.FUNCTIONS if f in functions_of(self.row)]
-
-    @strawberry.field
-    def added_at(self) -> datetime:
-        return self.row.added_at
+def assignment_view(row: models.ContactAssignment, viewer: Signed) -> ContactAssignment:
+    details = details_of(row)
+    ticked = functions_of(row)
+    return ContactAssignment(
+        id=strawberry.ID(encode_id("ContactAssignment", row.id)),
+        source=row.source,
+        contact=contact_view(row.contact, viewer) if row.contact_id else None,
+        last_name=details["last_name"] or "",
+        first_name=details["first_name"],
+        email=details["email"] or "",
+        phone=details["phone"] or "",
+        phone_is_mobile=rules.is_mobile(details["phone"]),
+        role=details["role"] or "",
+        functions=[f for f in rules.FUNCTIONS if f in ticked],
+        added_at=row.added_at,
+    )
 
 
 @strawberry.type
@@ -332,31 +286,28 @@ class ContactValidation:
 
 @strawberry.type(name="Quote")
 class QuoteType:
+    id: strawberry.ID
+    reference: str
+    status: QuoteStatus
+    viewer_can_edit: bool = strawberry.field(description="Whether the viewer may change this quote's contacts now: QUOTE_EDIT, and the quote still a draft.")
+    version: int = strawberry.field(description="Grows by at least one with every change to what the quote's contacts show.")
+    created_at: datetime
+    updated_at: datetime
+    ordered_at: datetime | None
     row: strawberry.Private[models.Quote]
 
     @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(encode_id("Quote", self.row.id))
-
-    @strawberry.field
-    def reference(self) -> str:
-        return self.row.reference
-
-    @strawberry.field
-    def status(self) -> QuoteStatus:
-        return self.row.status
-
-    @strawberry.field
     async def client(self, info: Info[Context, None]) -> EnterpriseType:
-        return EnterpriseType(row=await info.context.loaders.enterprise.load(self.row.client_id))
+        return enterprise_view(await info.context.loaders.enterprise.load(self.row.client_id))
 
     @strawberry.field
     async def lines(self, info: Info[Context, None]) -> list[QuoteLineType]:
-        return [QuoteLineType(row=line) for line in (await info.context.loaders.state(self.row)).lines]
+        return [line_view(line) for line in (await info.context.loaders.state(self.row)).lines]
 
     @strawberry.field(description="The quote's contact list, in the order the contacts were added.")
     async def assignments(self, info: Info[Context, None]) -> list[ContactAssignment]:
-        return [ContactAssignment(row=a) for a in (await info.context.loaders.state(self.row)).assignments]
+        viewer = info.context.viewer
+        return [assignment_view(a, viewer) for a in (await info.context.loaders.state(self.row)).assignments]
 
     @strawberry.field(description="For each function, in the order ON_SITE, DELIVERY, TRACKING: how many contacts it needs, at most, and has now.")
     async def contact_requirements(self, info: Info[Context, None]) -> list[ContactRequirement]:
@@ -370,7 +321,7 @@ class QuoteType:
                 max=req.max,
                 count=req.count,
                 summary=summary(req, language),
-                required_by=[QuoteLineType(row=lines[i]) for i in req.required_by],
+                required_by=[line_view(lines[i]) for i in req.required_by],
             )
             for req in state.requirements
         ]
@@ -381,20 +332,22 @@ class QuoteType:
         state = await loaders.state(self.row)
         client, partner = await loaders.contacts.load_many([self.row.client_id, self.row.partner_id])
         on_quote = {a.contact_id for a in state.assignments}
-        may_edit = info.context.viewer.can(PermissionEnum.QUOTE_EDIT)
+        viewer = info.context.viewer
+        may_edit = viewer.can(PermissionEnum.QUOTE_EDIT)
         is_draft = self.row.status == models.QuoteStatus.DRAFT
         language = info.context.language
 
         def eligible(row: models.Contact) -> EligibleContact:
+            contact = contact_view(row, viewer)
             reasons = rules.add_problems(
-                contact_missing=rules.missing_fields(_contact_details(row)),
+                contact_missing=contact.missing_fields,
                 already_on_quote=row.id in on_quote,
                 contacts_on_quote=len(state.assignments),
                 quote_is_draft=is_draft,
                 may_edit=may_edit,
             )
             return EligibleContact(
-                contact=ContactType(row=row),
+                contact=contact,
                 can_add=not reasons,
                 reasons=[user_error(p, language) for p in reasons],
             )
@@ -411,25 +364,19 @@ class QuoteType:
             warnings=[user_error(p, language) for p in state.warnings],
         )
 
-    @strawberry.field(description="Whether the viewer may change this quote's contacts now: QUOTE_EDIT, and the quote still a draft.")
-    def viewer_can_edit(self, info: Info[Context, None]) -> bool:
-        return info.context.viewer.can(PermissionEnum.QUOTE_EDIT) and self.row.status == models.QuoteStatus.DRAFT
 
-    @strawberry.field(description="Grows by at least one with every change to what the quote's contacts show.")
-    def version(self) -> int:
-        return self.row.version
-
-    @strawberry.field
-    def created_at(self) -> datetime:
-        return self.row.created_at
-
-    @strawberry.field
-    def updated_at(self) -> datetime:
-        return self.row.updated_at
-
-    @strawberry.field
-    def ordered_at(self) -> datetime | None:
-        return self.row.ordered_at
+def quote_view(row: models.Quote, viewer: Signed) -> QuoteType:
+    return QuoteType(
+        id=strawberry.ID(encode_id("Quote", row.id)),
+        reference=row.reference,
+        status=row.status,
+        viewer_can_edit=viewer.can(PermissionEnum.QUOTE_EDIT) and row.status == models.QuoteStatus.DRAFT,
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        ordered_at=row.ordered_at,
+        row=row,
+    )
 
 
 @strawberry.type

@@ -1,0 +1,92 @@
+"""A cache of encoded answers to read-only GraphQL operations, never older than the data.
+
+The key holds everything an answer depends on: the request (method, body or query string,
+Accept), the viewer (user, partner, permissions), the language, and the partner's data
+version. That version is raised in the transaction of every change to what the partner's
+users can read (`api.quote_contacts.partner_data_changed`) and read again from the database
+with the token on every request, from whichever process, so a cached answer is served only
+while nothing it shows has changed. Bounded: least recently used entries go first.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from functools import lru_cache
+
+import orjson
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
+
+from api.auth import Viewer
+
+CachedResponse = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+
+@lru_cache(maxsize=1024)
+def _is_query(document: str, operation_name: str | None) -> bool:
+    try:
+        parsed = parse(document, max_tokens=20_000)
+    except GraphQLError:
+        return False
+    operations = [d for d in parsed.definitions if isinstance(d, OperationDefinitionNode)]
+    chosen = [o for o in operations if operation_name is None or (o.name and o.name.value == operation_name)]
+    return len(chosen) == 1 and chosen[0].operation == OperationType.QUERY
+
+
+def is_read_only(method: str, body: bytes, query_params) -> bool:
+    """Whether a GraphQL HTTP request is one query (not a mutation, not a batch)."""
+    if method == "GET":
+        document, operation_name = query_params.get("query"), query_params.get("operationName")
+    else:
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return False
+        if not isinstance(payload, dict):
+            return False
+        document, operation_name = payload.get("query"), payload.get("operationName")
+    if not isinstance(document, str) or not (operation_name is None or isinstance(operation_name, str)):
+        return False
+    return _is_query(document, operation_name)
+
+
+class ResponseCache:
+    def __init__(self, max_entries: int = 2048, max_entry_bytes: int = 512 * 1024) -> None:
+        self.max_entries = max_entries
+        self.max_entry_bytes = max_entry_bytes
+        self._entries: OrderedDict[tuple, CachedResponse] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def key(viewer: Viewer, language: str, method: str, request_bytes: bytes, accept: str) -> tuple:
+        return (
+            viewer.user_id,
+            viewer.partner_id,
+            viewer.permissions,
+            viewer.data_version,
+            language,
+            method,
+            accept,
+            request_bytes,
+        )
+
+    def get(self, key: tuple) -> CachedResponse | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            self.misses += 1
+            return None
+        self._entries.move_to_end(key)
+        self.hits += 1
+        return entry
+
+    def put(self, key: tuple, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        """Keeps a successful answer (200, no errors) of bounded size."""
+        if status != 200 or len(body) > self.max_entry_bytes or b'"errors"' in body or self.max_entries <= 0:
+            return
+        self._entries[key] = (status, headers, body)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
