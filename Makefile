@@ -1,11 +1,12 @@
 # make run: install what is needed into .venv, then serve the demo on http://127.0.0.1:8000
 # make test: install what is needed into .venv, then run the whole test suite
+# make bench: the service against the raw-SQL floor on PostgreSQL and SQLite (not part of make test), see BENCHMARKS.md
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test schema clean
+.PHONY: install run test schema clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +21,14 @@ run: install
 
 test: install
 	$(PY) -m pytest -q
+
+# wrk loads the reads when it can be installed (Debian's package); bench/pyload.py otherwise.
+bench: install
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1; }; }; } || \
+	  echo "bench: wrk could not be installed; the reads are loaded by bench/pyload.py"
+	$(PY) -m bench
 
 clean:
 	rm -rf $(VENV) myopenip.sqlite3

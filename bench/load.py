@@ -1,0 +1,102 @@
+"""Driving a load: wrk (Debian's package) when present, else bench/pyload.py, each in a
+process of its own, with the CPU that the client, the server and PostgreSQL used meanwhile."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.procs import CpuMeter
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass
+class LoadResult:
+    client: str  # "wrk" or "python"
+    connections: int
+    seconds: float
+    requests: int
+    rps: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+    errors: dict = field(default_factory=dict)
+    cpu: dict = field(default_factory=dict)  # share of one core: client, server, postgres, machine
+    accepted: int = 0
+    refused: int = 0
+
+    @property
+    def error_count(self) -> int:
+        return sum(v for k, v in self.errors.items() if k not in ("accepted", "refused"))
+
+
+def wrk_available() -> bool:
+    return shutil.which("wrk") is not None
+
+
+def _run_client(command: list[str], server_pid: int, database: str | None) -> tuple[dict, dict]:
+    """Runs the client to its end; its BENCH_JSON line, and the CPU shares meanwhile."""
+    meter = CpuMeter(database, server=server_pid)
+    meter.start()
+    process = subprocess.Popen(command, cwd=HERE.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = process.stdout.read(), process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    shares = meter.stop()
+    for line in out.decode().splitlines():
+        if line.startswith("BENCH_JSON "):
+            result = json.loads(line[len("BENCH_JSON "):])
+            break
+    else:
+        raise RuntimeError(f"{command[0]} gave no result (exit {process.returncode}):\n{out.decode()}\n{err.decode()}")
+    wall = result["duration_us"] / 1e6
+    shares["client"] = (usage.ru_utime + usage.ru_stime) / wall if wall else 0.0
+    return result, shares
+
+
+def _result(client: str, connections: int, raw: dict, shares: dict) -> LoadResult:
+    seconds = raw["duration_us"] / 1e6
+    latency = raw["latency_us"]
+    errors = raw.get("errors", {})
+    return LoadResult(
+        client=client, connections=connections, seconds=seconds, requests=raw["requests"],
+        rps=raw["requests"] / seconds if seconds else 0.0,
+        p50_ms=latency["p50"] / 1000, p90_ms=latency["p90"] / 1000, p99_ms=latency["p99"] / 1000,
+        max_ms=latency["max"] / 1000,
+        errors={k: v for k, v in errors.items() if k not in ("accepted", "refused")},
+        cpu=shares, accepted=errors.get("accepted", 0), refused=errors.get("refused", 0),
+    )
+
+
+def bodies_load(url: str, server_pid: int, bodies_file: Path, *, connections: int, seconds: float,
+                database: str | None = None, client: str = "auto", token: str = "demo-alice",
+                seed: int = 6) -> LoadResult:
+    """POST /graphql with bodies drawn at random from `bodies_file`, closed loop."""
+    if client == "auto":
+        client = "wrk" if wrk_available() else "python"
+    if client == "wrk":
+        command = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "--timeout", "10s",
+                   "-s", str(HERE / "step2.lua"), url, "--", str(bodies_file), token, str(seed)]
+        raw, shares = _run_client(command, server_pid, database)
+        return _result("wrk", connections, raw, shares)
+    spec = {"url": url, "connections": connections, "seconds": seconds, "seed": seed, "token": token,
+            "mode": "bodies", "bodies_file": str(bodies_file)}
+    return python_load(spec, server_pid, database)
+
+
+def python_load(spec: dict, server_pid: int, database: str | None = None) -> LoadResult:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(spec, f)
+    try:
+        raw, shares = _run_client([sys.executable, "-m", "bench.pyload", f.name], server_pid, database)
+    finally:
+        os.unlink(f.name)
+    return _result("python", spec["connections"], raw, shares)

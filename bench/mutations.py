@@ -1,0 +1,26 @@
+"""setAssignmentFunction under load: 20 clients as demo-alice, each ticking or unticking
+TRACKING or ON_SITE on a contact of a random draft quote (bench/pyload.py, "toggle" mode),
+with the mutation the frontend sends (SET_ASSIGNMENT_FUNCTION, which answers the whole
+QuoteStep2 fragment)."""
+
+from __future__ import annotations
+
+from bench import operations
+from bench.dataset import Dataset
+from bench.load import LoadResult, python_load
+from bench.procs import Process, database_name
+
+
+def spec(url: str, dataset: Dataset, *, connections: int, seconds: float, seed: int = 6) -> dict:
+    drafts = {str(q): [[a.id, sorted(a.functions)] for a in rows]
+              for q, rows in dataset.drafts.items() if q != dataset.hot_quote}
+    return {"url": url, "connections": connections, "seconds": seconds, "seed": seed, "token": "demo-alice",
+            "mode": "toggle", "query": operations.set_assignment_function(), "drafts": drafts}
+
+
+def run(server: Process, dataset: Dataset, *, connections: int = 20, seconds: float = 10,
+        warmup: float = 2) -> LoadResult:
+    database = database_name(dataset.url)
+    if warmup:
+        python_load(spec(server.url, dataset, connections=connections, seconds=warmup, seed=7), server.pid, database)
+    return python_load(spec(server.url, dataset, connections=connections, seconds=seconds), server.pid, database)

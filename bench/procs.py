@@ -1,0 +1,181 @@
+"""Server processes under test, and what /proc says about them (CPU time, memory)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
+def rss_bytes(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+POSTGRES_WORKERS = (b"walwriter", b"checkpointer", b"background writer", b"autovacuum", b"wal writer")
+
+
+def postgres_backends(database: str | None) -> dict[int, float]:
+    """CPU time so far of each PostgreSQL process that works for `database`: its backends
+    (by the title PostgreSQL gives them: "postgres: [CLUSTER: ]USER DATABASE HOST(PORT) STATE")
+    and the server's background processes (WAL writer, checkpointer, autovacuum...), which
+    serve every database but mostly this one while it is loaded."""
+    found: dict[int, float] = {}
+    if not database:
+        return found
+    needle = f" {database} ".encode()
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/cmdline", "rb") as f:
+                title = f.read()
+            if title.startswith(b"postgres: ") and (needle in title or any(w in title for w in POSTGRES_WORKERS)):
+                found[int(entry.name)] = cpu_seconds(int(entry.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def machine_busy_seconds() -> float:
+    """CPU time spent by the whole machine (all cores, not idle nor iowait)."""
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    return (sum(values[:8]) - idle) / CLOCK_TICKS
+
+
+def database_name(url: str) -> str | None:
+    return url.rpartition("/")[2].partition("?")[0] if url.startswith("postgres") else None
+
+
+class CpuMeter:
+    """CPU used between `start()` and `stop()`, in cores (1.0 = one core busy all along):
+    by the given processes, by the PostgreSQL backends of `database`, by the whole machine."""
+
+    def __init__(self, database: str | None = None, **pids: int) -> None:
+        self.database = database
+        self.pids = pids
+
+    def _read(self) -> tuple[dict[str, float], dict[int, float]]:
+        values = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        values["machine"] = machine_busy_seconds()
+        values["wall"] = time.monotonic()
+        return values, postgres_backends(self.database)
+
+    def start(self) -> None:
+        self.begin, self.begin_pg = self._read()
+
+    def stop(self) -> dict[str, float]:
+        end, end_pg = self._read()
+        wall = end["wall"] - self.begin["wall"]
+        shares = {name: (end[name] - self.begin[name]) / wall for name in end if name != "wall"}
+        shares["postgres"] = sum(cpu - self.begin_pg.get(pid, 0.0) for pid, cpu in end_pg.items()) / wall
+        return shares
+
+
+class Process:
+    """A server in a subprocess on 127.0.0.1:`port`, ready once /healthz answers 200."""
+
+    def __init__(self, name: str, command: list[str], env: dict[str, str], port: int) -> None:
+        self.name = name
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log_path = Path(tempfile.gettempdir()) / f"bench-{name}-{port}.log"
+        self.log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=self.log,
+                                        stderr=subprocess.STDOUT)
+        self.pid = self.process.pid
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.log_path.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{self.name} not ready after {timeout}s:\n{self.log_path.read_text()}")
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.pid)
+
+    def rss_bytes(self) -> int:
+        return rss_bytes(self.pid)
+
+    def stop(self) -> None:
+        """Ends the server; its log is kept (and its path printed) only when it had failed."""
+        failed = self.process.poll() is not None
+        if not failed:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+        if failed:
+            print(f"bench: {self.name} had ended by itself (exit {self.process.returncode}); log: {self.log_path}",
+                  file=sys.stderr)
+        else:
+            self.log_path.unlink(missing_ok=True)
+
+    def __enter__(self) -> Process:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _server_env(database_url: str) -> dict[str, str]:
+    return {"DATABASE_URL": database_url, "BROKER_URL": "memory://", "LOG_LEVEL": "WARNING"}
+
+
+def api_server(database_url: str) -> Process:
+    """The real service, as `make run` starts it: `python -m api serve`, one worker."""
+    port = free_port()
+    return Process("api", [sys.executable, "-m", "api", "serve", "--port", str(port), "--workers", "1"],
+                   _server_env(database_url), port)
+
+
+def counting_server(database_url: str) -> Process:
+    """The real service's application, with every SQL statement it sends counted."""
+    port = free_port()
+    return Process("sqlcount", [sys.executable, "-m", "bench.sqlcount", "--port", str(port)],
+                   _server_env(database_url), port)
+
+
+def floor_server(database_url: str, statements: int) -> Process:
+    port = free_port()
+    return Process("floor", [sys.executable, "-m", "bench.floor", "--port", str(port), "--statements", str(statements)],
+                   _server_env(database_url), port)

@@ -1,0 +1,156 @@
+"""A lean HTTP/1.1 load generator in Python, run in a process of its own.
+
+    python -m bench.pyload SPEC.json      (prints one line: BENCH_JSON {...})
+
+N keep-alive connections on asyncio (uvloop), each a closed loop: send a request, read the
+whole answer, record the time, send the next. Requests are written as raw bytes and answers
+read by Content-Length, without an HTTP library, to leave the cores to the server.
+
+Spec: url, connections, seconds, seed, token, and a mode:
+- "bodies": a random line of `bodies_file` (one JSON document a line) per request, as
+  bench/step2.lua does for wrk (the fallback when wrk is missing);
+- "toggle": setAssignmentFunction (`query`) on the contacts of random draft quotes
+  (`drafts`: quote id -> [[assignment id, [functions]], ...]), each request untick or tick
+  TRACKING or ON_SITE as the answer last showed it, never two requests on one quote at once;
+  the answer's quote (QuoteStep2) tells the new state of every contact of that quote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import random
+import resource
+import sys
+import time
+from urllib.parse import urlsplit
+
+import orjson
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    """p50, p90, p99, max and mean, in microseconds, of durations in seconds."""
+    if not values:
+        return {"p50": 0, "p90": 0, "p99": 0, "max": 0, "mean": 0}
+    ordered = sorted(values)
+
+    def at(p: float) -> float:
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1e6
+
+    return {"p50": at(50), "p90": at(90), "p99": at(99), "max": ordered[-1] * 1e6,
+            "mean": sum(ordered) / len(ordered) * 1e6}
+
+
+def _gid(kind: str, pk: int) -> str:
+    return base64.b64encode(f"{kind}:{pk}".encode()).decode()
+
+
+def _pk(gid: str) -> int:
+    return int(base64.b64decode(gid).decode().rpartition(":")[2])
+
+
+class Bodies:
+    def __init__(self, spec: dict, rng: random.Random) -> None:
+        with open(spec["bodies_file"], "rb") as f:
+            self.bodies = [line.strip() for line in f if line.strip()]
+        self.rng = rng
+
+    def next(self):
+        return self.rng.choice(self.bodies), None
+
+    def answer(self, key, body: bytes, stats: dict) -> None:
+        if b'"errors"' in body[:20]:
+            stats["graphql_errors"] += 1
+
+
+class Toggles:
+    """setAssignmentFunction requests that always change something, from the known state."""
+
+    def __init__(self, spec: dict, rng: random.Random) -> None:
+        self.query = spec["query"]
+        self.state = {int(q): {aid: set(fs) for aid, fs in rows} for q, rows in spec["drafts"].items()}
+        self.free = list(self.state)
+        self.rng = rng
+
+    def next(self):
+        quote = self.free.pop(self.rng.randrange(len(self.free)))
+        contacts = self.state[quote]
+        aid = self.rng.choice(list(contacts))
+        function = self.rng.choice(("TRACKING", "ON_SITE"))
+        enabled = function not in contacts[aid]
+        if function == "TRACKING" and enabled and sum("TRACKING" in fs for fs in contacts.values()) >= 3:
+            function, enabled = "ON_SITE", "ON_SITE" not in contacts[aid]
+        variables = {"input": {"assignmentId": _gid("ContactAssignment", aid), "function": function, "enabled": enabled}}
+        return orjson.dumps({"query": self.query, "variables": variables}), quote
+
+    def answer(self, quote, body: bytes, stats: dict) -> None:
+        self.free.append(quote)
+        try:
+            payload = orjson.loads(body)["data"]["setAssignmentFunction"]
+        except (ValueError, KeyError, TypeError):
+            stats["graphql_errors"] += 1
+            return
+        if payload["userErrors"]:
+            stats["refused"] += 1
+        else:
+            stats["accepted"] += 1
+        if payload.get("quote"):
+            self.state[quote] = {_pk(a["id"]): set(a["functions"]) for a in payload["quote"]["assignments"]}
+
+
+async def connection(host: str, port: int, head: bytes, source, deadline: float, latencies: list, stats: dict) -> None:
+    try:
+        reader, writer = await asyncio.open_connection(host, port)
+    except OSError:
+        stats["connect_errors"] += 1
+        return
+    try:
+        while time.monotonic() < deadline:
+            body, key = source.next()
+            started = time.perf_counter()
+            writer.write(head + str(len(body)).encode() + b"\r\n\r\n" + body)
+            header = await reader.readuntil(b"\r\n\r\n")
+            at = header.lower().find(b"content-length:")
+            length = int(header[at + 15:header.index(b"\r\n", at)])
+            answer = await reader.readexactly(length)
+            latencies.append(time.perf_counter() - started)
+            if header[9:12] != b"200":
+                stats["status_errors"] += 1
+            source.answer(key, answer, stats)
+    except (OSError, asyncio.IncompleteReadError, ValueError):
+        stats["read_errors"] += 1
+    finally:
+        writer.close()
+
+
+async def run(spec: dict) -> dict:
+    url = urlsplit(spec["url"])
+    rng = random.Random(spec.get("seed", 6))
+    source = Toggles(spec, rng) if spec["mode"] == "toggle" else Bodies(spec, rng)
+    head = (f"POST /graphql HTTP/1.1\r\nHost: {url.netloc}\r\nContent-Type: application/json\r\n"
+            f"Authorization: Bearer {spec.get('token', 'demo-alice')}\r\nContent-Length: ").encode()
+    latencies: list[float] = []
+    stats = {"status_errors": 0, "graphql_errors": 0, "read_errors": 0, "connect_errors": 0, "accepted": 0, "refused": 0}
+    started = time.monotonic()
+    deadline = started + spec["seconds"]
+    await asyncio.gather(*(connection(url.hostname, url.port, head, source, deadline, latencies, stats)
+                           for _ in range(spec["connections"])))
+    duration = time.monotonic() - started
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {"requests": len(latencies), "duration_us": duration * 1e6, "latency_us": percentiles(latencies),
+            "errors": stats, "cpu_seconds": usage.ru_utime + usage.ru_stime}
+
+
+def main() -> None:
+    with open(sys.argv[1], "rb") as f:
+        spec = orjson.loads(f.read())
+    try:
+        from uvloop import run as run_loop
+    except ImportError:
+        run_loop = asyncio.run
+    result = run_loop(run(spec))
+    print("BENCH_JSON " + orjson.dumps(result).decode(), flush=True)
+
+
+if __name__ == "__main__":
+    main()
