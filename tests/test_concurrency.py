@@ -1,0 +1,426 @@
+"""Integrity under concurrent edits and faults, on SQLite and PostgreSQL.
+
+- Interleavings forced in this process (the domain functions, on the backend's database):
+  a change holds its quote until it commits; a race that hits a unique index is run again
+  and gets the rules' answer, with nothing stored or published by the losing attempt; an
+  edit of a contact takes turns with its assignment and with placeOrder's freeze.
+- The load test of `tests.load` over two real server processes, for a few seconds (longer
+  by hand: `python -m tests.load --seconds 60 --clients 40`).
+- The same load with one server process killed (SIGKILL) half-way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import httpx
+import pytest
+
+from api import events
+from api import quote_contacts as domain
+from api.auth import viewer_of
+from api.models import Contact, ContactAssignment, Enterprise, Quote, QuoteStatus, User
+from api.rules import Code, Function
+from tests import load
+from tests.conftest import reset_demo
+from tests.servers import Server
+
+LOAD_SECONDS = float(os.environ.get("LOAD_SECONDS", "4"))
+LOAD_CLIENTS = int(os.environ.get("LOAD_CLIENTS", "40"))
+ADHOC = {"last_name": "Ponctuel", "email": "p@example.com", "phone": "0612345678", "role": "Livreur"}
+
+
+class Pause:
+    """Stops the first call of a coroutine function after it has run, until released: the
+    transaction it is part of keeps its locks meanwhile. Later calls run straight through."""
+
+    def __init__(self) -> None:
+        self.reached = asyncio.Event()
+        self.release = asyncio.Event()
+        self.used = False
+
+    def after(self, function):
+        async def paused(*args, **kwargs):
+            result = await function(*args, **kwargs)
+            if not self.used:
+                self.used = True
+                self.reached.set()
+                await self.release.wait()
+            return result
+
+        return paused
+
+
+def stale_once(function, stale):
+    """`function`, except that its first call returns `stale(result)`: what a request racing
+    another one would have read before the other committed."""
+    calls = []
+
+    async def racing(*args, **kwargs):
+        result = await function(*args, **kwargs)
+        calls.append(args)
+        return stale(result) if len(calls) == 1 else result
+
+    racing.calls = calls
+    return racing
+
+
+async def still_waiting(task: asyncio.Task, seconds: float = 0.4) -> bool:
+    await asyncio.sleep(seconds)
+    return not task.done()
+
+
+class World:
+    """The demo data afresh: Alice, the demo quote that needs every function, its client's
+    complete contacts, and the events published (recorded instead of sent). `pause()` and
+    `spawn()` are released and awaited at the end even when the test fails half-way, so that
+    no transaction is left holding its locks."""
+
+    def __init__(self, alice, quote: Quote, contacts: dict[str, int], published: list) -> None:
+        self.alice, self.quote, self.contacts, self.published = alice, quote, contacts, published
+        self.pauses: list[Pause] = []
+        self.tasks: list[asyncio.Task] = []
+
+    def pause(self) -> Pause:
+        self.pauses.append(Pause())
+        return self.pauses[-1]
+
+    def spawn(self, coroutine) -> asyncio.Task:
+        self.tasks.append(asyncio.create_task(coroutine))
+        return self.tasks[-1]
+
+    async def settle(self) -> None:
+        for pause in self.pauses:
+            pause.release.set()
+        await asyncio.wait_for(asyncio.gather(*self.tasks, return_exceptions=True), 30)
+
+
+@pytest.fixture
+async def world(backend, monkeypatch):
+    await reset_demo()
+    published: list[events.QuoteEvent] = []
+
+    async def record(batch):
+        published.extend(batch)
+
+    monkeypatch.setattr(events, "publish", record)
+    alice = viewer_of(await User.get(username="demo-alice"))
+    quote = await Quote.get(reference="DV-2026-0101")
+    contacts = {c.last_name: c.id for c in await Contact.filter(enterprise_id=quote.client_id)}
+    world = World(alice, quote, contacts, published)
+    yield world
+    await world.settle()
+
+
+async def version(quote_id: int) -> int:
+    return (await Quote.get(id=quote_id)).version
+
+
+async def functions(quote_id: int) -> dict[int, set[str]]:
+    rows = await ContactAssignment.filter(quote_id=quote_id).order_by("id")
+    return {a.id: {f.value for f in domain.functions_of(a)} for a in rows}
+
+
+async def adhoc(world, name: str, *fs: Function) -> int:
+    outcome = await domain.assign_adhoc_contact(world.alice, world.quote.id, {**ADHOC, "last_name": name}, list(fs))
+    assert outcome.ok, outcome.problems
+    return outcome.assignment_id
+
+
+# --- The quote lock ------------------------------------------------------------------------
+
+
+async def test_a_change_holds_its_quote_until_it_commits(world, monkeypatch):
+    """Two clients tick TRACKING at once where two are ticked: the second waits for the first
+    and is then refused (without the lock both would read two holders and make four)."""
+    q = world.quote.id
+    await adhoc(world, "Un", Function.TRACKING)
+    await adhoc(world, "Deux", Function.TRACKING)
+    third, fourth = await adhoc(world, "Trois"), await adhoc(world, "Quatre")
+    before = await version(q)
+    world.published.clear()
+
+    pause = world.pause()
+    monkeypatch.setattr(domain, "_bump", pause.after(domain._bump))
+    first = world.spawn(domain.set_assignment_function(world.alice, third, Function.TRACKING, True))
+    await asyncio.wait_for(pause.reached.wait(), 5)  # ticked and version raised, not committed
+    second = world.spawn(domain.set_assignment_function(world.alice, fourth, Function.TRACKING, True))
+    assert await still_waiting(second), "the second change did not wait for the first one's lock"
+    pause.release.set()
+    first, second = await asyncio.gather(first, second)
+
+    assert first.ok
+    assert [p.code for p in second.problems] == [Code.TRACKING_CONTACT_LIMIT]
+    assert sum("TRACKING" in f for f in (await functions(q)).values()) == 3
+    assert await version(q) == before + 1
+    assert [e.kind for e in world.published] == [events.EventKind.FUNCTIONS_CHANGED]
+
+
+async def test_the_lock_is_taken_inside_the_transaction(world):
+    """Tortoise's select_for_update() is honoured in in_transaction(): a second transaction
+    that locks the same quote gets it only once the first one has committed (PostgreSQL);
+    on SQLite the whole second transaction waits."""
+    q = world.quote.id
+    order: list[str] = []
+    holding = asyncio.Event()
+
+    async def first():
+        async with domain.write_transaction():
+            await domain.visible_quote(world.alice, q, lock=True)
+            holding.set()
+            await asyncio.sleep(0.4)
+            order.append("first commits")
+
+    async def second():
+        await holding.wait()
+        async with domain.write_transaction():
+            await domain.visible_quote(world.alice, q, lock=True)
+            order.append("second has the lock")
+
+    await asyncio.gather(first(), second())
+    assert order == ["first commits", "second has the lock"]
+
+
+# --- The unique indexes: a second wall ------------------------------------------------------
+
+
+async def test_same_contact_twice_in_a_race_gets_contact_already_on_quote(world, monkeypatch):
+    """The first attempt reads the list as it was before the contact went on it (a race the
+    lock would have prevented); the unique (quote, contact) index refuses the insert, the
+    attempt is rolled back and run again, and the rules answer."""
+    q, smith = world.quote.id, world.contacts["Smith"]
+    added = await domain.assign_contact(world.alice, q, smith, [Function.TRACKING])
+    assert added.ok
+    before = await version(q)
+    world.published.clear()
+
+    racing = stale_once(domain._assignments, lambda rows: [])
+    monkeypatch.setattr(domain, "_assignments", racing)
+    again = await domain.assign_contact(world.alice, q, smith, [Function.ON_SITE])
+
+    assert len(racing.calls) == 2  # run again after the index refused it
+    assert [(p.code, p.field) for p in again.problems] == [(Code.CONTACT_ALREADY_ON_QUOTE, ("input", "contactId"))]
+    assert again.quote_id == q
+    assert await ContactAssignment.filter(quote_id=q, contact_id=smith).count() == 1
+    assert await functions(q) == {added.assignment_id: {"TRACKING"}}  # the losing attempt's ON_SITE is gone
+    assert await version(q) == before
+    assert world.published == []
+
+
+async def test_a_collision_that_persists_is_still_a_user_error(world, monkeypatch):
+    q, smith = world.quote.id, world.contacts["Smith"]
+    assert (await domain.assign_contact(world.alice, q, smith, [])).ok
+    before = await version(q)
+    world.published.clear()
+
+    async def always_stale(quote_id):
+        return []
+
+    monkeypatch.setattr(domain, "_assignments", always_stale)
+    outcome = await domain.assign_contact(world.alice, q, smith, [Function.DELIVERY])
+    assert [p.code for p in outcome.problems] == [Code.CONTACT_ALREADY_ON_QUOTE]
+    assert outcome.quote_id == q  # the payload shows the quote as it stands
+    assert await ContactAssignment.filter(quote_id=q).count() == 1
+    assert await version(q) == before and world.published == []
+
+
+@pytest.mark.parametrize("function", [Function.ON_SITE, Function.DELIVERY])
+async def test_radio_function_in_a_race_ends_with_one_holder(world, monkeypatch, function):
+    """Ticking ON_SITE (DELIVERY) on B while the first attempt has not seen that A holds it:
+    the partial unique index refuses the second holder, the attempt is run again and unticks A
+    as the radio buttons do. One event, the version raised once."""
+    q = world.quote.id
+    a = await adhoc(world, "Alpha", function)
+    b = await adhoc(world, "Bravo", Function.TRACKING)
+    before = await version(q)
+    world.published.clear()
+
+    def without_holder(slots):
+        return [domain.rules.Slot(s.id, s.functions - {function}, s.phone_is_mobile) for s in slots]
+
+    racing = stale_once(domain._slots, without_holder)
+    monkeypatch.setattr(domain, "_slots", racing)
+    outcome = await domain.set_assignment_function(world.alice, b, function, True)
+
+    assert outcome.ok and len(racing.calls) == 2
+    assert await functions(q) == {a: set(), b: {"TRACKING", function.value}}
+    assert await version(q) == before + 1
+    assert [(e.kind, e.assignment_id) for e in world.published] == [(events.EventKind.FUNCTIONS_CHANGED, b)]
+
+
+async def test_adhoc_contact_with_a_taken_function_in_a_race(world, monkeypatch):
+    q = world.quote.id
+    a = await adhoc(world, "Alpha", Function.DELIVERY, Function.TRACKING)
+    before = await version(q)
+    world.published.clear()
+    racing = stale_once(domain._slots, lambda slots: [])
+    monkeypatch.setattr(domain, "_slots", racing)
+    outcome = await domain.assign_adhoc_contact(world.alice, q, {**ADHOC, "last_name": "Bravo"}, [Function.DELIVERY])
+    assert outcome.ok and len(racing.calls) == 2
+    assert await functions(q) == {a: {"TRACKING"}, outcome.assignment_id: {"DELIVERY"}}
+    assert await ContactAssignment.filter(quote_id=q).count() == 2  # the losing attempt's row is gone
+    assert await version(q) == before + 1
+    assert len(world.published) == 1
+
+
+# --- Edits of a contact against its assignment and against the freeze -------------------
+
+
+async def test_edit_of_a_contact_being_assigned_raises_the_version(world, monkeypatch):
+    """An edit of Smith while Smith is being added (not yet committed): the edit waits for
+    the assignment and then raises the quote's version, since the quote now shows Smith's
+    new details. (Before the fix it ran alongside, saw no assignment, and left the version
+    as it was: a client holding that version kept the old details.)"""
+    q, smith = world.quote.id, world.contacts["Smith"]
+    before = await version(q)
+    pause = world.pause()
+    monkeypatch.setattr(domain, "_bump", pause.after(domain._bump))
+    assigning = world.spawn(domain.assign_contact(world.alice, q, smith, [Function.TRACKING]))
+    await asyncio.wait_for(pause.reached.wait(), 5)
+    editing = world.spawn(domain.update_contact(world.alice, smith, {"role": "Gérant associé"}))
+    assert await still_waiting(editing), "the edit did not wait for the assignment of its contact"
+    pause.release.set()
+    assigned, edited = await asyncio.gather(assigning, editing)
+    assert assigned.ok and edited.ok
+    assert await version(q) == before + 2
+    kinds = [e.kind for e in world.published if e.quote_id == q]
+    assert kinds == [events.EventKind.CONTACT_ADDED, events.EventKind.CONTACTS_EDITED]
+
+
+@pytest.mark.parametrize("first", ["order", "edit"])
+async def test_order_and_edit_of_an_assigned_contact_agree(world, monkeypatch, first):
+    """placeOrder and an edit of a contact on the quote, interleaved either way: the frozen
+    details and the version tell the same story. Either the edit came first (the order froze
+    the new details, and the edit raised the version of the draft) or the order did (old
+    details frozen, the version of the ordered quote left alone)."""
+    q, smith = world.quote.id, world.contacts["Smith"]
+    assert (await domain.assign_contact(
+        world.alice, q, smith, [Function.ON_SITE, Function.DELIVERY, Function.TRACKING])).ok
+    before = await version(q)
+    pause = world.pause()
+    if first == "order":  # the order has locked the quote and checked the rules
+        monkeypatch.setattr(domain, "quote_problems", pause.after(domain.quote_problems))
+        held = world.spawn(domain.place_order(world.alice, q))
+        await asyncio.wait_for(pause.reached.wait(), 5)
+        other = world.spawn(domain.update_contact(world.alice, smith, {"role": "Gérant associé"}))
+    else:  # the edit has changed the contact and found the drafts that show it
+        monkeypatch.setattr(domain, "_drafts_showing", pause.after(domain._drafts_showing))
+        held = world.spawn(domain.update_contact(world.alice, smith, {"role": "Gérant associé"}))
+        await asyncio.wait_for(pause.reached.wait(), 5)
+        other = world.spawn(domain.place_order(world.alice, q))
+    await asyncio.sleep(0.3)
+    pause.release.set()
+    outcomes = await asyncio.gather(held, other)
+    assert all(o.ok for o in outcomes), [o.problems for o in outcomes]
+
+    quote = await Quote.get(id=q)
+    (frozen,) = await ContactAssignment.filter(quote_id=q)
+    assert quote.status == QuoteStatus.ORDERED
+    assert (await Contact.get(id=smith)).role == "Gérant associé"
+    if frozen.role == "Gérant associé":
+        assert quote.version == before + 2, "the order froze the edit, which did not raise the draft's version"
+    else:
+        assert frozen.role == "Gérant"
+        assert quote.version == before + 1, "the edit raised the version of an ordered quote"
+    if first == "order":
+        assert frozen.role == "Gérant"  # the edit could not get in before the order's freeze
+
+
+async def test_new_contact_while_the_order_is_placed(world, monkeypatch):
+    """createContact for the quote's client during placeOrder: the contact exists, the order
+    is placed, the frozen list and the version are the order's only."""
+    q, smith = world.quote.id, world.contacts["Smith"]
+    assert (await domain.assign_contact(
+        world.alice, q, smith, [Function.ON_SITE, Function.DELIVERY, Function.TRACKING])).ok
+    before = await version(q)
+    pause = world.pause()
+    monkeypatch.setattr(domain, "quote_problems", pause.after(domain.quote_problems))
+    ordering = world.spawn(domain.place_order(world.alice, q))
+    await asyncio.wait_for(pause.reached.wait(), 5)
+    creating = world.spawn(domain.create_contact(
+        world.alice, world.quote.client_id, {"last_name": "Nouveau", "email": "nouveau@example.com"}))
+    await asyncio.sleep(0.2)
+    pause.release.set()
+    ordered, created = await asyncio.gather(ordering, creating)
+    assert ordered.ok and created.ok
+    quote = await Quote.get(id=q)
+    assert quote.status == QuoteStatus.ORDERED and quote.version == before + 1
+    assert [a.contact_id for a in await ContactAssignment.filter(quote_id=q)] == [smith]
+    assert await Contact.filter(enterprise_id=world.quote.client_id, last_name="Nouveau").exists()
+
+
+# --- Load over two server processes ----------------------------------------------------------
+
+
+async def _load(backend, *, kill: bool) -> tuple[load.Report, list[str]]:
+    await reset_demo()
+    scenario = await load.prepare()
+    audited = await load.install_audit()
+    servers = [Server(backend.database_url) for _ in range(2)]
+    live = [True, True]
+    try:
+        def kill_first() -> None:
+            servers[0].kill()
+            live[0] = False
+
+        report = await load.run_load(
+            [s.url for s in servers], scenario, seconds=LOAD_SECONDS, clients=LOAD_CLIENTS,
+            at_half=kill_first if kill else None, live=live,
+        )
+        problems = await load.check(scenario, report, audited=audited)
+        print(backend.name, "kill" if kill else "load", report.summary())
+        return report, problems
+    finally:
+        for server in servers:
+            server.stop()
+        await load.remove_audit()
+
+
+def _assert_served(report: load.Report) -> None:
+    summary = report.summary()
+    accepted = [c for c in report.changes() if c.outcome == "accepted"]
+    refused = [c for c in report.calls if c.outcome == "refused"]
+    assert len(report.calls) >= LOAD_SECONDS * 10, summary
+    assert {c.op for c in accepted} >= {"assign", "unassign", "tick"}, summary
+    assert refused, summary  # the clients clash: some changes must be refused
+    assert not [c for c in report.calls if c.status and c.status >= 500], summary
+
+
+async def test_load_two_servers_forty_clients(backend):
+    """Forty clients on the same few quotes through two server processes: afterwards every
+    invariant holds, every accepted change is there, every refusal was a user error, no 5xx
+    (and, on PostgreSQL, the history replays as one rule application per version)."""
+    report, problems = await _load(backend, kill=False)
+    assert problems == [], "\n".join(problems[:30])
+    _assert_served(report)
+    assert all(c.outcome in ("accepted", "refused") for c in report.calls), report.summary()["outcomes"]
+
+
+async def test_server_killed_mid_load(backend):
+    """SIGKILL of one of the two server processes half-way through the load: the database is
+    consistent (requests cut off count as maybe-done), the other process went on serving, and
+    a restarted process serves too."""
+    report, problems = await _load(backend, kill=True)
+    assert problems == [], "\n".join(problems[:30])
+    _assert_served(report)
+    after_kill = [c for c in report.calls if c.started > report.killed_at + 0.2]
+    survivor = [c for c in after_kill if c.server == 1 and c.outcome in ("accepted", "refused")]
+    assert len(survivor) >= 10, "the other server stopped serving after the kill"
+    assert not [c for c in after_kill if c.server == 0 and c.outcome in ("accepted", "refused")]
+    restarted = Server(backend.database_url)
+    try:
+        async with httpx.AsyncClient(base_url=restarted.url, headers={"Authorization": "Bearer demo-alice"}) as http:
+            quote = await Quote.filter(reference="DV-2026-0102").first()
+            response = await http.post("/graphql", json={
+                "query": "mutation($input: AssignAdhocContactInput!) { assignAdhocContact(input: $input) "
+                         "{ quote { version assignments { lastName } } userErrors { code } } }",
+                "variables": {"input": {"quoteId": load.encode_id("Quote", quote.id), "lastName": "Après",
+                                        "email": "apres@example.com", "phone": "0611111111", "role": "Test",
+                                        "functions": ["TRACKING"]}},
+            })
+            body = response.json()
+            assert response.status_code == 200 and body["data"]["assignAdhocContact"]["userErrors"] == [], body
+            assert "Après" in [a["lastName"] for a in body["data"]["assignAdhocContact"]["quote"]["assignments"]]
+    finally:
+        restarted.stop()
