@@ -12,6 +12,7 @@ from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from cross_web import HTTPException
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
@@ -29,6 +30,26 @@ UNAUTHENTICATED = {
         }
     ],
 }
+
+
+BATCH_REFUSED = "Batched requests (a JSON array of operations) are not supported: send one operation per request."
+NOT_AN_OBJECT = 'Expected a JSON object here, such as {"query": "{ viewer { name } }", "variables": {}}.'
+REASONS = {"Batching is not enabled": BATCH_REFUSED}
+
+
+def request_error(status: int, message: str) -> JSONResponse:
+    """A request refused before any operation ran (4xx), told as a GraphQL error body."""
+    code = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(status, "BAD_REQUEST")
+    return JSONResponse({"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status)
+
+
+def is_request_error(response_data: object) -> bool:
+    """No data and only errors without a path: the document did not parse or validate (depth,
+    aliases, tokens, unknown fields, variables of the wrong type), so nothing ran."""
+    if not isinstance(response_data, dict) or response_data.get("data") is not None:
+        return False
+    errors = response_data.get("errors") or []
+    return bool(errors) and all(not error.get("path") for error in errors)
 
 
 def _wants_graphiql(request: Request) -> bool:
@@ -183,8 +204,41 @@ class GraphQLView(GraphQL):
             await send(message)
 
         await super().__call__(scope, receive_again, keep)
-        if start:
+        if start and not scope["state"].get("graphql_errors"):
             self.response_cache.put(key, start["status"], list(start.get("headers", [])), b"".join(chunks))
+
+    async def run(self, request, *args, **kwargs):
+        """Requests refused before any operation runs (malformed or non-object JSON, a batch,
+        an unsupported content type, a mutation by GET) get a 4xx with a GraphQL error body,
+        not Strawberry's plain text."""
+        if isinstance(request, WebSocket):
+            return await super().run(request, *args, **kwargs)
+        try:
+            return await super().run(request, *args, **kwargs)
+        except HTTPException as error:
+            return request_error(error.status_code, REASONS.get(error.reason, error.reason))
+
+    def parse_json(self, data: str | bytes) -> object:
+        """The request's JSON (HTTP only; WebSocket messages use decode_json): an object, or
+        a list that Strawberry then refuses as a batch. A JSON string, number or null, or a
+        body that is not UTF-8, is the caller's error (400), not a crash."""
+        try:
+            value = super().parse_json(data)
+        except UnicodeDecodeError:
+            raise HTTPException(400, "Unable to parse request body as JSON: it is not UTF-8.") from None
+        if not isinstance(value, (dict, list)):
+            raise HTTPException(400, NOT_AN_OBJECT)
+        return value
+
+    def create_response(self, response_data, sub_response: Response) -> Response:
+        if is_request_error(response_data) and not sub_response.status_code:
+            sub_response.status_code = 400  # GraphQL over HTTP: a request error is a 4xx
+        return super().create_response(response_data, sub_response)
+
+    async def process_result(self, request: Request, result) -> dict:
+        if result.errors and isinstance(request, Request):
+            request.state.graphql_errors = True  # such an answer is not kept by the response cache
+        return await super().process_result(request, result)
 
     def decode_json(self, data: str | bytes) -> object:
         try:
