@@ -6,7 +6,7 @@ import asyncio
 import json
 from contextlib import suppress
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -167,7 +167,10 @@ class GraphQLView(GraphQL):
 
     async def _cached(self, scope: Scope, request: Request, viewer, send: Send) -> None:
         """Answers a query from the response cache, or runs it and keeps its answer."""
-        body = await request.body() if request.method == "POST" else b""
+        try:
+            body = await request.body() if request.method == "POST" else b""
+        except ClientDisconnect:  # gone before sending its whole request: nobody to answer
+            return
         replayed = False
 
         async def receive_again() -> Message:

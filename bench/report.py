@@ -67,19 +67,20 @@ def step2_table(run: Run) -> list[str]:
     ]
     names = {
         "floor": "floor: bare Starlette + asyncpg + orjson (PostgreSQL)",
-        "postgres": "service, PostgreSQL",
-        "sqlite": "service, SQLite",
+        "postgres-uncached": "service, PostgreSQL, response cache off (every read resolved)",
+        "postgres": "service, PostgreSQL, response cache warm (every quote read once before)",
+        "sqlite": "service, SQLite, response cache warm",
     }
-    for key in ("floor", "postgres", "sqlite"):
+    for key in ("floor", "postgres-uncached", "postgres", "sqlite"):
         result = run.step2.get(key)
         if result is None:
             continue
         if key == "floor":
             statements = str(run.floor_statements)
         else:
-            count = run.statements.get(key)
+            count = run.statements.get(key.removesuffix("-uncached"))
             statements = count.step2 if count else "-"
-            if count and key == "postgres" and count.step2_resets and max(count.step2_resets):
+            if count and key.startswith("postgres") and count.step2_resets and max(count.step2_resets):
                 statements += f" (+{count.resets} pool resets)"
         lines.append(
             f"| {names[key]} | {statements} | {_n(result.rps)} | {_n(result.p50_ms, 2)} | {_n(result.p99_ms, 2)} "
