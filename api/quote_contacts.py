@@ -202,7 +202,8 @@ async def write_transaction() -> AsyncIterator[TransactionalDBClient]:
     would read first and then fail to write ("database is locked", SQLITE_BUSY_SNAPSHOT)
     whenever another process wrote in between."""
     async with in_transaction() as conn:
-        if conn.capabilities.dialect == "sqlite":
+        nested = isinstance(getattr(conn, "_parent", None), TransactionalDBClient)  # a savepoint
+        if conn.capabilities.dialect == "sqlite" and not nested:
             await conn.execute_query("COMMIT")  # Tortoise's deferred BEGIN, which has read nothing
             await conn.execute_query("BEGIN IMMEDIATE")
         yield conn
