@@ -26,15 +26,17 @@ FRONTEND = Path(__file__).resolve().parent.parent / "frontend_stub"
 
 
 async def healthz(request: Request) -> JSONResponse:
-    """Liveness, and the live updates of the process that answers: its open subscriptions
-    (the bus's subscriber queues), its open WebSocket connections, its asyncio tasks (to
-    see that nothing is left behind) and its broker link."""
+    """Liveness, and the live updates of the process that answers (each process of
+    `--workers N` has its own): open WebSocket connections, the operations running over them
+    (subscriptions), the event bus's subscriber queues, all asyncio tasks (to see that
+    nothing is left behind) and the broker link."""
     bus = events.bus()
     return JSONResponse(
         {
             "status": "ok",
-            "subscriptions": bus.subscriber_count(),
             "websockets": GraphQLView.open_websockets,
+            "subscriptions": GraphQLView.open_operations,
+            "eventQueues": bus.subscriber_count(),
             "tasks": len(asyncio.all_tasks()),
             "broker": bus.status(),
         }

@@ -107,17 +107,19 @@ class RedisBus:
         server that reports ready already receives the other processes' events."""
         if self._task is None:
             self._task = asyncio.create_task(self._listen(), name="redis-bus-listener")
-        with suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self.connected.wait(), self.connect_timeout * 2)
+        with suppress(TimeoutError):
+            async with asyncio.timeout(self.connect_timeout * 2):
+                await self.connected.wait()
         if not self.connected.is_set():
             log.warning("event broker %s not reachable yet; live updates wait for it", self._where())
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
+        # Python 3.11's asyncio.wait_for (used inside redis-py) may swallow a cancellation
+        # that arrives as its operation completes: cancel until the task is really done.
+        while task is not None and not task.done():
             task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+            await asyncio.wait([task], timeout=0.1)
         self.connected.clear()
         await self._publisher.aclose()
         await self.local.stop()
@@ -126,7 +128,8 @@ class RedisBus:
         """Sends an event to every process. Never raises: the change it reports is
         committed already."""
         try:
-            await asyncio.wait_for(self._publisher.publish(self.channel, encode(event)), self.publish_timeout)
+            async with asyncio.timeout(self.publish_timeout):
+                await self._publisher.publish(self.channel, encode(event))
         except Exception as error:  # noqa: BLE001 - Redis down: the local subscribers still hear of it
             log.error("event broker %s: publish failed (%s); delivered in this process only", self._where(), error)
             self.local.deliver(event)
@@ -160,6 +163,7 @@ class RedisBus:
             socket_connect_timeout=self.connect_timeout,
             socket_keepalive=True,
             client_name=self.listener_name,
+            socket_timeout=None,  # reads are bounded by get_message's timeout; see the health check
             retry=Retry(NoBackoff(), 0, supported_errors=()),
         )
         try:
@@ -178,14 +182,15 @@ class RedisBus:
                 await asyncio.sleep(delay * random.uniform(0.5, 1.0))
                 delay = min(delay * 2, self.backoff_max)
         finally:
-            with suppress(BaseException):
+            with suppress(Exception):
                 await client.aclose()
 
     async def _listen_once(self, client: aioredis.Redis) -> None:
         """One connection: subscribe, resynchronise, then hand over messages until it fails."""
         pubsub = client.pubsub(ignore_subscribe_messages=True)
         try:
-            await asyncio.wait_for(pubsub.subscribe(self.channel), self.connect_timeout)
+            async with asyncio.timeout(self.connect_timeout):
+                await pubsub.subscribe(self.channel)
             if self._subscribed_once:
                 self.reconnects += 1
             self._subscribed_once = True
@@ -212,5 +217,6 @@ class RedisBus:
                     raise ConnectionError("no answer to pings")
                 await pubsub.ping()
         finally:
-            with suppress(BaseException):
-                await asyncio.wait_for(pubsub.aclose(), self.connect_timeout)
+            with suppress(Exception):
+                async with asyncio.timeout(self.connect_timeout):
+                    await pubsub.aclose()

@@ -83,6 +83,13 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler):
         except Exception:  # the socket is gone: the handler is shutting down
             return
 
+    async def run_operation(self, operation) -> None:
+        GraphQLView.open_operations += 1
+        try:
+            await super().run_operation(operation)
+        finally:
+            GraphQLView.open_operations -= 1
+
     async def shutdown(self) -> None:
         if self.ping_task is not None:
             self.ping_task.cancel()
@@ -112,13 +119,23 @@ class LegacyWSHandler(BaseGraphQLWSHandler):
         if self.keep_alive:
             self.keep_alive_task = asyncio.create_task(self.handle_keep_alive())
 
+    async def handle_async_results(self, *args, **kwargs) -> None:
+        GraphQLView.open_operations += 1
+        try:
+            await super().handle_async_results(*args, **kwargs)
+        finally:
+            GraphQLView.open_operations -= 1
+
 
 class GraphQLView(GraphQL):
     """Strawberry's view, with our context; the viewer was authenticated before it runs."""
 
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
-    open_websockets = 0  # WebSocket connections being served now (see /healthz)
+    # For /healthz: WebSocket connections being served now, and the operations (subscriptions,
+    # mostly) running over them.
+    open_websockets = 0
+    open_operations = 0
     response_cache: ResponseCache | None = None
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
