@@ -253,7 +253,8 @@ async function openQuote(id, { keepForms = false } = {}) {
     next: ({ data, errors }) => {
       if (errors?.length) { state.errors.global = errors; state.live = 'unavailable'; render(); return; }
       const event = data.quoteContactsChanged;
-      if (state.viewer && ![state.viewer.name, state.token].includes(event.actor)) announce(t('changedBy', { actor: event.actor }));
+      // RESYNC is no one's change: the server's link to the other processes came back.
+      if (event.kind !== 'RESYNC' && state.viewer && ![state.viewer.name, state.token].includes(event.actor)) announce(t('changedBy', { actor: event.actor }));
       applyQuote(event.quote);
     },
     error: (errors) => {
