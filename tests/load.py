@@ -160,7 +160,7 @@ class Call:
     server: int
     started: float
     latency: float = 0.0
-    outcome: str = ""  # accepted | refused | unsent | unknown | failed
+    outcome: str = ""  # accepted | refused (changes), ok (reads), unsent | unknown | failed
     status: int | None = None
     codes: tuple[str, ...] = ()
     target: int | None = None  # the assignment (unassign, tick) or contact (assign, edit) named
@@ -183,7 +183,7 @@ class Report:
 
     def summary(self) -> dict:
         calls = self.calls
-        done = [c for c in calls if c.outcome in ("accepted", "refused")]
+        done = [c for c in calls if c.outcome in ("accepted", "refused", "ok")]
         latencies = sorted(c.latency for c in done)
 
         def pct(p: float) -> float:
@@ -275,6 +275,8 @@ class Client:
         roll = r.random()
         assignments = list(view.assignments)
         idle = [aid for aid, (_, functions) in view.assignments.items() if not functions]
+        if r.random() < 0.12:  # the page reads the quote again (as after a live event)
+            return "read", quote, {"id": quote_gid}, {}
         if roll < 0.03:
             contact = r.choice(self.scenario.editable)
             self.edits += 1
@@ -368,10 +370,16 @@ class Client:
             op, quote, input_, extra = self.next_operation()
             call = Call(op, quote, self.server, time.monotonic() - self.started, **extra)
             self.calls.append(call)
-            payload = await self.send(op, {"input": input_}, call)
+            payload = await self.send(op, input_ if op == "read" else {"input": input_}, call)
             if payload is None:
+                if not call.outcome:
+                    call.outcome, call.detail = "failed", f"{op}: null answer"
                 if call.outcome in ("unsent", "unknown") and not self.live[self.server] and not self.failover():
                     return
+                continue
+            if op == "read":
+                call.outcome = "ok"
+                self.views[quote].update(payload)
                 continue
             errors = payload.get("userErrors") or []
             call.codes = tuple(e["code"] for e in errors)

@@ -394,7 +394,7 @@ async def test_load_two_servers_forty_clients(backend):
     report, problems = await _load(backend, kill=False)
     assert problems == [], "\n".join(problems[:30])
     _assert_served(report)
-    assert all(c.outcome in ("accepted", "refused") for c in report.calls), report.summary()["outcomes"]
+    assert all(c.outcome in ("accepted", "refused", "ok") for c in report.calls), report.summary()["outcomes"]
 
 
 async def test_server_killed_mid_load(backend):
@@ -405,9 +405,9 @@ async def test_server_killed_mid_load(backend):
     assert problems == [], "\n".join(problems[:30])
     _assert_served(report)
     after_kill = [c for c in report.calls if c.started > report.killed_at + 0.2]
-    survivor = [c for c in after_kill if c.server == 1 and c.outcome in ("accepted", "refused")]
+    survivor = [c for c in after_kill if c.server == 1 and c.outcome in ("accepted", "refused", "ok")]
     assert len(survivor) >= 10, "the other server stopped serving after the kill"
-    assert not [c for c in after_kill if c.server == 0 and c.outcome in ("accepted", "refused")]
+    assert not [c for c in after_kill if c.server == 0 and c.outcome in ("accepted", "refused", "ok")]
     restarted = Server(backend.database_url)
     try:
         async with httpx.AsyncClient(base_url=restarted.url, headers={"Authorization": "Bearer demo-alice"}) as http:
