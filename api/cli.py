@@ -74,6 +74,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "serve":
         import uvicorn
 
+        if args.workers > 1 and settings.broker_url.startswith("memory://"):
+            print(
+                f"Warning: {args.workers} workers with BROKER_URL=memory://: a subscriber hears only of the changes "
+                "made in its own worker process. Set BROKER_URL=redis://... for live updates across workers.",
+                file=sys.stderr,
+            )
+
         uvicorn.run(
             "api.app:create_app",
             factory=True,
