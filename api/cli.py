@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 
 from tortoise import Tortoise
@@ -89,4 +90,7 @@ def main(argv: list[str] | None = None) -> None:
             workers=args.workers,
             proxy_headers=True,
             log_level=settings.log_level.lower(),
+            # Compressing each event for each subscriber costs CPU at every change and some
+            # 40 KB of memory per connection; off unless WS_COMPRESSION=1.
+            ws_per_message_deflate=settings.ws_compression,
         )

@@ -138,6 +138,10 @@ class GraphQLView(GraphQL):
     open_operations = 0
     response_cache: ResponseCache | None = None
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._payload_texts: dict[int, tuple[dict, str]] = {}  # id(data) -> (data, its payload's text)
+
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         if isinstance(request, WebSocket):
             # Built once per connection; the viewer comes with connection_init (on_ws_connect).
@@ -268,4 +272,20 @@ class GraphQLView(GraphQL):
             raise json.JSONDecodeError("JSON nested too deeply", "", 0) from None
 
     def encode_json(self, data: object) -> str:
+        """JSON text of a response or a WebSocket message. A live update shared by many
+        subscribers (schema/live.py) carries the same `data` object to each: its text is
+        encoded once and spliced into each subscriber's message."""
+        if isinstance(data, dict) and data.get("type") in ("next", "data") and isinstance(data.get("payload"), dict):
+            payload = data["payload"]
+            shared = payload.get("data")
+            if isinstance(shared, dict) and set(payload) <= {"data", "errors", "extensions"}:
+                text = self._payload_texts.get(id(shared))
+                if text is None or text[0] is not shared:
+                    text = (shared, json.dumps(payload, ensure_ascii=False))
+                    self._payload_texts[id(shared)] = text
+                    while len(self._payload_texts) > 64:
+                        self._payload_texts.pop(next(iter(self._payload_texts)))
+                return '{"type": %s, "id": %s, "payload": %s}' % (
+                    json.dumps(data["type"]), json.dumps(data.get("id"), ensure_ascii=False), text[1]
+                )
         return json.dumps(data, ensure_ascii=False)

@@ -26,6 +26,7 @@ class Settings:
     # `ka` on graphql-ws): well under the idle timeouts of common proxies (60 s).
     keep_alive_seconds: float = 15.0
     response_cache_entries: int = 2048
+    ws_compression: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -39,6 +40,7 @@ class Settings:
             log_level=os.environ.get("LOG_LEVEL", "INFO"),
             keep_alive_seconds=float(os.environ.get("KEEP_ALIVE_SECONDS") or 15),
             response_cache_entries=_int("RESPONSE_CACHE_ENTRIES", 2048),
+            ws_compression=os.environ.get("WS_COMPRESSION", "0") not in ("", "0", "false", "no"),
         )
 
 

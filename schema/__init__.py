@@ -9,6 +9,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from api.settings import Settings, settings
 from schema.context import Context
+from schema.live import SharedSubscriptions, share_key, shared_field
 from schema.extensions import extensions
 from schema.mutation import Mutation
 from schema.query import Query
@@ -20,12 +21,22 @@ class Schema(strawberry.Schema):
         """Errors are the caller's (shown as they are) or bugs (logged once, by
         MaskUnexpectedErrors, with the request id): nothing more to log here."""
 
+    shared = SharedSubscriptions()
+
     async def stream(self, query, variable_values=None, context_value=None, *args, **kwargs):
         """Over a WebSocket, Strawberry runs every operation with the connection's one
-        context: each operation gets a copy of its own, so operations never share loaders."""
+        context: each operation gets a copy of its own, so operations never share loaders.
+        A live quote subscription joins the one already running for the same operation and
+        audience (schema/live.py), so each change is resolved once per audience."""
         if isinstance(context_value, Context):
             context_value = dataclasses.replace(context_value)
-        return await super().stream(query, variable_values, context_value, *args, **kwargs)
+        start = lambda: super(Schema, self).stream(query, variable_values, context_value, *args, **kwargs)  # noqa: E731
+        operation_name = kwargs.get("operation_name", args[1] if len(args) > 1 else None)
+        viewer = getattr(context_value, "viewer", None)
+        if viewer is None or shared_field(query, operation_name) is None:
+            return await start()
+        audience = (viewer.partner_id, viewer.permissions, context_value.language)
+        return await self.shared.join(share_key(query, variable_values, operation_name, audience), start)
 
 
 def build_schema(config: Settings = settings) -> strawberry.Schema:
