@@ -11,25 +11,13 @@ while nothing it shows has changed. Bounded: least recently used entries go firs
 from __future__ import annotations
 
 from collections import OrderedDict
-from functools import lru_cache
-
 import orjson
-from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
+from graphql import OperationType
 
 from api.auth import Viewer
+from api.operations import chosen_operation
 
 CachedResponse = tuple[int, list[tuple[bytes, bytes]], bytes]
-
-
-@lru_cache(maxsize=1024)
-def _is_query(document: str, operation_name: str | None) -> bool:
-    try:
-        parsed = parse(document, max_tokens=20_000)
-    except GraphQLError:
-        return False
-    operations = [d for d in parsed.definitions if isinstance(d, OperationDefinitionNode)]
-    chosen = [o for o in operations if operation_name is None or (o.name and o.name.value == operation_name)]
-    return len(chosen) == 1 and chosen[0].operation == OperationType.QUERY
 
 
 def is_read_only(method: str, body: bytes, query_params) -> bool:
@@ -46,7 +34,8 @@ def is_read_only(method: str, body: bytes, query_params) -> bool:
         document, operation_name = payload.get("query"), payload.get("operationName")
     if not isinstance(document, str) or not (operation_name is None or isinstance(operation_name, str)):
         return False
-    return _is_query(document, operation_name)
+    operation = chosen_operation(document, operation_name)
+    return operation is not None and operation.operation == OperationType.QUERY
 
 
 class ResponseCache:

@@ -14,29 +14,22 @@ import asyncio
 import json
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import suppress
-from functools import lru_cache
 
-from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
+from graphql import FieldNode, OperationType
+
+from api.operations import chosen_operation
 
 SHARED_FIELDS = frozenset({"quoteContactsChanged"})
 _END = object()
 _EMPTY = object()
 
 
-@lru_cache(maxsize=512)
 def shared_field(document: str | None, operation_name: str | None) -> str | None:
     """The shareable subscription field an operation consists of, or None."""
-    if not document:
+    operation = chosen_operation(document, operation_name)
+    if operation is None or operation.operation != OperationType.SUBSCRIPTION:
         return None
-    try:
-        parsed = parse(document, max_tokens=20_000)
-    except GraphQLError:
-        return None
-    operations = [d for d in parsed.definitions if isinstance(d, OperationDefinitionNode)]
-    chosen = [o for o in operations if operation_name is None or (o.name and o.name.value == operation_name)]
-    if len(chosen) != 1 or chosen[0].operation != OperationType.SUBSCRIPTION:
-        return None
-    fields = chosen[0].selection_set.selections
+    fields = operation.selection_set.selections
     if len(fields) == 1 and isinstance(fields[0], FieldNode) and fields[0].name.value in SHARED_FIELDS:
         return fields[0].name.value
     return None
