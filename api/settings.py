@@ -13,6 +13,15 @@ def _int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value.lower() not in ("0", "false", "no", "off")
+
+
+def _list(name: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -27,6 +36,14 @@ class Settings:
     keep_alive_seconds: float = 15.0
     response_cache_entries: int = 2048
     ws_compression: bool = False
+    # Browser origins (scheme://host[:port]) other than the app's own that may call the API
+    # (CORS) and open its WebSocket; "*" for any. Same-origin pages and clients that send no
+    # Origin (curl, servers) need no entry.
+    allowed_origins: tuple[str, ...] = ()
+    # On SIGTERM: seconds that requests in flight get to finish before they are cancelled.
+    graceful_shutdown_seconds: float = 20.0
+    # One JSON line per request on standard output (logger api.access).
+    access_log: bool = True
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -41,6 +58,9 @@ class Settings:
             keep_alive_seconds=float(os.environ.get("KEEP_ALIVE_SECONDS") or 15),
             response_cache_entries=_int("RESPONSE_CACHE_ENTRIES", 2048),
             ws_compression=os.environ.get("WS_COMPRESSION", "0") not in ("", "0", "false", "no"),
+            allowed_origins=_list("ALLOWED_ORIGINS"),
+            graceful_shutdown_seconds=float(os.environ.get("GRACEFUL_SHUTDOWN_SECONDS") or 20),
+            access_log=_flag("ACCESS_LOG", True),
         )
 
 
