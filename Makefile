@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test schema clean bench
+.PHONY: install run test schema clean bench load
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ bench: install
 	    { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1; }; }; } || \
 	  echo "bench: wrk could not be installed; the reads are loaded by bench/pyload.py"
 	$(PY) -m bench
+
+# The long load test of tests/load.py (the suite runs it for 4 s): 40 clients, 60 s, PostgreSQL.
+load: install
+	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(PY) -m tests.load --seconds 60 --clients 40
 
 clean:
 	rm -rf $(VENV) myopenip.sqlite3
