@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test schema clean bench load
+.PHONY: install audit-install run test schema clean bench load
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,10 +16,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The graphql-http audit suite (tests/test_http_audit.py), when npm is there; without it that test skips.
+AUDIT := tests/http_audit
+$(AUDIT)/node_modules/.installed: $(AUDIT)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd $(AUDIT) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "make: npm not found; the GraphQL-over-HTTP audit test will skip"; fi
+
+audit-install: $(AUDIT)/node_modules/.installed
+
 run: install
 	$(PY) -m api serve --demo
 
-test: install
+test: install audit-install
 	$(PY) -m pytest -q
 
 # wrk loads the reads when it can be installed (Debian's package); bench/pyload.py otherwise.
