@@ -70,6 +70,13 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler):
 
     ping_task: asyncio.Task | None = None
 
+    async def handle(self) -> None:
+        GraphQLView.live_handlers.add(self)
+        try:
+            await super().handle()
+        finally:
+            GraphQLView.live_handlers.discard(self)
+
     async def handle_connection_init(self, message) -> None:
         await super().handle_connection_init(message)
         if self.connection_acknowledged and self.view.keep_alive and self.ping_task is None:
@@ -101,6 +108,13 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler):
 class LegacyWSHandler(BaseGraphQLWSHandler):
     """The legacy graphql-ws protocol (it sends `ka` keep-alives itself). A rejected
     connection_init closes with 4403, as on graphql-transport-ws; Strawberry closes with 1011."""
+
+    async def handle(self) -> None:
+        GraphQLView.live_handlers.add(self)
+        try:
+            await super().handle()
+        finally:
+            GraphQLView.live_handlers.discard(self)
 
     async def handle_connection_init(self, message) -> None:
         if self.connection_acknowledged:
@@ -137,6 +151,9 @@ class GraphQLView(GraphQL):
     open_websockets = 0
     open_operations = 0
     response_cache: ResponseCache | None = None
+    # The WebSocket connections' protocol handlers running now: a graceful shutdown ends
+    # their operations and closes them (api/shutdown.py).
+    live_handlers: set = set()
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -161,6 +178,7 @@ class GraphQLView(GraphQL):
             raise ConnectionRejectionError({"message": "Authentication required", "code": "UNAUTHENTICATED"})
         language = next((v for k, v in params.items() if k.lower() == "accept-language" and isinstance(v, str)), None)
         context.viewer = viewer
+        context.request.state.viewer = viewer  # for the access log (api/observability.py)
         context.language = negotiate(language)
         return None
 
