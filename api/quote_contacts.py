@@ -133,6 +133,19 @@ def _gate(viewer: Viewer, quote: Quote, permission: Permission = Permission.QUOT
     return []
 
 
+async def _quote_to_change(
+    viewer: Viewer, quote_id: int | None, field: str, assignment_id: int | None = None
+) -> Quote | Outcome:
+    """The quote a change is about, locked; or the refusal, in the contract's order: NOT_FOUND
+    on `field`, then FORBIDDEN, then QUOTE_NOT_EDITABLE."""
+    quote = await visible_quote(viewer, quote_id, lock=True)
+    if quote is None:
+        return _not_found(field)
+    if gate := _gate(viewer, quote):
+        return Outcome(quote_id=quote.id, problems=_with_assignment(gate, assignment_id))
+    return quote
+
+
 async def _assignments(quote_id: int) -> list[ContactAssignment]:
     """A quote's contact list, with the enterprise contacts, in the order they were added."""
     return await ContactAssignment.filter(quote_id=quote_id).select_related("contact").order_by("id")
@@ -311,11 +324,9 @@ async def assign_contact(
 
 async def assign_adhoc_contact(viewer: Viewer, quote_id: int | None, details: dict, functions: list[Function]) -> Outcome:
     async def work() -> Outcome:
-        quote = await visible_quote(viewer, quote_id, lock=True)
-        if quote is None:
-            return _not_found("quoteId")
-        if gate := _gate(viewer, quote):
-            return Outcome(quote_id=quote.id, problems=gate)
+        quote = await _quote_to_change(viewer, quote_id, "quoteId")
+        if isinstance(quote, Outcome):
+            return quote
         cleaned, problems = rules.clean_contact_fields(details, required=rules.REQUIRED_FOR_QUOTE)
         slots = await _slots(quote.id)
         problems += rules.add_problems(contact_missing=(), already_on_quote=False, contacts_on_quote=len(slots))
@@ -327,11 +338,9 @@ async def assign_adhoc_contact(viewer: Viewer, quote_id: int | None, details: di
 
 async def unassign_contact(viewer: Viewer, assignment_id: int | None) -> Outcome:
     async def work() -> Outcome:
-        quote = await visible_quote(viewer, await _quote_of_assignment(viewer, assignment_id), lock=True)
-        if quote is None:
-            return _not_found("assignmentId")
-        if gate := _gate(viewer, quote):
-            return Outcome(quote_id=quote.id, problems=_with_assignment(gate, assignment_id))
+        quote = await _quote_to_change(viewer, await _quote_of_assignment(viewer, assignment_id), "assignmentId", assignment_id)
+        if isinstance(quote, Outcome):
+            return quote
         deleted = await ContactAssignment.filter(id=assignment_id, quote_id=quote.id).delete()
         if not deleted:  # removed by a concurrent request after we looked it up
             return _not_found("assignmentId")
@@ -345,11 +354,9 @@ async def set_assignment_function(
     viewer: Viewer, assignment_id: int | None, function: Function, enabled: bool
 ) -> Outcome:
     async def work() -> Outcome:
-        quote = await visible_quote(viewer, await _quote_of_assignment(viewer, assignment_id), lock=True)
-        if quote is None:
-            return _not_found("assignmentId")
-        if gate := _gate(viewer, quote):
-            return Outcome(quote_id=quote.id, problems=_with_assignment(gate, assignment_id))
+        quote = await _quote_to_change(viewer, await _quote_of_assignment(viewer, assignment_id), "assignmentId", assignment_id)
+        if isinstance(quote, Outcome):
+            return quote
         slots = await _slots(quote.id)
         if not any(slot.id == assignment_id for slot in slots):
             return _not_found("assignmentId")
@@ -381,11 +388,9 @@ def line_needs(line: QuoteLine) -> rules.LineNeeds:
 
 async def place_order(viewer: Viewer, quote_id: int | None) -> Outcome:
     async def work() -> Outcome:
-        quote = await visible_quote(viewer, quote_id, lock=True)
-        if quote is None:
-            return _not_found("quoteId")
-        if gate := _gate(viewer, quote):
-            return Outcome(quote_id=quote.id, problems=gate)
+        quote = await _quote_to_change(viewer, quote_id, "quoteId")
+        if isinstance(quote, Outcome):
+            return quote
         errors, _warnings = await quote_problems(quote.id)
         if errors:
             return Outcome(quote_id=quote.id, problems=errors)
