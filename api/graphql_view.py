@@ -10,9 +10,14 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
+from cross_web import HTTPException, parse_content_type
+from graphql import GraphQLError
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
-from cross_web import HTTPException
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.http import GraphQLRequestData
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
@@ -35,12 +40,100 @@ UNAUTHENTICATED = {
 BATCH_REFUSED = "Batched requests (a JSON array of operations) are not supported: send one operation per request."
 NOT_AN_OBJECT = 'Expected a JSON object here, such as {"query": "{ viewer { name } }", "variables": {}}.'
 REASONS = {"Batching is not enabled": BATCH_REFUSED}
+MUTATION_BY_GET = "Mutations are sent by POST: GET runs queries only."
+SUBSCRIPTION_OVER_HTTP = (
+    "Subscriptions are served over WebSocket at /graphql (graphql-transport-ws or graphql-ws), not over plain HTTP."
+)
+
+# GraphQL over HTTP (https://graphql.github.io/graphql-over-http/draft/): the two media types of
+# a response, chosen by the request's Accept.
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+APPLICATION_JSON = "application/json"
+CONTENT_TYPES = {
+    GRAPHQL_RESPONSE_JSON: "application/graphql-response+json; charset=utf-8",
+    APPLICATION_JSON: "application/json",
+}
+ERROR_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
 
 
-def request_error(status: int, message: str) -> JSONResponse:
-    """A request refused before any operation ran (4xx), told as a GraphQL error body."""
-    code = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(status, "BAD_REQUEST")
-    return JSONResponse({"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status)
+class RequestRefused(HTTPException):
+    """A request refused before any operation ran, with headers of its own (Allow on a 405)."""
+
+    def __init__(self, status_code: int, reason: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(status_code, reason)
+        self.headers = headers or {}
+
+
+def negotiate_media_type(accept: str | None) -> str | None:
+    """The media type of the answer: application/graphql-response+json when the Accept header
+    prefers it, application/json when it prefers that, accepts anything (`*/*`,
+    `application/*`) or is absent (the spec's legacy rule); None when it accepts neither (406).
+    Highest q first; at equal q a type named outright beats a wildcard, and
+    graphql-response+json beats application/json."""
+    if accept is None or not accept.strip():
+        return APPLICATION_JSON
+    offers: list[tuple[float, int, str]] = []
+    refused: set[str] = set()
+    for part in accept.split(","):
+        media, *params = (piece.strip() for piece in part.split(";"))
+        media = media.lower()
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value.strip())
+                except ValueError:
+                    q = 0.0
+        if media in (GRAPHQL_RESPONSE_JSON, APPLICATION_JSON):
+            if q <= 0:
+                refused.add(media)
+            else:
+                offers.append((q, 3 if media == GRAPHQL_RESPONSE_JSON else 2, media))
+        elif media in ("*/*", "application/*") and q > 0:
+            offers.append((q, 1, "*"))
+    for q, rank, media in sorted(offers, reverse=True):
+        if media != "*":
+            if media not in refused:
+                return media
+            continue
+        # A wildcard: application/json (the legacy default) unless refused outright.
+        for wildcard_choice in (APPLICATION_JSON, GRAPHQL_RESPONSE_JSON):
+            if wildcard_choice not in refused:
+                return wildcard_choice
+    return None
+
+
+def content_type_problem(header: str | None) -> str | None:
+    """Why a POST's Content-Type is not one this endpoint reads (415), or None: JSON in UTF-8."""
+    if not header or not header.strip():
+        return "A POST needs `Content-Type: application/json` with the operation as a JSON object."
+    media, params = parse_content_type(header)
+    if media.lower() != APPLICATION_JSON:
+        return f"Unsupported content type {media!r}: send the operation as JSON, with `Content-Type: application/json`."
+    charset = params.get("charset", "utf-8").strip('"').lower()
+    if charset not in ("utf-8", "utf8"):
+        return f"Unsupported charset {charset!r}: the request body must be UTF-8."
+    return None
+
+
+def request_error(
+    status: int, message: str, media_type: str = APPLICATION_JSON, headers: dict[str, str] | None = None
+) -> Response:
+    """A request refused before any operation ran (4xx), told as a GraphQL error body (no
+    `data` entry: nothing ran)."""
+    body = {"errors": [{"message": message, "extensions": {"code": ERROR_CODES.get(status, "BAD_REQUEST")}}]}
+    return Response(
+        json.dumps(body, ensure_ascii=False),
+        status_code=status,
+        headers={**(headers or {}), "content-type": CONTENT_TYPES[media_type]},
+    )
 
 
 def is_request_error(response_data: object) -> bool:
@@ -52,12 +145,17 @@ def is_request_error(response_data: object) -> bool:
     return bool(errors) and all(not error.get("path") for error in errors)
 
 
-def _wants_graphiql(request: Request) -> bool:
+def _wants_graphiql(request) -> bool:
+    """A browser opening /graphql: GET, HTML accepted, no operation in the query string."""
     return (
         request.method == "GET"
         and "text/html" in request.headers.get("accept", "")
-        and "query" not in request.query_params
+        and request.query_params.get("query") is None
     )
+
+
+def _media_type(request) -> str:
+    return getattr(getattr(request, "state", None), "media_type", None) or APPLICATION_JSON
 
 
 FORBIDDEN_CLOSE_CODE = 4403  # a missing or unknown token in connection_init, on both protocols
@@ -198,11 +296,32 @@ class GraphQLView(GraphQL):
                     response = JSONResponse(UNAUTHENTICATED, status_code=401, headers={"WWW-Authenticate": "Bearer"})
                     await response(scope, receive, send)
                     return
-                scope.setdefault("state", {})["viewer"] = viewer
+                refused = self._refuse_early(request)
+                if refused is not None:
+                    await refused(scope, receive, send)
+                    return
+                state = scope.setdefault("state", {})
+                state["viewer"] = viewer
+                state["media_type"] = negotiate_media_type(request.headers.get("accept"))
                 if self.response_cache is not None:
                     await self._cached(scope, request, viewer, send)
                     return
         await super().__call__(scope, receive, send)
+
+    @staticmethod
+    def _refuse_early(request: Request) -> Response | None:
+        """A request whose answer no client could read (406: its Accept takes neither JSON
+        type) or whose body is not JSON (415), refused before anything is read or cached."""
+        media_type = negotiate_media_type(request.headers.get("accept"))
+        if media_type is None:
+            return request_error(
+                406, "Not acceptable: accept application/graphql-response+json or application/json.",
+            )
+        if request.method == "POST":
+            problem = content_type_problem(request.headers.get("content-type"))
+            if problem is not None:
+                return request_error(415, problem, media_type)
+        return None
 
     async def _cached(self, scope: Scope, request: Request, viewer, send: Send) -> None:
         """Answers a query from the response cache, or runs it and keeps its answer."""
@@ -251,14 +370,23 @@ class GraphQLView(GraphQL):
 
     async def run(self, request, *args, **kwargs):
         """Requests refused before any operation runs (malformed or non-object JSON, a batch,
-        an unsupported content type, a mutation by GET) get a 4xx with a GraphQL error body,
-        not Strawberry's plain text."""
+        a mutation by GET) get a 4xx with a GraphQL error body, not Strawberry's plain text."""
         if isinstance(request, WebSocket):
             return await super().run(request, *args, **kwargs)
         try:
             return await super().run(request, *args, **kwargs)
         except HTTPException as error:
-            return request_error(error.status_code, REASONS.get(error.reason, error.reason))
+            return request_error(
+                error.status_code,
+                REASONS.get(error.reason, error.reason),
+                _media_type(request),
+                getattr(error, "headers", None),
+            )
+
+    def should_render_graphql_ide(self, request) -> bool:
+        """GraphiQL for a browser only (HTML accepted), as the authentication sees it; a
+        client that accepts anything and sends no operation is told that it sent none."""
+        return _wants_graphiql(request)
 
     def parse_json(self, data: str | bytes) -> object:
         """The request's JSON (HTTP only; WebSocket messages use decode_json): an object, or
@@ -272,10 +400,58 @@ class GraphQLView(GraphQL):
             raise HTTPException(400, NOT_AN_OBJECT)
         return value
 
+    async def parse_http_body(self, request):
+        data = await super().parse_http_body(request)
+        if isinstance(data, GraphQLRequestData) and not isinstance(data.operation_name, (str, type(None))):
+            raise HTTPException(400, "The GraphQL operation's `operationName` must be a string or null, if provided.")
+        return data
+
+    async def execute_single(self, request, request_adapter, sub_response, context, root_value, request_data):
+        """One operation: queries by GET or POST, mutations by POST only (405 with Allow:
+        POST by GET), subscriptions over WebSocket only. An operationName that names no
+        operation of the document is a GraphQL request error, like a validation error."""
+        allowed = {OperationType.QUERY} if request_adapter.method == "GET" else {OperationType.QUERY, OperationType.MUTATION}
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=request_data.extensions,
+            )
+        except InvalidOperationTypeError as error:
+            if error.operation_type == OperationType.MUTATION:
+                raise RequestRefused(405, MUTATION_BY_GET, {"Allow": "POST"}) from None
+            raise HTTPException(400, SUBSCRIPTION_OVER_HTTP) from None
+        except CannotGetOperationTypeError as error:
+            message = error.as_http_error_reason()
+            if error.operation_name is None:
+                message = "The document holds several operations: name the one to run in `operationName`."
+            return ExecutionResult(data=None, errors=[GraphQLError(message, extensions={"code": "BAD_REQUEST"})])
+        except MissingQueryError:
+            raise HTTPException(400, "No GraphQL query found in the request") from None
+
+    async def get_sub_response(self, request) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.graphql_media_type = _media_type(request)
+        return sub_response
+
     def create_response(self, response_data, sub_response: Response) -> Response:
-        if is_request_error(response_data) and not sub_response.status_code:
-            sub_response.status_code = 400  # GraphQL over HTTP: a request error is a 4xx
-        return super().create_response(response_data, sub_response)
+        """The status and media type that GraphQL over HTTP gives: with
+        application/graphql-response+json, a request error (the document does not parse or
+        validate, its variables do not coerce, no operation to run) is a 400; with
+        application/json (legacy clients) every well-formed request gets a 200. A request
+        error has no `data` entry, since nothing ran."""
+        media_type = getattr(sub_response, "graphql_media_type", APPLICATION_JSON)
+        if is_request_error(response_data):
+            response_data = {key: value for key, value in response_data.items() if key != "data"}
+            if not sub_response.status_code:
+                sub_response.status_code = 400 if media_type == GRAPHQL_RESPONSE_JSON else 200
+        response = super().create_response(response_data, sub_response)
+        response.headers["content-type"] = CONTENT_TYPES[media_type]
+        return response
 
     async def process_result(self, request: Request, result) -> dict:
         if result.errors and isinstance(request, Request):

@@ -189,21 +189,49 @@ JSON = {"Content-Type": "application/json"}
         ("deeply nested JSON", {"content": b'{"variables": ' + b"[" * 40_000 + b"]" * 40_000 + b"}", "headers": JSON}, 400, "JSON"),
         ("no query", {"json": {"variables": {}}}, 400, "No GraphQL query"),
         ("query not a string", {"json": {"query": {"viewer": "name"}}}, 400, "`query` must be a string"),
-        ("text/plain", {"content": b'{"query": "{ viewer { name } }"}', "headers": {"Content-Type": "text/plain"}}, 400, "content type"),
-        ("too deep", {"json": {"query": DEEP}}, 400, "at most 10"),
-        ("31 aliases", {"json": {"query": ALIASES}}, 400, "Allowed: 30"),
-        ("syntax", {"json": {"query": "{" * 5000}}, 400, "Syntax Error"),
+        ("operationName not a string", {"json": {"query": "{ viewer { name } }", "operationName": 1}}, 400, "`operationName` must be"),
+        ("text/plain", {"content": b'{"query": "{ viewer { name } }"}', "headers": {"Content-Type": "text/plain"}}, 415, "content type"),
+        ("no content type", {"content": b'{"query": "{ viewer { name } }"}'}, 415, "Content-Type: application/json"),
+        ("latin-1", {"content": b'{"query": "{ viewer { name } }"}', "headers": {"Content-Type": "application/json; charset=iso-8859-1"}}, 415, "UTF-8"),
+        ("subscription", {"json": {"query": "subscription { quoteContactsChanged(quoteId: \"x\") { kind } }"}}, 400, "WebSocket"),
         ("oversized", {"content": b'{"query": "' + b" " * 120_000 + b'{ viewer { name } }"}', "headers": JSON}, 413, "larger than"),
     ],
 )
 async def test_requests_that_are_not_an_operation_get_a_clear_4xx(api, label, request_kwargs, status, says):
-    request_kwargs = dict(request_kwargs)  # the same parameters serve each backend
-    headers = {"Authorization": "Bearer demo-alice", **request_kwargs.pop("headers", {})}
-    response = await api.http.post("/graphql", headers=headers, **request_kwargs)
-    assert response.status_code == status, (label, response.status_code, response.text[:300])
-    assert response.headers["content-type"].startswith("application/json")
-    body = response.json()
-    assert body["data"] is None and says in body["errors"][0]["message"], body
-    assert not any(leak in response.text for leak in LEAKS)
+    """Requests that are not well-formed GraphQL over HTTP: a 4xx whatever the Accept header."""
+    for accept in ("application/graphql-response+json", "application/json"):
+        kwargs = dict(request_kwargs)  # the same parameters serve each backend
+        headers = {"Authorization": "Bearer demo-alice", "Accept": accept, **kwargs.pop("headers", {})}
+        response = await api.http.post("/graphql", headers=headers, **kwargs)
+        assert response.status_code == status, (label, accept, response.status_code, response.text[:300])
+        if status != 413:  # refused by the body limit, before the endpoint
+            assert response.headers["content-type"].startswith(accept)
+        body = response.json()
+        assert body.get("data") is None and says in body["errors"][0]["message"], body
+        assert not any(leak in response.text for leak in LEAKS)
     # ...and the server goes on serving.
     assert (await api("{ viewer { name } }"))["viewer"]["name"] == "Alice Durand"
+
+
+@pytest.mark.parametrize(
+    ("label", "query", "says"),
+    [
+        ("syntax", "{" * 5000, "Syntax Error"),
+        ("too deep", DEEP, "at most 10"),
+        ("31 aliases", ALIASES, "Allowed: 30"),
+        ("unknown field", "{ viewer { shoeSize } }", "shoeSize"),
+        ("unknown operation", "query A { viewer { name } }", "Unknown operation"),
+    ],
+)
+async def test_documents_that_do_not_parse_or_validate_are_request_errors(api, label, query, says):
+    """GraphQL request errors (nothing ran): 400 and no `data` entry for a client that accepts
+    application/graphql-response+json; 200 for a legacy application/json client, as the
+    GraphQL-over-HTTP spec says."""
+    payload = {"query": query, **({"operationName": "B"} if label == "unknown operation" else {})}
+    for accept, status in (("application/graphql-response+json", 400), ("application/json", 200), ("*/*", 200)):
+        headers = {"Authorization": "Bearer demo-alice", "Accept": accept}
+        response = await api.http.post("/graphql", json=payload, headers=headers)
+        assert response.status_code == status, (label, accept, response.status_code, response.text[:300])
+        assert response.headers["content-type"].startswith(accept.replace("*/*", "application/json"))
+        body = response.json()
+        assert "data" not in body and says in body["errors"][0]["message"], body
