@@ -28,6 +28,10 @@ audit-install: $(AUDIT)/node_modules/.installed
 run: install
 	$(PY) -m api serve --demo
 
+# schema.graphql: the served schema as SDL (tests/test_schema_file.py fails when it is stale).
+schema: install
+	$(PY) -m schema.sdl
+
 test: install audit-install
 	$(PY) -m pytest -q
 
