@@ -89,6 +89,7 @@ class RedisBus:
         # Named, so that operators (and the tests) can tell our listener apart in CLIENT LIST.
         self.listener_name = f"{self.channel}:listener:{os.getpid()}"
         self.connected = asyncio.Event()
+        self._first_attempt = asyncio.Event()  # the listener's first connection made or failed
         self.reconnects = 0  # successful subscriptions after the first
         self._subscribed_once = False
         self._task: asyncio.Task | None = None
@@ -103,13 +104,15 @@ class RedisBus:
     # --- the bus interface (see api.events.MemoryBus) ----------------------------------------
 
     async def start(self) -> None:
-        """Starts the listener and waits (a little) for its first subscription, so that a
-        server that reports ready already receives the other processes' events."""
+        """Starts the listener and waits for its first attempt to subscribe, so that a server
+        that starts with Redis up already receives the other processes' events. When Redis is
+        down, the server starts at once (without waiting for the backoff) and /readyz says so
+        until the listener gets through."""
         if self._task is None:
             self._task = asyncio.create_task(self._listen(), name="redis-bus-listener")
         with suppress(TimeoutError):
             async with asyncio.timeout(self.connect_timeout * 2):
-                await self.connected.wait()
+                await self._first_attempt.wait()
         if not self.connected.is_set():
             log.warning("event broker %s not reachable yet; live updates wait for it", self._where())
 
@@ -146,6 +149,14 @@ class RedisBus:
     def status(self) -> dict:
         return {"kind": "redis", "connected": self.connected.is_set(), "reconnects": self.reconnects}
 
+    async def check(self) -> None:
+        """For /readyz: raises unless the listener is subscribed (events of the other
+        processes arrive) and Redis answers a PING (events of this one leave)."""
+        if not self.connected.is_set():
+            raise ConnectionError(f"not subscribed to {self._where()}")
+        async with asyncio.timeout(self.connect_timeout):
+            await self._publisher.ping()
+
     # --- the listener ------------------------------------------------------------------------
 
     def _where(self) -> str:
@@ -179,6 +190,7 @@ class RedisBus:
                     else:
                         log.info("event broker %s: not reachable (%s); retrying in %.2fs", self._where(), error, delay)
                 self.connected.clear()
+                self._first_attempt.set()
                 await asyncio.sleep(delay * random.uniform(0.5, 1.0))
                 delay = min(delay * 2, self.backoff_max)
         finally:
@@ -195,6 +207,7 @@ class RedisBus:
                 self.reconnects += 1
             self._subscribed_once = True
             self.connected.set()
+            self._first_attempt.set()
             # Events published while we were away are lost: every open subscription reads
             # its quote again.
             self.local.resync()

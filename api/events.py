@@ -79,6 +79,9 @@ class MemoryBus:
         """For /healthz: what this bus is and whether it can deliver."""
         return {"kind": "memory", "connected": True}
 
+    async def check(self) -> None:
+        """For /readyz: raises when the bus cannot deliver events (never, in process)."""
+
 
 _bus: MemoryBus = MemoryBus()
 
