@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import asynccontextmanager
+import time
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from strawberry.http.websocket_origin import normalize_allowed_origins
+from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
-from api import events
+from api import events, observability
 from api.body_limit import BodyLimitMiddleware
 from api.graphql_view import GraphQLView
 from api.request_id import RequestIdMiddleware
+from api.shutdown import GracefulShutdown, close_websockets
 from api.response_cache import ResponseCache
 from api.settings import Settings, settings as default_settings, tortoise_config
 
@@ -43,28 +48,88 @@ async def healthz(request: Request) -> JSONResponse:
     )
 
 
+READY_TIMEOUT = 1.0  # seconds each dependency gets to answer /readyz
+
+
+async def _check(name: str, probe) -> tuple[str, dict]:
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(READY_TIMEOUT):
+            await probe()
+    except Exception as error:  # noqa: BLE001 - any failure makes the dependency down
+        reason = str(error) or type(error).__name__
+        if isinstance(error, TimeoutError):
+            reason = f"no answer within {READY_TIMEOUT:g}s"
+        return name, {"ok": False, "error": reason}
+    return name, {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 2)}
+
+
+async def _database() -> None:
+    await connections.get("default").execute_query("SELECT 1")
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """Readiness: 200 when the database and the event broker answer, else 503 naming what is
+    down. A load balancer sends traffic only to a ready process; /healthz says it is alive."""
+    bus = events.bus()
+    checks = dict(await asyncio.gather(_check("database", _database), _check("broker", bus.check)))
+    checks["broker"]["kind"] = bus.status()["kind"]
+    ready = all(check["ok"] for check in checks.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "unavailable", "checks": checks},
+        status_code=200 if ready else 503,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or default_settings
     from schema import build_schema
 
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    graphql = GraphQLView(build_schema(settings), keep_alive=True, keep_alive_interval=settings.keep_alive_seconds)
+    observability.configure_access_log(settings.access_log)
+    # Browser origins beyond the app's own: none unless ALLOWED_ORIGINS lists them (CORS for
+    # HTTP; Strawberry refuses other WebSocket handshakes with 403). Validated here: a typo
+    # fails the start, not a browser later.
+    origins = sorted(normalize_allowed_origins(settings.allowed_origins))
+    schema = build_schema(settings)
+    # First, so that it sees the errors once masked (its exit hook runs last).
+    schema.extensions = (observability.RecordOperation, *schema.extensions)
+    graphql = GraphQLView(
+        schema,
+        keep_alive=True,
+        keep_alive_interval=settings.keep_alive_seconds,
+        allowed_origins=origins,
+    )
     if settings.response_cache_entries > 0:
         graphql.response_cache = ResponseCache(max_entries=settings.response_cache_entries)
+    observability.watch(lambda: (GraphQLView.open_websockets, GraphQLView.open_operations))
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
+        shutdown = GracefulShutdown(timeout=min(5.0, settings.graceful_shutdown_seconds))
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
             bus = events.make_bus(settings.broker_url)
             events.use_bus(bus)
             await bus.start()
+            gauges = asyncio.create_task(observability.refresh_gauges_forever()) if observability.MULTIPROCESS else None
+            shutdown.install()
             try:
                 yield
             finally:
+                shutdown.uninstall()
+                await close_websockets(timeout=2.0)
+                if gauges is not None:
+                    gauges.cancel()
+                    with suppress(asyncio.CancelledError):
+                        await gauges
+                observability.process_exited()
                 await bus.stop()
 
     routes = [
         Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", observability.metrics),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
     ]
@@ -74,6 +139,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes,
         middleware=[
             Middleware(RequestIdMiddleware),
+            Middleware(observability.ObservabilityMiddleware),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type", "Accept", "Accept-Language", "X-Request-ID"],
+                expose_headers=["X-Request-ID"],
+                max_age=600,
+            ),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
         ],
         lifespan=lifespan,

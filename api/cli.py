@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
+import tempfile
+from pathlib import Path
 
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate as run_migrations
@@ -39,6 +42,22 @@ async def load_demo_if_empty(database_url: str) -> bool:
         return True
 
     return await _with_db(database_url, work)
+
+
+def prepare_metrics_dir(workers: int) -> str | None:
+    """Several workers write their metrics to files that /metrics adds up (prometheus_client's
+    multiprocess mode): the folder is PROMETHEUS_MULTIPROC_DIR, or a new temporary one; the
+    files of an earlier run are removed. Set before the workers start, which read it."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if workers <= 1 and not folder:
+        return None
+    if not folder:
+        folder = tempfile.mkdtemp(prefix="myopenip-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    for stale in Path(folder).glob("*.db"):
+        stale.unlink(missing_ok=True)
+    return folder
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -81,6 +100,7 @@ def main(argv: list[str] | None = None) -> None:
                 file=sys.stderr,
             )
 
+        prepare_metrics_dir(args.workers)
         uvicorn.run(
             "api.app:create_app",
             factory=True,
@@ -92,4 +112,8 @@ def main(argv: list[str] | None = None) -> None:
             # Compressing each event for each subscriber costs CPU at every change and some
             # 40 KB of memory per connection; off unless WS_COMPRESSION=1.
             ws_per_message_deflate=settings.ws_compression,
+            # One JSON line per request comes from the app (api/observability.py).
+            access_log=False,
+            # On SIGTERM, requests in flight get this long to finish (api/shutdown.py).
+            timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
         )

@@ -1,0 +1,322 @@
+"""What operators see of each request: Prometheus metrics and one JSON log line.
+
+- `RecordOperation`, a Strawberry extension, writes into the HTTP request's scope the GraphQL
+  operation it ran (its name, `(anonymous)` for an unnamed one) and counts the errors of its
+  result by `extensions.code`. An answer from the response cache runs nothing: its operation
+  is read from the request. A request refused before any operation ran (401, malformed JSON,
+  a document that does not parse) is `(none)`.
+- `ObservabilityMiddleware` times every HTTP request and WebSocket, counts it, and logs one
+  JSON line per request (logger `api.access`, on standard output) with its request id
+  (api/request_id.py), operation, viewer (username), status and duration.
+- `/metrics` is the Prometheus text format. With `--workers N`, every worker writes its
+  metrics into PROMETHEUS_MULTIPROC_DIR (`python -m api serve` makes and empties one) and any
+  worker's /metrics adds up all of them (prometheus_client's multiprocess mode).
+
+Operation names are the client's choice: the first MAX_OPERATION_LABELS distinct names of a
+process get a label of their own, later ones are counted as `(other)`, so that a client cannot
+blow up the number of time series.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from datetime import datetime, timezone
+from urllib.parse import parse_qsl
+
+import orjson
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import multiprocess
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.extensions import SchemaExtension
+
+from api.operations import chosen_operation
+from api.request_id import current_request_id
+
+MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+
+NONE = "(none)"  # no operation ran
+ANONYMOUS = "(anonymous)"
+OTHER = "(other)"
+WEBSOCKET = "(websocket)"
+MAX_OPERATION_LABELS = 200
+
+OPERATION_KEY = "graphql_operation"  # in scope["state"]
+ERRORS_KEY = "graphql_error_count"
+ROUTES = frozenset({"/graphql", "/healthz", "/readyz", "/metrics"})
+
+REQUESTS = Counter(
+    "myopenip_requests",
+    "HTTP requests and WebSocket connections, by route, GraphQL operation and HTTP status "
+    "(101: a WebSocket accepted, 403: refused).",
+    ["route", "operation", "status"],
+)
+LATENCY = Histogram(
+    "myopenip_request_duration_seconds",
+    "Time from a request's arrival to the end of its answer, by route and GraphQL operation (HTTP only).",
+    ["route", "operation"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+ERRORS = Counter(
+    "myopenip_graphql_errors",
+    "Errors in GraphQL results sent over HTTP, by operation and extensions.code "
+    "(BAD_REQUEST: a document that does not parse or validate; INTERNAL_SERVER_ERROR: a bug).",
+    ["operation", "code"],
+)
+OPEN_WEBSOCKETS = Gauge(
+    "myopenip_open_websockets", "WebSocket connections open now.", multiprocess_mode="livesum"
+)
+OPEN_SUBSCRIPTIONS = Gauge(
+    "myopenip_open_subscriptions",
+    "Operations (subscriptions, mostly) running over WebSocket connections now.",
+    multiprocess_mode="livesum",
+)
+
+_labels: set[str] = set()
+access_log = logging.getLogger("api.access")
+
+
+def configure_access_log(enabled: bool) -> None:
+    """One JSON object per line on standard output, whatever LOG_LEVEL says of other logs."""
+    access_log.handlers.clear()
+    access_log.propagate = False
+    if enabled:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access_log.addHandler(handler)
+        access_log.setLevel(logging.INFO)
+    else:
+        access_log.setLevel(logging.CRITICAL + 1)
+
+
+def operation_label(document: object, operation_name: object) -> str:
+    """The label of the operation a request runs: its name, ANONYMOUS, or NONE when the
+    document names no single operation; OTHER past MAX_OPERATION_LABELS names."""
+    if not isinstance(document, str) or not (operation_name is None or isinstance(operation_name, str)):
+        return NONE
+    operation = chosen_operation(document, operation_name)
+    if operation is None:
+        return NONE
+    if operation.name is None:
+        return ANONYMOUS
+    name = operation.name.value
+    if name not in _labels:
+        if len(_labels) >= MAX_OPERATION_LABELS:
+            return OTHER
+        _labels.add(name)
+    return name
+
+
+def error_code(error) -> str:
+    code = (getattr(error, "extensions", None) or {}).get("code")
+    if isinstance(code, str):
+        return code
+    return "BAD_REQUEST" if not getattr(error, "path", None) else "ERROR"
+
+
+class RecordOperation(SchemaExtension):
+    """Tells the middleware which operation an HTTP request ran, and counts its errors.
+    Listed before the extension that masks unexpected errors, so that it sees them masked
+    (INTERNAL_SERVER_ERROR)."""
+
+    def on_operation(self):
+        yield
+        context = self.execution_context
+        request = getattr(context.context, "request", None)
+        if not isinstance(request, Request):  # WebSocket operations: see the open-subscriptions gauge
+            return
+        provided = getattr(context, "_provided_operation_name", None)
+        label = operation_label(context.query, provided)
+        state = request.scope.setdefault("state", {})
+        state[OPERATION_KEY] = label
+        result = context.result
+        errors = (getattr(result, "errors", None) if result is not None else None) or context.pre_execution_errors or ()
+        if errors:
+            state[ERRORS_KEY] = len(errors)
+            for error in errors:
+                ERRORS.labels(label, error_code(error)).inc()
+
+
+def _operation_from_request(scope: Scope, body: bytes) -> str:
+    """The operation of a GraphQL request that ran none in this process (a cached answer)."""
+    if scope.get("method") == "GET":
+        params = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        return operation_label(params.get("query"), params.get("operationName"))
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return NONE
+    if not isinstance(payload, dict):
+        return NONE
+    return operation_label(payload.get("query"), payload.get("operationName"))
+
+
+def _viewer_name(scope: Scope) -> str | None:
+    viewer = (scope.get("state") or {}).get("viewer")
+    return getattr(viewer, "username", None)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class ObservabilityMiddleware:
+    """Metrics and one access-log line for every HTTP request and WebSocket connection."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        path = scope.get("path", "")
+        status = 500
+        chunks: list[bytes] = []  # the body of a GraphQL POST, read again for a cached answer
+
+        async def observed_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        async def observed_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                chunks.append(message.get("body", b""))
+            return message
+
+        graphql = path == "/graphql"
+        try:
+            await self.app(scope, observed_receive if graphql else receive, observed_send)
+        finally:
+            duration = time.perf_counter() - started
+            state = scope.get("state") or {}
+            operation = state.get(OPERATION_KEY)
+            if operation is None:
+                operation = _operation_from_request(scope, b"".join(chunks)) if graphql and status == 200 else NONE
+            route = path if path in ROUTES else "other"
+            REQUESTS.labels(route, operation, str(status)).inc()
+            LATENCY.labels(route, operation).observe(duration)
+            if access_log.isEnabledFor(logging.INFO):
+                line = {
+                    "time": _now(),
+                    "type": "http",
+                    "requestId": current_request_id(),
+                    "method": scope.get("method"),
+                    "path": path,
+                    "status": status,
+                    "durationMs": round(duration * 1000, 2),
+                    "operation": operation if graphql else None,
+                    "viewer": _viewer_name(scope),
+                    "client": (scope.get("client") or (None,))[0],
+                }
+                if state.get(ERRORS_KEY):
+                    line["errors"] = state[ERRORS_KEY]
+                access_log.info(orjson.dumps(line).decode())
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        status: int | None = None
+        close_code: int | None = None
+
+        async def observed_send(message: Message) -> None:
+            nonlocal status, close_code
+            kind = message["type"]
+            if kind == "websocket.accept":
+                status = 101
+            elif kind == "websocket.close":
+                if status is None:
+                    status = 403  # closed before accepting: the server answers the handshake with 403
+                if close_code is None:
+                    close_code = message.get("code", 1000)
+            elif kind == "websocket.http.response.start":
+                status = message["status"]
+            await send(message)
+
+        async def observed_receive() -> Message:
+            nonlocal close_code
+            message = await receive()
+            if message["type"] == "websocket.disconnect" and close_code is None:
+                close_code = message.get("code", 1005)
+            return message
+
+        try:
+            await self.app(scope, observed_receive, observed_send)
+        finally:
+            duration = time.perf_counter() - started
+            path = scope.get("path", "")
+            status = status or 500
+            REQUESTS.labels(path if path in ROUTES else "other", WEBSOCKET, str(status)).inc()
+            if access_log.isEnabledFor(logging.INFO):
+                line = {
+                    "time": _now(),
+                    "type": "websocket",
+                    "requestId": current_request_id(),
+                    "method": "GET",
+                    "path": path,
+                    "status": status,
+                    "durationMs": round(duration * 1000, 2),
+                    "operation": None,
+                    "viewer": _viewer_name(scope),
+                    "client": (scope.get("client") or (None,))[0],
+                    "closeCode": close_code,
+                }
+                access_log.info(orjson.dumps(line).decode())
+
+
+# --- the gauges and /metrics -----------------------------------------------------------------
+
+_gauge_source: Callable[[], tuple[int, int]] | None = None
+
+
+def watch(source: Callable[[], tuple[int, int]]) -> None:
+    """Where the gauges read (open WebSockets, open subscriptions) of this process."""
+    global _gauge_source
+    _gauge_source = source
+
+
+def refresh_gauges() -> None:
+    if _gauge_source is not None:
+        websockets, subscriptions = _gauge_source()
+        OPEN_WEBSOCKETS.set(websockets)
+        OPEN_SUBSCRIPTIONS.set(subscriptions)
+
+
+async def refresh_gauges_forever(every: float = 1.0) -> None:
+    """Multiprocess mode: a worker's /metrics reads the other workers' gauges from their
+    files, so each worker writes its own every second."""
+    while True:
+        refresh_gauges()
+        await asyncio.sleep(every)
+
+
+async def metrics(request: Request) -> Response:
+    refresh_gauges()
+    if MULTIPROCESS:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        data = generate_latest(registry)
+    else:
+        data = generate_latest(REGISTRY)
+    return Response(data, media_type=CONTENT_TYPE_LATEST)
+
+
+def process_exited() -> None:
+    """Multiprocess mode: this worker's gauges stop counting (its counters stay in the totals)."""
+    if MULTIPROCESS:
+        with suppress(Exception):
+            multiprocess.mark_process_dead(os.getpid())
