@@ -3,9 +3,9 @@
 On SIGTERM (or Ctrl+C), uvicorn stops accepting connections, lets HTTP requests in flight
 finish (at most GRACEFUL_SHUTDOWN_SECONDS), then runs the lifespan shutdown. Left to itself it
 would cut every WebSocket at once (close code 1012, without waiting for the client's answer)
-while its operations are still running. So, before handing the signal to uvicorn, each
-WebSocket's operations are ended here (their event-bus subscriptions released) and the socket
-is closed with a full closing handshake, code 1001 ("going away").
+while its operations are still running. So, before handing the signal to uvicorn, every
+WebSocket is closed here with a full closing handshake, code 1001 ("going away"), and its
+operations are ended (their event-bus subscriptions released).
 
 No `complete` message is sent: to graphql-ws clients (urql, Apollo Client) `complete` means
 that a subscription is over for good, whereas 1001 makes them reconnect and subscribe again,
