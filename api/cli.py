@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -100,20 +101,25 @@ def main(argv: list[str] | None = None) -> None:
                 file=sys.stderr,
             )
 
-        prepare_metrics_dir(args.workers)
-        uvicorn.run(
-            "api.app:create_app",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            proxy_headers=True,
-            log_level=settings.log_level.lower(),
-            # Compressing each event for each subscriber costs CPU at every change and some
-            # 40 KB of memory per connection; off unless WS_COMPRESSION=1.
-            ws_per_message_deflate=settings.ws_compression,
-            # One JSON line per request comes from the app (api/observability.py).
-            access_log=False,
-            # On SIGTERM, requests in flight get this long to finish (api/shutdown.py).
-            timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
-        )
+        made = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        metrics_dir = prepare_metrics_dir(args.workers)
+        try:
+            uvicorn.run(
+                "api.app:create_app",
+                factory=True,
+                host=args.host,
+                port=args.port,
+                workers=args.workers,
+                proxy_headers=True,
+                log_level=settings.log_level.lower(),
+                # Compressing each event for each subscriber costs CPU at every change and some
+                # 40 KB of memory per connection; off unless WS_COMPRESSION=1.
+                ws_per_message_deflate=settings.ws_compression,
+                # One JSON line per request comes from the app (api/observability.py).
+                access_log=False,
+                # On SIGTERM, requests in flight get this long to finish (api/shutdown.py).
+                timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
+            )
+        finally:
+            if made and metrics_dir:
+                shutil.rmtree(metrics_dir, ignore_errors=True)
