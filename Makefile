@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install audit-install run test schema clean bench load
+.PHONY: install npm-install run test schema clean bench load
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,14 +16,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The graphql-http audit suite (tests/test_http_audit.py), when npm is there; without it that test skips.
-AUDIT := tests/http_audit
-$(AUDIT)/node_modules/.installed: $(AUDIT)/package-lock.json
+# The tests' npm packages, when npm is there (without it, the tests that need them skip):
+# the graphql-http audit suite (tests/test_http_audit.py) and the files of GraphiQL's page
+# (tests/browser/test_graphiql.py).
+NPM_DIRS := tests/http_audit tests/browser/graphiql
+%/node_modules/.installed: %/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
-	  cd $(AUDIT) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
-	else echo "make: npm not found; the GraphQL-over-HTTP audit test will skip"; fi
+	  cd $* && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "make: npm not found; the tests that need $* will skip"; fi
 
-audit-install: $(AUDIT)/node_modules/.installed
+npm-install: $(NPM_DIRS:%=%/node_modules/.installed)
 
 run: install
 	$(PY) -m api serve --demo
@@ -32,7 +34,7 @@ run: install
 schema: install
 	$(PY) -m schema.sdl
 
-test: install audit-install
+test: install npm-install
 	$(PY) -m pytest -q
 
 # wrk loads the reads when it can be installed (Debian's package); bench/pyload.py otherwise.

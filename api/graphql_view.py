@@ -7,7 +7,7 @@ import json
 from contextlib import suppress
 
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from cross_web import HTTPException, parse_content_type
@@ -21,6 +21,7 @@ from strawberry.types.graphql import OperationType
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
+from api import graphiql
 from api.auth import authenticate
 from api.messages import negotiate
 from api.response_cache import ResponseCache, is_read_only
@@ -382,6 +383,11 @@ class GraphQLView(GraphQL):
                 _media_type(request),
                 getattr(error, "headers", None),
             )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Strawberry's GraphiQL page, opened with the demo's token and one tab per step-2
+        operation (api/graphiql.py)."""
+        return HTMLResponse(await graphiql.render(self.schema, self.graphql_ide_html))
 
     def should_render_graphql_ide(self, request) -> bool:
         """GraphiQL for a browser only (HTML accepted), as the authentication sees it; a
