@@ -6,8 +6,11 @@
   is read from the request. A request refused before any operation ran (401, malformed JSON,
   a document that does not parse) is `(none)`.
 - `ObservabilityMiddleware` times every HTTP request and WebSocket, counts it, and logs one
-  JSON line per request (logger `api.access`, on standard output) with its request id
-  (api/request_id.py), operation, viewer (username), status and duration.
+  JSON line per request on standard output with its request id (api/request_id.py),
+  operation, viewer (username), status and duration. Written with one `write` of the whole
+  line, not through `logging` (a LogRecord costs more than the line itself, its getpid()
+  included), so that the workers of `--workers N` sharing one standard output never mix
+  their lines.
 - `/metrics` is the Prometheus text format. With `--workers N`, every worker writes its
   metrics into PROMETHEUS_MULTIPROC_DIR (`python -m api serve` makes and empties one) and any
   worker's /metrics adds up all of them (prometheus_client's multiprocess mode).
@@ -20,7 +23,6 @@ blow up the number of time series.
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import sys
 import time
@@ -80,20 +82,41 @@ OPEN_SUBSCRIPTIONS = Gauge(
 )
 
 _labels: set[str] = set()
-access_log = logging.getLogger("api.access")
+
+
+class AccessLog:
+    """One JSON object per line on standard output, whatever LOG_LEVEL says of other logs."""
+
+    def __init__(self) -> None:
+        self.enabled = False
+        self._fd: int | None = None
+
+    def configure(self, enabled: bool) -> None:
+        self.enabled = enabled
+        try:
+            sys.stdout.flush()
+            self._fd = sys.stdout.fileno()
+        except (AttributeError, OSError, ValueError):  # not a real file (captured)
+            self._fd = None
+
+    def write(self, line: dict) -> None:
+        data = orjson.dumps(line) + b"\n"
+        try:
+            if self._fd is None:
+                sys.stdout.write(data.decode())
+                sys.stdout.flush()
+                return
+            while data:
+                data = data[os.write(self._fd, data):]
+        except OSError:  # standard output gone or full: the request is served all the same
+            pass
+
+
+access_log = AccessLog()
 
 
 def configure_access_log(enabled: bool) -> None:
-    """One JSON object per line on standard output, whatever LOG_LEVEL says of other logs."""
-    access_log.handlers.clear()
-    access_log.propagate = False
-    if enabled:
-        handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        access_log.addHandler(handler)
-        access_log.setLevel(logging.INFO)
-    else:
-        access_log.setLevel(logging.CRITICAL + 1)
+    access_log.configure(enabled)
 
 
 def operation_label(document: object, operation_name: object) -> str:
@@ -211,7 +234,7 @@ class ObservabilityMiddleware:
             route = path if path in ROUTES else "other"
             REQUESTS.labels(route, operation, str(status)).inc()
             LATENCY.labels(route, operation).observe(duration)
-            if access_log.isEnabledFor(logging.INFO):
+            if access_log.enabled:
                 line = {
                     "time": _now(),
                     "type": "http",
@@ -226,7 +249,7 @@ class ObservabilityMiddleware:
                 }
                 if state.get(ERRORS_KEY):
                     line["errors"] = state[ERRORS_KEY]
-                access_log.info(orjson.dumps(line).decode())
+                access_log.write(line)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
@@ -261,7 +284,7 @@ class ObservabilityMiddleware:
             path = scope.get("path", "")
             status = status or 500
             REQUESTS.labels(path if path in ROUTES else "other", WEBSOCKET, str(status)).inc()
-            if access_log.isEnabledFor(logging.INFO):
+            if access_log.enabled:
                 line = {
                     "time": _now(),
                     "type": "websocket",
@@ -275,7 +298,7 @@ class ObservabilityMiddleware:
                     "client": (scope.get("client") or (None,))[0],
                     "closeCode": close_code,
                 }
-                access_log.info(orjson.dumps(line).decode())
+                access_log.write(line)
 
 
 # --- the gauges and /metrics -----------------------------------------------------------------
