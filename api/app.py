@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
@@ -39,6 +40,7 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse(
         {
             "status": "ok",
+            "pid": os.getpid(),  # the process that answers, as in the JSON log lines
             "websockets": GraphQLView.open_websockets,
             "subscriptions": GraphQLView.open_operations,
             "eventQueues": bus.subscriber_count(),

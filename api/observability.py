@@ -90,9 +90,11 @@ class AccessLog:
     def __init__(self) -> None:
         self.enabled = False
         self._fd: int | None = None
+        self.pid = 0
 
     def configure(self, enabled: bool) -> None:
         self.enabled = enabled
+        self.pid = os.getpid()  # the process (worker) that served: see its /healthz
         try:
             sys.stdout.flush()
             self._fd = sys.stdout.fileno()
@@ -246,6 +248,7 @@ class ObservabilityMiddleware:
                     "operation": operation if graphql else None,
                     "viewer": _viewer_name(scope),
                     "client": (scope.get("client") or (None,))[0],
+                    "pid": access_log.pid,
                 }
                 if state.get(ERRORS_KEY):
                     line["errors"] = state[ERRORS_KEY]
@@ -297,6 +300,7 @@ class ObservabilityMiddleware:
                     "viewer": _viewer_name(scope),
                     "client": (scope.get("client") or (None,))[0],
                     "closeCode": close_code,
+                    "pid": access_log.pid,
                 }
                 access_log.write(line)
 

@@ -240,7 +240,7 @@ async def test_one_json_log_line_per_request_with_its_id_operation_viewer_status
     assert line["type"] == "http" and line["method"] == "POST" and line["path"] == "/graphql"
     assert line["operation"] == "LogProbe" and line["viewer"] == "demo-alice" and line["status"] == 200
     assert isinstance(line["durationMs"], (int, float)) and 0 <= line["durationMs"] < 10_000
-    assert line["time"].endswith("Z")
+    assert line["time"].endswith("Z") and line["pid"] == httpx.get(f"{open_server.url}/healthz").json()["pid"]
 
     request_id = f"log-{uuid.uuid4().hex}"
     graphql(open_server, VIEWER, token="nobody", headers={"X-Request-ID": request_id})
@@ -263,20 +263,35 @@ def test_metrics_of_several_workers_add_up(tmp_path_factory):
     server = Server(sqlite_url(tmp_path_factory, "workers"), demo=True, workers=2)
     try:
         name = f"Workers{uuid.uuid4().hex[:8]}"
-        sent = 12
-        for _ in range(sent):  # a new connection each time: the workers share the listening socket
-            with httpx.Client(base_url=server.url) as client:
-                assert client.post("/graphql", json={"query": f"query {name} {VIEWER}"},
-                                   headers={"Authorization": "Bearer demo-alice"}).status_code == 200
-        for _ in range(4):
-            with httpx.Client(base_url=server.url) as client:
+        sent = 0
+        pids: set[int] = set()
+        # A new connection each time (the workers share the listening socket), until the log
+        # lines show that both workers served some.
+        while len(pids) < 2 and sent < 200:
+            for _ in range(4):
+                with httpx.Client(base_url=server.url) as client:
+                    assert client.post("/graphql", json={"query": f"query {name} {VIEWER}"},
+                                       headers={"Authorization": "Bearer demo-alice"}).status_code == 200
+                sent += 1
+            time.sleep(0.05)
+            pids = {line["pid"] for line in log_lines(server) if line.get("operation") == name}
+        assert len(pids) == 2
+
+        def counted() -> float:
+            with httpx.Client(base_url=server.url) as client:  # either worker
                 text = client.get("/metrics").text
             samples = {
                 (s.name, frozenset(s.labels.items())): s.value
                 for family in text_string_to_metric_families(text)
                 for s in family.samples
             }
-            assert sample(samples, "myopenip_requests_total", route="/graphql", operation=name, status="200") == sent
+            return sample(samples, "myopenip_requests_total", route="/graphql", operation=name, status="200")
+
+        # A worker counts a request just after answering it: allow it a moment.
+        deadline = time.monotonic() + 2
+        while counted() != sent and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [counted() for _ in range(4)] == [sent] * 4
     finally:
         server.stop()
 
