@@ -18,7 +18,7 @@ install: $(STAMP)
 
 # The tests' npm packages, when npm is there (without it, the tests that need them skip):
 # the graphql-http audit suite (tests/test_http_audit.py) and the files of GraphiQL's page
-# (tests/browser/test_graphiql.py).
+# (tests/browser/test_graphiql_in_chromium.py).
 NPM_DIRS := tests/http_audit tests/browser/graphiql
 %/node_modules/.installed: %/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \

@@ -1,5 +1,5 @@
 """GraphiQL opens with the demo's token and one tab per step-2 operation, ready to run
-(api/graphiql.py). The page in a real browser: tests/browser/test_graphiql.py."""
+(api/graphiql.py). The page in a real browser: tests/browser/test_graphiql_in_chromium.py."""
 
 from __future__ import annotations
 
