@@ -297,23 +297,23 @@ class GraphQLView(GraphQL):
                     response = JSONResponse(UNAUTHENTICATED, status_code=401, headers={"WWW-Authenticate": "Bearer"})
                     await response(scope, receive, send)
                     return
-                refused = self._refuse_early(request)
+                media_type = negotiate_media_type(request.headers.get("accept"))
+                refused = self._refuse_early(request, media_type)
                 if refused is not None:
                     await refused(scope, receive, send)
                     return
                 state = scope.setdefault("state", {})
                 state["viewer"] = viewer
-                state["media_type"] = negotiate_media_type(request.headers.get("accept"))
+                state["media_type"] = media_type
                 if self.response_cache is not None:
                     await self._cached(scope, request, viewer, send)
                     return
         await super().__call__(scope, receive, send)
 
     @staticmethod
-    def _refuse_early(request: Request) -> Response | None:
+    def _refuse_early(request: Request, media_type: str | None) -> Response | None:
         """A request whose answer no client could read (406: its Accept takes neither JSON
         type) or whose body is not JSON (415), refused before anything is read or cached."""
-        media_type = negotiate_media_type(request.headers.get("accept"))
         if media_type is None:
             return request_error(
                 406, "Not acceptable: accept application/graphql-response+json or application/json.",
