@@ -26,6 +26,7 @@ from api.auth import authenticate
 from api.messages import negotiate
 from api.response_cache import ResponseCache, is_read_only
 from schema.context import Context
+from schema.extensions import LIMIT_CODES
 
 UNAUTHENTICATED = {
     "data": None,
@@ -448,13 +449,19 @@ class GraphQLView(GraphQL):
         """The status and media type that GraphQL over HTTP gives: with
         application/graphql-response+json, a request error (the document does not parse or
         validate, its variables do not coerce, no operation to run) is a 400; with
-        application/json (legacy clients) every well-formed request gets a 200. A request
+        application/json (legacy clients) every well-formed request gets a 200, but for one
+        over the depth, alias or token limits (400 always). A request
         error has no `data` entry, since nothing ran."""
         media_type = getattr(sub_response, "graphql_media_type", APPLICATION_JSON)
         if is_request_error(response_data):
             response_data = {key: value for key, value in response_data.items() if key != "data"}
             if not sub_response.status_code:
-                sub_response.status_code = 400 if media_type == GRAPHQL_RESPONSE_JSON else 200
+                over_a_limit = any(
+                    (error.get("extensions") or {}).get("code") in LIMIT_CODES for error in response_data["errors"]
+                )
+                # A request over a limit is refused (400) whatever the answer's type, as a body
+                # over the size limit is (413); other request errors follow the spec.
+                sub_response.status_code = 400 if media_type == GRAPHQL_RESPONSE_JSON or over_a_limit else 200
         response = super().create_response(response_data, sub_response)
         response.headers["content-type"] = CONTENT_TYPES[media_type]
         return response

@@ -14,8 +14,8 @@ from graphql import (
     ValidationContext,
     ValidationRule,
 )
-from strawberry.extensions import AddValidationRules, MaskErrors, MaxTokensLimiter, ParserCache, ValidationCache
-from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
+from strawberry.extensions import AddValidationRules, MaskErrors, ParserCache, ValidationCache
+from strawberry.extensions.max_aliases import count_fields_with_alias
 
 from api.request_id import current_request_id
 from api.settings import Settings
@@ -64,6 +64,58 @@ def depth_limit_rule(max_depth: int) -> type[ValidationRule]:
     return DepthLimit
 
 
+def alias_limit_rule(max_aliases: int) -> type[ValidationRule]:
+    class AliasLimit(ValidationRule):
+        """Aliases of the document, a fragment's counted at each place it is spread."""
+
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            fragments = {
+                d.name.value: d for d in context.document.definitions if isinstance(d, FragmentDefinitionNode)
+            }
+            count = sum(
+                count_fields_with_alias(d, fragments)
+                for d in context.document.definitions
+                if isinstance(d, OperationDefinitionNode)
+            )
+            if count > max_aliases:
+                context.report_error(
+                    GraphQLError(
+                        f"The document has {count} aliases; at most {max_aliases} are allowed.",
+                        extensions={"code": "TOO_MANY_ALIASES"},
+                    )
+                )
+
+    return AliasLimit
+
+
+# The codes of the limits: a request over one is refused with 400, whatever the answer's type.
+LIMIT_CODES = frozenset({"QUERY_TOO_DEEP", "TOO_MANY_ALIASES", "TOO_MANY_TOKENS"})
+
+
+class LimitedParserCache(ParserCache):
+    """Parses once per document text (bounded LRU), at most `max_tokens` tokens: past them
+    graphql-core stops with a syntax error, which gets the limit's code."""
+
+    def __init__(self, max_tokens: int, maxsize: int) -> None:
+        super().__init__(maxsize=maxsize)
+        self.max_tokens = max_tokens
+
+    def on_parse(self):
+        self.execution_context.parse_options["max_tokens"] = self.max_tokens
+        try:
+            yield from super().on_parse()
+        except GraphQLError as error:
+            _mark_token_limit([error])
+            raise
+
+
+def _mark_token_limit(errors: list[GraphQLError]) -> None:
+    for error in errors:
+        if error.message.startswith("Syntax Error: Document contains more than"):
+            error.extensions = {**(error.extensions or {}), "code": "TOO_MANY_TOKENS"}
+
+
 def is_unexpected(error: GraphQLError) -> bool:
     """A bug, not the caller's fault: an exception that is not a GraphQLError of ours."""
     original = error.original_error
@@ -95,10 +147,9 @@ def extensions(settings: Settings) -> list:
     Parsing and validation are cached (bounded LRU) by document: the limits are validation
     rules, built once here so that the cache key (document, rules) repeats.
     """
-    rules = [depth_limit_rule(settings.max_query_depth), max_aliases_rule(settings.max_aliases)]
+    rules = [depth_limit_rule(settings.max_query_depth), alias_limit_rule(settings.max_aliases)]
     return [
-        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: ParserCache(maxsize=512),
+        lambda: LimitedParserCache(max_tokens=settings.max_tokens, maxsize=512),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=512),
         MaskUnexpectedErrors,
