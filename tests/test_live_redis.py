@@ -28,13 +28,14 @@ def broker_url() -> str:
     return f"{REDIS_URL}{'&' if '?' in REDIS_URL else '?'}channel={CHANNEL}"
 
 
+pytestmark = pytest.mark.postgres_only  # several processes share one database
+
+
 @pytest.fixture(scope="module")
 def pair(backend) -> tuple[Server, Server]:
     """Two server processes on the same database and the same Redis channel."""
     if not REDIS_URL:
         pytest.skip("TEST_REDIS_URL is not set (a redis:// URL): several processes need Redis")
-    if backend.name != "postgres":
-        pytest.skip("several server processes share PostgreSQL, not an SQLite file")
     first = Server(backend.database_url, broker_url=broker_url())
     try:
         second = Server(backend.database_url, broker_url=broker_url())

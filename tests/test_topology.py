@@ -35,9 +35,12 @@ SITE = ROOT / "deploy" / "nginx.conf"
 NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
 CHANNEL = f"test-topology-{uuid.uuid4().hex[:10]}"
 
-pytestmark = pytest.mark.skipif(
-    NGINX is None, reason="nginx is not installed (Debian's package: apt-get install nginx; .ci/run installs it)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        NGINX is None, reason="nginx is not installed (Debian's package: apt-get install nginx; .ci/run installs it)"
+    ),
+    pytest.mark.postgres_only,  # the processes behind nginx share one database
+]
 
 
 def site_config(upstream_ports: list[int], port: int) -> str:
@@ -126,8 +129,6 @@ class Topology:
 def topology(backend, tmp_path_factory) -> Topology:
     if not REDIS_URL:
         pytest.skip("TEST_REDIS_URL is not set (a redis:// URL): the processes behind nginx share Redis")
-    if backend.name != "postgres":
-        pytest.skip("the processes behind nginx share PostgreSQL, not an SQLite file")
     broker = f"{REDIS_URL}{'&' if '?' in REDIS_URL else '?'}channel={CHANNEL}"
     started: list = []
     try:
