@@ -79,7 +79,12 @@ def step2_table(run: Run) -> list[str]:
             statements = str(run.floor_statements)
         else:
             count = run.statements.get(key.removesuffix("-uncached"))
-            statements = count.step2 if count else "-"
+            if not count:
+                statements = "-"
+            elif key.endswith("-uncached"):  # every read as a first read
+                statements = count._span(count.step2_first)
+            else:  # a first read, then the same read answered from the cache
+                statements = f"{count._span(count.step2_first)}, then {count._span(count.step2_again)}"
             if count and key.startswith("postgres") and count.step2_resets and max(count.step2_resets):
                 statements += f" (+{count.resets} pool resets)"
         lines.append(
