@@ -163,12 +163,8 @@ def _media_type(request) -> str:
 FORBIDDEN_CLOSE_CODE = 4403  # a missing or unknown token in connection_init, on both protocols
 
 
-class TransportWSHandler(BaseGraphQLTransportWSHandler):
-    """graphql-transport-ws, with keep-alive: once acknowledged, the server sends a `ping`
-    every keep_alive_interval (the client answers `pong`), so that proxies keep idle
-    connections open. Strawberry's handler only answers the client's pings."""
-
-    ping_task: asyncio.Task | None = None
+class _Registered:
+    """A WebSocket handler that the view knows while it runs (for a graceful shutdown)."""
 
     async def handle(self) -> None:
         GraphQLView.live_handlers.add(self)
@@ -176,6 +172,14 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler):
             await super().handle()
         finally:
             GraphQLView.live_handlers.discard(self)
+
+
+class TransportWSHandler(_Registered, BaseGraphQLTransportWSHandler):
+    """graphql-transport-ws, with keep-alive: once acknowledged, the server sends a `ping`
+    every keep_alive_interval (the client answers `pong`), so that proxies keep idle
+    connections open. Strawberry's handler only answers the client's pings."""
+
+    ping_task: asyncio.Task | None = None
 
     async def handle_connection_init(self, message) -> None:
         await super().handle_connection_init(message)
@@ -205,16 +209,9 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler):
         await super().shutdown()
 
 
-class LegacyWSHandler(BaseGraphQLWSHandler):
+class LegacyWSHandler(_Registered, BaseGraphQLWSHandler):
     """The legacy graphql-ws protocol (it sends `ka` keep-alives itself). A rejected
     connection_init closes with 4403, as on graphql-transport-ws; Strawberry closes with 1011."""
-
-    async def handle(self) -> None:
-        GraphQLView.live_handlers.add(self)
-        try:
-            await super().handle()
-        finally:
-            GraphQLView.live_handlers.discard(self)
 
     async def handle_connection_init(self, message) -> None:
         if self.connection_acknowledged:
