@@ -27,6 +27,7 @@ from api.auth import Permission, Viewer
 from api.events import EventKind, QuoteEvent
 from api.models import Contact, ContactAssignment, ContactSource, Enterprise, Quote, QuoteLine, QuoteStatus
 from api.rules import Code, Function, Problem
+from api.text import search_key
 
 log = logging.getLogger("api.quote_contacts")
 
@@ -436,17 +437,21 @@ async def create_contact(viewer: Viewer, enterprise_id: int | None, details: dic
         _, listing = await _drafts_showing(enterprise, contact.id)
         return Outcome(contact_id=contact.id), listing
 
+    return await _run_contact_change(viewer, work)
+
+
+async def _run_contact_change(viewer: Viewer, work) -> Outcome:
+    """Runs a change of the enterprise module in a write transaction; once it is committed,
+    tells every draft that shows the contact (CONTACTS_EDITED)."""
     async with write_transaction():
-        outcome, listing = await work()
+        outcome, drafts = await work()
         if outcome.ok:
             await partner_data_changed(viewer)
-    await events.publish([QuoteEvent(EventKind.CONTACTS_EDITED, q, viewer.name) for q in listing])
+    await events.publish([QuoteEvent(EventKind.CONTACTS_EDITED, q, viewer.name) for q in drafts])
     return outcome
 
 
 def _search(details: dict) -> str:
-    from api.text import search_key
-
     return search_key(details.get("last_name"), details.get("first_name"), details.get("email"))
 
 
@@ -481,9 +486,4 @@ async def update_contact(viewer: Viewer, contact_id: int | None, details: dict) 
                 await Quote.filter(id__in=showing).update(version=F("version") + 1, updated_at=now())
         return Outcome(contact_id=contact.id), assigned + listing
 
-    async with write_transaction():
-        outcome, touched = await work()
-        if outcome.ok:
-            await partner_data_changed(viewer)
-    await events.publish([QuoteEvent(EventKind.CONTACTS_EDITED, q, viewer.name) for q in touched])
-    return outcome
+    return await _run_contact_change(viewer, work)
