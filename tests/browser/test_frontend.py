@@ -20,24 +20,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the machine
-    sync_playwright = None
+from tests.browser.chromium import browser_missing
+
+if browser_missing() is None:
+    from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 SCREENSHOT = ROOT / "docs" / "screenshot-step2.png"
 
-if sync_playwright is None:
-    pytestmark = pytest.mark.skip(reason="the playwright package is not installed (pip install playwright)")
-elif not Path(CHROMIUM).exists():
-    pytestmark = pytest.mark.skip(
-        reason=f"no Chromium at {CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)")
+if browser_missing():
+    pytestmark = pytest.mark.skip(reason=browser_missing())
 
 # The seven French texts of the contract, served word for word.
 MSG = {
@@ -118,16 +110,6 @@ def server(tmp_path):
     srv.start()
     yield srv
     srv.stop()
-
-
-# Module scope, not session: the sync API runs its own event loop while it is open, which the
-# other test modules (pytest-asyncio, one loop per session) must not meet.
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 class Pages:

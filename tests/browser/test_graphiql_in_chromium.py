@@ -9,7 +9,6 @@ The test fails if the page asks for anything else outside the server.
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -18,20 +17,16 @@ import pytest
 
 from tests.servers import Server
 
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the machine
-    sync_playwright = None
+from tests.browser.chromium import browser_missing
+
+if browser_missing() is None:
+    from playwright.sync_api import expect
 
 ASSETS = Path(__file__).resolve().parent / "graphiql" / "node_modules"
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 CDN = re.compile(r"https://unpkg\.com/((?:@[^/@]+/)?[^/@]+)@([^/]+)/(.+)")
 
-if sync_playwright is None:
-    pytestmark = pytest.mark.skip(reason="the playwright package is not installed (pip install playwright)")
-elif not Path(CHROMIUM).exists():
-    pytestmark = pytest.mark.skip(reason=f"no Chromium at {CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)")
+if browser_missing():
+    pytestmark = pytest.mark.skip(reason=browser_missing())
 elif not (ASSETS / "graphiql").is_dir():
     pytestmark = pytest.mark.skip(reason="GraphiQL's npm packages are not installed: run `npm ci` in tests/browser/graphiql (make test does)")
 
@@ -41,14 +36,6 @@ def server(tmp_path):
     srv = Server(f"sqlite://{tmp_path / 'graphiql.sqlite3'}", demo=True)
     yield srv
     srv.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def editor(page, selector: str) -> str:
