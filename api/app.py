@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 import logging
 import os
 import time
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         schema,
         keep_alive=True,
         keep_alive_interval=settings.keep_alive_seconds,
+        connection_init_wait_timeout=timedelta(seconds=settings.connection_init_seconds),
         allowed_origins=origins,
     )
     if settings.response_cache_entries > 0:

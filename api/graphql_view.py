@@ -213,6 +213,21 @@ class LegacyWSHandler(_Registered, BaseGraphQLWSHandler):
     """The legacy graphql-ws protocol (it sends `ka` keep-alives itself). A rejected
     connection_init closes with 4403, as on graphql-transport-ws; Strawberry closes with 1011."""
 
+    async def handle(self) -> None:
+        # As on graphql-transport-ws: a socket that sends no connection_init in time is closed
+        # (4408), so that unauthenticated sockets are not kept open.
+        watch = asyncio.create_task(self._close_unless_initialised())
+        try:
+            await super().handle()
+        finally:
+            watch.cancel()
+
+    async def _close_unless_initialised(self) -> None:
+        await asyncio.sleep(self.view.connection_init_wait_timeout.total_seconds())
+        if not self.connection_acknowledged:
+            with suppress(Exception):
+                await self.websocket.close(code=4408, reason="Connection initialisation timeout")
+
     async def handle_connection_init(self, message) -> None:
         if self.connection_acknowledged:
             await self.websocket.close(code=4429, reason="Too many initialisation requests")

@@ -34,6 +34,7 @@ class Settings:
     # Seconds between keep-alive messages on an idle WebSocket (`ping` on graphql-transport-ws,
     # `ka` on graphql-ws): well under the idle timeouts of common proxies (60 s).
     keep_alive_seconds: float = 15.0
+    connection_init_seconds: float = 60.0
     response_cache_entries: int = 2048
     ws_compression: bool = False
     # Browser origins (scheme://host[:port]) other than the app's own that may call the API
@@ -56,6 +57,7 @@ class Settings:
             max_body_bytes=_int("MAX_BODY_BYTES", 100_000),
             log_level=os.environ.get("LOG_LEVEL", "INFO"),
             keep_alive_seconds=float(os.environ.get("KEEP_ALIVE_SECONDS") or 15),
+            connection_init_seconds=float(os.environ.get("CONNECTION_INIT_SECONDS") or 60),
             response_cache_entries=_int("RESPONSE_CACHE_ENTRIES", 2048),
             ws_compression=os.environ.get("WS_COMPRESSION", "0") not in ("", "0", "false", "no"),
             allowed_origins=_list("ALLOWED_ORIGINS"),

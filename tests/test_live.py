@@ -18,6 +18,7 @@ from tests.servers import Server
 from tests.wsclient import LEGACY_WS, PROTOCOLS, TRANSPORT_WS, LiveClient, Rejected
 
 KEEP_ALIVE = 0.4  # seconds between the server's keep-alives in these tests
+CONNECTION_INIT = 1.0  # seconds a socket has to send connection_init in these tests
 
 QUOTES = "{ quotes(first: 50) { edges { node { id reference version } } } }"
 CONTACTS = """query($id: ID!) { quote(id: $id) { version eligibleContacts {
@@ -41,7 +42,10 @@ UPDATE_CONTACT = """mutation($input: UpdateContactInput!) { updateContact(input:
 @pytest.fixture(scope="module")
 def live_server(backend) -> Server:
     """One server process on the memory bus, with fast keep-alives."""
-    process = Server(backend.database_url, env={"KEEP_ALIVE_SECONDS": str(KEEP_ALIVE)})
+    process = Server(
+        backend.database_url,
+        env={"KEEP_ALIVE_SECONDS": str(KEEP_ALIVE), "CONNECTION_INIT_SECONDS": str(CONNECTION_INIT)},
+    )
     yield process
     process.stop()
 
@@ -265,6 +269,23 @@ async def test_idle_connections_get_keep_alives_and_stay_open(api, live_server, 
         assert alice.keep_alives >= 3
         await mutate(api, ASSIGN, {"quoteId": q101, "contactId": contacts["Smith"]})
         assert (await alice.event())["kind"] == "CONTACT_ADDED"
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_a_socket_that_never_says_who_it_is_is_closed_in_time(live_server, protocol):
+    """No connection_init within CONNECTION_INIT seconds: closed with 4408 on both protocols,
+    so that unauthenticated sockets are not kept open."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    from tests.wsclient import ws_url
+
+    started = time.monotonic()
+    async with connect(ws_url(live_server.url), subprotocols=[protocol], ping_interval=None) as ws:
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), timeout=CONNECTION_INIT + 3)
+    assert ws.close_code == 4408
+    assert CONNECTION_INIT - 0.2 <= time.monotonic() - started < CONNECTION_INIT + 3
 
 
 async def health(http: httpx.AsyncClient) -> dict:
