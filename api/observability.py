@@ -39,7 +39,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
-from api.operations import chosen_operation
+from api.operations import chosen_operation, requested
 from api.request_id import current_request_id
 
 MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
@@ -171,16 +171,9 @@ class RecordOperation(SchemaExtension):
 
 def _operation_from_request(scope: Scope, body: bytes) -> str:
     """The operation of a GraphQL request that ran none in this process (a cached answer)."""
-    if scope.get("method") == "GET":
-        params = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
-        return operation_label(params.get("query"), params.get("operationName"))
-    try:
-        payload = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return NONE
-    if not isinstance(payload, dict):
-        return NONE
-    return operation_label(payload.get("query"), payload.get("operationName"))
+    params = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+    request = requested(scope.get("method", ""), params, body)
+    return operation_label(*request) if request else NONE
 
 
 def _viewer_name(scope: Scope) -> str | None:

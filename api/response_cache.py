@@ -11,30 +11,19 @@ while nothing it shows has changed. Bounded: least recently used entries go firs
 from __future__ import annotations
 
 from collections import OrderedDict
-import orjson
+
 from graphql import OperationType
 
 from api.auth import Viewer
-from api.operations import chosen_operation
+from api.operations import chosen_operation, requested
 
 CachedResponse = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 
 def is_read_only(method: str, body: bytes, query_params) -> bool:
     """Whether a GraphQL HTTP request is one query (not a mutation, not a batch)."""
-    if method == "GET":
-        document, operation_name = query_params.get("query"), query_params.get("operationName")
-    else:
-        try:
-            payload = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return False
-        if not isinstance(payload, dict):
-            return False
-        document, operation_name = payload.get("query"), payload.get("operationName")
-    if not isinstance(document, str) or not (operation_name is None or isinstance(operation_name, str)):
-        return False
-    operation = chosen_operation(document, operation_name)
+    request = requested(method, query_params, body)
+    operation = chosen_operation(*request) if request else None
     return operation is not None and operation.operation == OperationType.QUERY
 
 
