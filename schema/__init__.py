@@ -9,6 +9,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from api.settings import Settings, settings
 from schema.context import Context
+from schema.execution import PlainExecutionContext
 from schema.live import SharedSubscriptions, share_key, shared_field
 from schema.extensions import extensions
 from schema.mutation import Mutation
@@ -46,6 +47,7 @@ def build_schema(config: Settings = settings) -> strawberry.Schema:
         subscription=Subscription,
         extensions=extensions(config),
         config=StrawberryConfig(auto_camel_case=True),
+        execution_context_class=PlainExecutionContext,
     )
 
 

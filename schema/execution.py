@@ -1,0 +1,234 @@
+"""Plain objects completed in one pass, not field by field.
+
+graphql-core completes every field of a result on its own: a resolve info, a resolver call, a
+path, awaitable checks, about 10 µs a field. Most of our objects are views built beforehand
+(schema/types.py: `contact_view`, `assignment_view`...), whose fields are plain attributes. For
+an object whose selected fields are all such attributes (Strawberry's "basic" fields, without
+arguments, `@defer` or `@stream`), `PlainExecutionContext` compiles the selection into a small
+function (read each attribute, coerce each scalar as graphql-core would) and applies it to
+every object of that selection. An operation without directives compiles each selection once
+for all its executions (the parser cache hands out the same document every time).
+
+Anything unexpected while doing so (a null in a non-null field, a value of the wrong kind, an
+awaitable) drops back to graphql-core's own completion of that object, which then reports it
+as it always does: the fast path changes the speed, never the answer.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from operator import attrgetter
+from typing import Any
+
+from graphql import (
+    DirectiveNode,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    Visitor,
+    is_leaf_type,
+    visit,
+)
+from graphql.pyutils import Undefined
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+
+Complete = Callable[[Any], Any]
+Cell = list  # [the compiled completion, or None when the selection is not plain]
+
+_PENDING: Any = object()  # a selection being compiled, met again inside itself
+_UNSET: Any = object()
+SHARED_OPERATIONS = 256  # operations whose compiled selections are kept across executions
+
+
+class NotPlain(Exception):
+    """A value the compiled path does not complete; graphql-core's own path will."""
+
+
+class PlainExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """graphql-core's execution, with plain objects completed by compiled selections."""
+
+    # id(operation) -> (operation and fragments, kept alive so that no id is reused; its
+    # selections by (object type, ids of the field nodes)).
+    _shared: OrderedDict[int, tuple[Any, dict]] = OrderedDict()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # (object type, id of its field list) -> (that list, kept alive; its cell).
+        self._cells: dict[tuple[GraphQLObjectType, int], tuple[Any, Cell]] = {}
+        self._selections: dict | None = _UNSET
+
+    def complete_object_value(self, return_type, field_details_list, info, path, result, position_context):
+        if not self._wraps_resolvers():
+            complete = self._cell(return_type, field_details_list)[0]
+            if complete is not None:
+                try:
+                    return complete(result)
+                except Exception:  # noqa: BLE001 - graphql-core's path below reports it as it should
+                    pass
+        return super().complete_object_value(return_type, field_details_list, info, path, result, position_context)
+
+    def _wraps_resolvers(self) -> bool:
+        """Whether an extension wraps every resolver (a `resolve` hook): then every field
+        goes through it, as graphql-core does. Strawberry always passes a manager."""
+        manager = self.middleware_manager
+        return manager is not None and bool(manager.middlewares)
+
+    # --- Compiled selections ----------------------------------------------------------------
+
+    def _cell(self, object_type: GraphQLObjectType, field_details_list) -> Cell:
+        key = (object_type, id(field_details_list))
+        found = self._cells.get(key)
+        if found is not None:
+            return found[1]
+        shared = self._shared_selections()
+        shared_key = (object_type, tuple(id(d.node) for d in field_details_list))
+        cell = shared.get(shared_key) if shared is not None else None
+        if cell is None:
+            cell = [_PENDING]
+            self._cells[key] = (field_details_list, cell)
+            cell[0] = self._compile_object(object_type, field_details_list)
+            if shared is not None:
+                shared[shared_key] = cell
+        else:
+            self._cells[key] = (field_details_list, cell)
+        return cell
+
+    def _shared_selections(self) -> dict | None:
+        """This operation's selections compiled by earlier executions, or None when its
+        fields may depend on its variables (`@skip`, `@include`, `@defer`...)."""
+        if self._selections is _UNSET:
+            operation, fragments = self.operation, self.fragment_definitions
+            found = self._shared.get(id(operation))
+            if found is None:
+                found = ((operation, fragments), None if _has_directives(operation, fragments) else {})
+                self._shared[id(operation)] = found
+                if len(self._shared) > SHARED_OPERATIONS:
+                    self._shared.popitem(last=False)
+            self._selections = found[1]
+        return self._selections
+
+    def _compile_object(self, object_type: GraphQLObjectType, field_details_list) -> Complete | None:
+        grouped_field_set, new_defer_usages, _ = self.collect_subfields(object_type, field_details_list)
+        if new_defer_usages:
+            return None
+        steps: list[tuple[str, Callable[[Any], Any], Complete]] = []
+        for response_name, details in grouped_field_set.items():
+            if any(d.defer_usage is not None or d.fragment_variable_values is not None for d in details):
+                return None
+            node = details[0].node
+            name = node.name.value
+            if name == "__typename":
+                steps.append((response_name, _constant(object_type.name), _same))
+                continue
+            field = object_type.fields.get(name)
+            definition = field and field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            if definition is None or field.args or node.arguments or not definition.is_basic_field:
+                return None
+            if getattr(field.resolve, "_is_default", False) is not True:
+                return None
+            complete = self._compile_value(field.type, details)
+            if complete is None:
+                return None
+            steps.append((response_name, _reader(definition), complete))
+        is_type_of = object_type.is_type_of
+
+        def complete_object(source: Any) -> dict[str, Any]:
+            if is_type_of is not None and is_type_of(source, None) is not True:
+                raise NotPlain
+            return {response_name: complete(read(source)) for response_name, read, complete in steps}
+
+        return complete_object
+
+    def _compile_value(self, return_type: GraphQLOutputType, details) -> Complete | None:
+        if isinstance(return_type, GraphQLNonNull):
+            inner = self._compile_value(return_type.of_type, details)
+            return None if inner is None else _non_null(inner)
+        if isinstance(return_type, GraphQLList):
+            item = self._compile_value(return_type.of_type, details)
+            return None if item is None else _list_of(item)
+        if is_leaf_type(return_type):
+            return _leaf(return_type.coerce_output_value)
+        if isinstance(return_type, GraphQLObjectType):
+            cell = self._cell(return_type, details)
+            return None if cell[0] is None else _object_in(cell)
+        return None  # interfaces and unions: graphql-core resolves their runtime type
+
+
+class _Directives(Visitor):
+    found = False
+
+    def enter_directive(self, node: DirectiveNode, *args: Any) -> Any:
+        self.found = True
+        return self.BREAK
+
+
+def _has_directives(operation, fragments: dict) -> bool:
+    for node in (operation, *fragments.values()):
+        visitor = _Directives()
+        visit(node, visitor)
+        if visitor.found:
+            return True
+    return False
+
+
+def _non_null(inner: Complete) -> Complete:
+    def complete_non_null(value: Any) -> Any:
+        completed = inner(value)
+        if completed is None:
+            raise NotPlain
+        return completed
+
+    return complete_non_null
+
+
+def _list_of(item: Complete) -> Complete:
+    def complete_list(value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, (list, tuple)):
+            raise NotPlain
+        return [item(v) for v in value]
+
+    return complete_list
+
+
+def _leaf(coerce: Callable[[Any], Any]) -> Complete:
+    def complete_leaf(value: Any) -> Any:
+        if value is None:
+            return None
+        coerced = coerce(value)
+        if coerced is None or coerced is Undefined:
+            raise NotPlain
+        return coerced
+
+    return complete_leaf
+
+
+def _object_in(cell: Cell) -> Complete:
+    def complete_child(value: Any) -> Any:
+        if value is None:
+            return None
+        complete = cell[0]  # read when used: a selection may contain itself further down
+        if complete is None or complete is _PENDING:
+            raise NotPlain
+        return complete(value)
+
+    return complete_child
+
+
+def _reader(definition) -> Callable[[Any], Any]:
+    """How Strawberry reads a basic field: its default resolver (getattr unless configured)."""
+    if definition.default_resolver is getattr:
+        return attrgetter(definition.python_name)
+    return lambda source: definition.default_resolver(source, definition.python_name)
+
+
+def _constant(value: Any) -> Callable[[Any], Any]:
+    return lambda source: value
+
+
+def _same(value: Any) -> Any:
+    return value
