@@ -115,6 +115,8 @@ def main(argv: list[str] | None = None) -> None:
                 # Compressing each event for each subscriber costs CPU at every change and some
                 # 40 KB of memory per connection; off unless WS_COMPRESSION=1.
                 ws_per_message_deflate=settings.ws_compression,
+                # uvicorn's websockets-sansio, lighter per idle connection (api/websocket_protocol.py).
+                ws="api.websocket_protocol:LeanWebSocketProtocol",
                 # One JSON line per request comes from the app (api/observability.py).
                 access_log=False,
                 # On SIGTERM, requests in flight get this long to finish (api/shutdown.py).

@@ -1,0 +1,131 @@
+"""uvicorn's WebSocket protocol (websockets' sans-I/O implementation), lighter per connection.
+
+An idle subscriber is mostly a connection that waits: what its protocol object keeps while
+it waits is paid a thousand times over. Compared with uvicorn's `websockets-sansio`:
+
+- received messages wait in a list with one future, not an asyncio.Queue (four deques and an
+  Event); whether the socket may be written is a flag, not an asyncio.Event;
+- the handshake's request and response (their headers) are dropped once the socket is open:
+  the ASGI scope has what the application needs;
+- the frame parser does not keep the last frame it read while it waits for the next.
+
+Everything else (handshake, pings, closing, back-pressure) is uvicorn's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Generator
+
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.frames import Frame
+from websockets.protocol import Protocol
+from websockets.server import ServerProtocol
+
+
+class Inbox:
+    """The received ASGI events in order, and the one reader waiting for the next (the part of
+    asyncio.Queue that uvicorn uses)."""
+
+    __slots__ = ("items", "waiter")
+
+    def __init__(self) -> None:
+        self.items: list = []
+        self.waiter: asyncio.Future | None = None
+
+    def put_nowait(self, item) -> None:
+        self.items.append(item)
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+    def empty(self) -> bool:
+        return not self.items
+
+    async def get(self):
+        while not self.items:
+            self.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
+        return self.items.pop(0)
+
+
+class Gate:
+    """Open while the transport takes writes (the part of asyncio.Event that uvicorn uses)."""
+
+    __slots__ = ("waiter",)
+
+    def __init__(self) -> None:
+        self.waiter: asyncio.Future | None = None  # None: open
+
+    def set(self) -> None:
+        if self.waiter is not None:
+            if not self.waiter.done():
+                self.waiter.set_result(None)
+            self.waiter = None
+
+    def clear(self) -> None:
+        if self.waiter is None:
+            self.waiter = asyncio.get_running_loop().create_future()
+
+    async def wait(self) -> None:
+        if self.waiter is not None:
+            await asyncio.shield(self.waiter)
+
+
+class _EndAfterHandshake(Protocol):
+    def parse(self) -> Generator[None]:
+        return
+        yield  # a generator that ends at once
+
+
+class LeanServerProtocol(ServerProtocol, _EndAfterHandshake):
+    """websockets' server side, whose parser lets go of the handshake request once read.
+
+    ServerProtocol.parse reads the request, then runs the frame parser for the rest of the
+    connection inside its own frame, which keeps the request (its headers) alive. Here its
+    `super().parse()` resolves to _EndAfterHandshake's, which ends at once, and the frames
+    are parsed afterwards."""
+
+    def parse(self) -> Generator[None]:
+        yield from ServerProtocol.parse(self)
+        yield from Protocol.parse(self)
+
+
+class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's `websockets-sansio` protocol with the savings above."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue = Inbox()  # type: ignore[assignment]
+        self.writable = Gate()  # type: ignore[assignment]
+        conn = self.conn
+        self.conn = LeanServerProtocol(
+            extensions=conn.available_extensions,
+            max_size=(conn.max_message_size, conn.max_fragment_size),
+            logger=conn.logger,
+        )
+
+    def handle_connect(self, event) -> None:
+        super().handle_connect(event)
+        self.request = None  # the scope has what the application needs
+
+    async def send(self, message) -> None:
+        await super().send(message)
+        if self.handshake_complete:
+            self.response = None
+
+    def handle_text(self, event: Frame) -> None:
+        super().handle_text(event)
+        self._release(event)
+
+    def handle_bytes(self, event: Frame) -> None:
+        super().handle_bytes(event)
+        self._release(event)
+
+    def _release(self, event: Frame) -> None:
+        """The frame parser keeps the frame it read last until the next one comes: once its
+        payload was handed on (a whole message), it is not needed any more."""
+        if event.fin:
+            event.data = b""
