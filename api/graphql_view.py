@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
+from collections.abc import AsyncGenerator
 from contextlib import suppress
+from json import JSONDecodeError
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from cross_web import HTTPException, parse_content_type
 from graphql import GraphQLError
-from strawberry.asgi import GraphQL
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived
 from strawberry.http import GraphQLRequestData
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
@@ -23,6 +27,7 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 
 from api import graphiql
 from api.auth import authenticate
+from api.keepalive import KeepAlive
 from api.messages import negotiate
 from api.response_cache import ResponseCache, is_read_only
 from schema.context import Context
@@ -163,8 +168,26 @@ def _media_type(request) -> str:
 FORBIDDEN_CLOSE_CODE = 4403  # a missing or unknown token in connection_init, on both protocols
 
 
+class WebSocketAdapter(ASGIWebSocketAdapter):
+    async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object, None]:
+        """Strawberry's, without holding a message's text while it waits for the next one."""
+        try:
+            while self.ws.application_state != WebSocketState.DISCONNECTED:
+                try:
+                    yield self.view.decode_json(await self.ws.receive_text())
+                except JSONDecodeError as error:
+                    if not ignore_parsing_errors:
+                        raise NonJsonMessageReceived from error
+        except KeyError as error:
+            raise NonTextMessageReceived from error
+        except WebSocketDisconnect:
+            pass
+
+
 class _Registered:
-    """A WebSocket handler that the view knows while it runs (for a graceful shutdown)."""
+    """A WebSocket handler that the view knows while it runs (for a graceful shutdown), and
+    that keeps little while its connection is idle: its keep-alives are sent by the view's
+    one keep-alive task (api/keepalive.py), and it lets go of each message once handled."""
 
     async def handle(self) -> None:
         GraphQLView.live_handlers.add(self)
@@ -172,6 +195,24 @@ class _Registered:
             await super().handle()
         finally:
             GraphQLView.live_handlers.discard(self)
+            self.view.keep_alives.discard(self)
+
+    async def handle_message(self, message) -> None:
+        try:
+            await super().handle_message(message)
+        finally:
+            # Strawberry's read loop holds the last message until the next one comes, and a
+            # subscriber's last message is its subscription's whole document.
+            if isinstance(message, dict):
+                message.clear()
+
+    @staticmethod
+    def _share_document(message) -> None:
+        """Subscribers of the same operation send the same document: one copy of its text
+        is kept for them all (it lives as long as an operation uses it)."""
+        payload = message.get("payload") if isinstance(message, dict) else None
+        if isinstance(payload, dict) and type(payload.get("query")) is str:
+            payload["query"] = sys.intern(payload["query"])
 
 
 class TransportWSHandler(_Registered, BaseGraphQLTransportWSHandler):
@@ -179,20 +220,20 @@ class TransportWSHandler(_Registered, BaseGraphQLTransportWSHandler):
     every keep_alive_interval (the client answers `pong`), so that proxies keep idle
     connections open. Strawberry's handler only answers the client's pings."""
 
-    ping_task: asyncio.Task | None = None
-
     async def handle_connection_init(self, message) -> None:
         await super().handle_connection_init(message)
-        if self.connection_acknowledged and self.view.keep_alive and self.ping_task is None:
-            self.ping_task = asyncio.create_task(self._ping())
+        # Strawberry keeps its connection_init timer's task, cancelled by now, for the
+        # connection's lifetime.
+        self.connection_init_timeout_task = None
+        if self.connection_acknowledged and self.view.keep_alive:
+            self.view.keep_alives.add(self)
 
-    async def _ping(self) -> None:
-        try:
-            while True:
-                await asyncio.sleep(self.view.keep_alive_interval)
-                await self.send_message({"type": "ping"})
-        except Exception:  # the socket is gone: the handler is shutting down
-            return
+    async def send_keep_alive(self) -> None:
+        await self.send_message({"type": "ping"})
+
+    async def handle_subscribe(self, message) -> None:
+        self._share_document(message)
+        await super().handle_subscribe(message)
 
     async def run_operation(self, operation) -> None:
         GraphQLView.open_operations += 1
@@ -201,32 +242,33 @@ class TransportWSHandler(_Registered, BaseGraphQLTransportWSHandler):
         finally:
             GraphQLView.open_operations -= 1
 
-    async def shutdown(self) -> None:
-        if self.ping_task is not None:
-            self.ping_task.cancel()
-            with suppress(BaseException):
-                await self.ping_task
-        await super().shutdown()
-
 
 class LegacyWSHandler(_Registered, BaseGraphQLWSHandler):
-    """The legacy graphql-ws protocol (it sends `ka` keep-alives itself). A rejected
-    connection_init closes with 4403, as on graphql-transport-ws; Strawberry closes with 1011."""
+    """The legacy graphql-ws protocol, with `ka` keep-alives. A rejected connection_init
+    closes with 4403, as on graphql-transport-ws; Strawberry closes with 1011."""
 
     async def handle(self) -> None:
         # As on graphql-transport-ws: a socket that sends no connection_init in time is closed
         # (4408), so that unauthenticated sockets are not kept open.
-        watch = asyncio.create_task(self._close_unless_initialised())
+        # A timer, not a sleeping task: it costs less while the connection lives.
+        watch = asyncio.get_running_loop().call_later(
+            self.view.connection_init_wait_timeout.total_seconds(), self._close_unless_initialised
+        )
         try:
             await super().handle()
         finally:
             watch.cancel()
+            if self._closing is not None:
+                with suppress(BaseException):
+                    await self._closing
 
-    async def _close_unless_initialised(self) -> None:
-        await asyncio.sleep(self.view.connection_init_wait_timeout.total_seconds())
+    _closing: asyncio.Task | None = None
+
+    def _close_unless_initialised(self) -> None:
         if not self.connection_acknowledged:
-            with suppress(Exception):
-                await self.websocket.close(code=4408, reason="Connection initialisation timeout")
+            self._closing = asyncio.ensure_future(
+                self.websocket.close(code=4408, reason="Connection initialisation timeout")
+            )
 
     async def handle_connection_init(self, message) -> None:
         if self.connection_acknowledged:
@@ -243,7 +285,15 @@ class LegacyWSHandler(_Registered, BaseGraphQLWSHandler):
         await self.send_message({"type": "connection_ack"})
         self.connection_acknowledged = True
         if self.keep_alive:
-            self.keep_alive_task = asyncio.create_task(self.handle_keep_alive())
+            await self.send_keep_alive()  # as Strawberry's handler does, one at once
+            self.view.keep_alives.add(self)
+
+    async def send_keep_alive(self) -> None:
+        await self.send_message({"type": "ka"})
+
+    async def handle_start(self, message) -> None:
+        self._share_document(message)
+        await super().handle_start(message)
 
     async def handle_async_results(self, *args, **kwargs) -> None:
         GraphQLView.open_operations += 1
@@ -267,8 +317,11 @@ class GraphQLView(GraphQL):
     # their operations and closes them (api/shutdown.py).
     live_handlers: set = set()
 
+    websocket_adapter_class = WebSocketAdapter
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.keep_alives = KeepAlive(self.keep_alive_interval)
         self._payload_texts: dict[int, tuple[dict, str]] = {}  # id(data) -> (data, its payload's text)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
