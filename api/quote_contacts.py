@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
+from tortoise.expressions import F, Subquery
 from tortoise.timezone import now
 from tortoise.transactions import in_transaction
 
@@ -41,6 +41,9 @@ class Outcome:
     assignment_id: int | None = None
     contact_id: int | None = None
     problems: list[Problem] = field(default_factory=list)
+    # The quote and its contact list as this change committed them (read under the quote's
+    # lock, then changed as stored): the payload shows them without reading them again.
+    committed: tuple[Quote, list[ContactAssignment]] | None = None
 
     @property
     def ok(self) -> bool:
@@ -116,13 +119,12 @@ async def visible_contact(viewer: Viewer, contact_id: int | None, *, lock: bool 
     return contact if contact and contact.enterprise.owner_id == viewer.partner_id else None
 
 
-async def _quote_of_assignment(viewer: Viewer, assignment_id: int | None) -> int | None:
+async def _quote_of_assignment(viewer: Viewer, assignment_id: int | None) -> Quote | None:
+    """The viewer's quote that holds the assignment, locked: one statement."""
     if assignment_id is None:
         return None
-    rows = await ContactAssignment.filter(id=assignment_id, quote__partner_id=viewer.partner_id).values_list(
-        "quote_id", flat=True
-    )
-    return rows[0] if rows else None
+    holder = ContactAssignment.filter(id=assignment_id).values("quote_id")
+    return await Quote.filter(id__in=Subquery(holder), partner_id=viewer.partner_id).select_for_update().first()
 
 
 def _gate(viewer: Viewer, quote: Quote, permission: Permission = Permission.QUOTE_EDIT) -> list[Problem]:
@@ -134,12 +136,18 @@ def _gate(viewer: Viewer, quote: Quote, permission: Permission = Permission.QUOT
     return []
 
 
-async def _quote_to_change(
-    viewer: Viewer, quote_id: int | None, field: str, assignment_id: int | None = None
-) -> Quote | Outcome:
+async def _quote_to_change(viewer: Viewer, quote_id: int | None, field: str) -> Quote | Outcome:
     """The quote a change is about, locked; or the refusal, in the contract's order: NOT_FOUND
     on `field`, then FORBIDDEN, then QUOTE_NOT_EDITABLE."""
-    quote = await visible_quote(viewer, quote_id, lock=True)
+    return _gated(viewer, await visible_quote(viewer, quote_id, lock=True), field)
+
+
+async def _quote_of_assignment_to_change(viewer: Viewer, assignment_id: int | None) -> Quote | Outcome:
+    """The same for a change of an assignment: the quote that holds it."""
+    return _gated(viewer, await _quote_of_assignment(viewer, assignment_id), "assignmentId", assignment_id)
+
+
+def _gated(viewer: Viewer, quote: Quote | None, field: str, assignment_id: int | None = None) -> Quote | Outcome:
     if quote is None:
         return _not_found(field)
     if gate := _gate(viewer, quote):
@@ -156,12 +164,17 @@ async def _slots(quote_id: int) -> list[rules.Slot]:
     return [slot_of(a) for a in await _assignments(quote_id)]
 
 
-async def _apply(changes: dict[int, frozenset[Function]], target: int) -> None:
-    """Writes new functions: the slots that lose ON_SITE or DELIVERY to `target` first, so
-    that the partial unique indexes never see two holders; `target` 0 is not stored yet."""
+async def _apply(changes: dict[int, frozenset[Function]], assignments: list[ContactAssignment], target: int) -> None:
+    """Writes new functions, in the database and in `assignments`: the slots that lose
+    ON_SITE or DELIVERY to `target` first, so that the partial unique indexes never see two
+    holders; `target` 0 is not stored yet."""
+    by_id = {a.id: a for a in assignments}
     for assignment_id, functions in sorted(changes.items(), key=lambda item: item[0] == target):
         if assignment_id:
-            await ContactAssignment.filter(id=assignment_id).update(**_function_columns(functions))
+            columns = _function_columns(functions)
+            await ContactAssignment.filter(id=assignment_id).update(**columns)
+            for name, value in columns.items():
+                setattr(by_id[assignment_id], name, value)
 
 
 async def partner_data_changed(viewer: Viewer) -> None:
@@ -171,8 +184,11 @@ async def partner_data_changed(viewer: Viewer) -> None:
     await Enterprise.filter(id=viewer.partner_id).update(data_version=F("data_version") + 1)
 
 
-async def _bump(quote_id: int) -> None:
-    await Quote.filter(id=quote_id).update(version=F("version") + 1, updated_at=now())
+async def _bump(quote: Quote) -> None:
+    """A new version of the locked quote, in the database and in `quote`."""
+    moment = now()
+    await Quote.filter(id=quote.id).update(version=F("version") + 1, updated_at=moment)
+    quote.version, quote.updated_at = quote.version + 1, moment
 
 
 def _with_assignment(problems: list[Problem], assignment_id: int | None) -> list[Problem]:
@@ -186,20 +202,22 @@ def _functions_path(problems: list[Problem]) -> list[Problem]:
 
 
 async def _add(
-    quote: Quote, slots: list[rules.Slot], make: dict, functions: list[Function], problems: list[Problem], phone: str | None
+    quote: Quote, assignments: list[ContactAssignment], make: dict, functions: list[Function], problems: list[Problem],
+    phone: str | None, contact: Contact | None = None,
 ) -> Outcome:
     """Adds an assignment with its functions, or refuses with every problem found."""
     new_slot = rules.Slot(0, frozenset(), rules.is_mobile(phone))
-    changes, refused = rules.set_functions([*slots, new_slot], 0, functions)
+    changes, refused = rules.set_functions([*(slot_of(a) for a in assignments), new_slot], 0, functions)
     problems = problems + _functions_path(refused)
     if problems:
         return Outcome(quote_id=quote.id, problems=problems)
-    await _apply(changes, target=0)
+    await _apply(changes, assignments, target=0)
     assignment = await ContactAssignment.create(
         quote_id=quote.id, **make, **_function_columns(changes.get(0, frozenset()))
     )
-    await _bump(quote.id)
-    return Outcome(quote_id=quote.id, assignment_id=assignment.id)
+    assignment.contact = contact
+    await _bump(quote)
+    return Outcome(quote_id=quote.id, assignment_id=assignment.id, committed=(quote, [*assignments, assignment]))
 
 
 @asynccontextmanager
@@ -317,8 +335,7 @@ async def assign_contact(
         )
         problems = [Problem(p.code, ("input", "contactId"), limit=p.limit) for p in problems]
         make = {"contact_id": contact.id, "source": source}
-        slots = [slot_of(a) for a in assignments]
-        return await _add(quote, slots, make, functions, problems, phone=contact.phone)
+        return await _add(quote, assignments, make, functions, problems, phone=contact.phone, contact=contact)
 
     return await _run(viewer, work, EventKind.CONTACT_ADDED, quote_id)
 
@@ -329,23 +346,23 @@ async def assign_adhoc_contact(viewer: Viewer, quote_id: int | None, details: di
         if isinstance(quote, Outcome):
             return quote
         cleaned, problems = rules.clean_contact_fields(details, required=rules.REQUIRED_FOR_QUOTE)
-        slots = await _slots(quote.id)
-        problems += rules.add_problems(contact_missing=(), already_on_quote=False, contacts_on_quote=len(slots))
+        assignments = await _assignments(quote.id)
+        problems += rules.add_problems(contact_missing=(), already_on_quote=False, contacts_on_quote=len(assignments))
         make = {"source": ContactSource.ADHOC, **{name: cleaned.get(name) for name in DETAIL_FIELDS}}
-        return await _add(quote, slots, make, functions, problems, phone=cleaned.get("phone"))
+        return await _add(quote, assignments, make, functions, problems, phone=cleaned.get("phone"))
 
     return await _run(viewer, work, EventKind.CONTACT_ADDED)
 
 
 async def unassign_contact(viewer: Viewer, assignment_id: int | None) -> Outcome:
     async def work() -> Outcome:
-        quote = await _quote_to_change(viewer, await _quote_of_assignment(viewer, assignment_id), "assignmentId", assignment_id)
+        quote = await _quote_of_assignment_to_change(viewer, assignment_id)
         if isinstance(quote, Outcome):
             return quote
         deleted = await ContactAssignment.filter(id=assignment_id, quote_id=quote.id).delete()
         if not deleted:  # removed by a concurrent request after we looked it up
             return _not_found("assignmentId")
-        await _bump(quote.id)
+        await _bump(quote)
         return Outcome(quote_id=quote.id, assignment_id=assignment_id)
 
     return await _run(viewer, work, EventKind.CONTACT_REMOVED)
@@ -355,10 +372,11 @@ async def set_assignment_function(
     viewer: Viewer, assignment_id: int | None, function: Function, enabled: bool
 ) -> Outcome:
     async def work() -> Outcome:
-        quote = await _quote_to_change(viewer, await _quote_of_assignment(viewer, assignment_id), "assignmentId", assignment_id)
+        quote = await _quote_of_assignment_to_change(viewer, assignment_id)
         if isinstance(quote, Outcome):
             return quote
-        slots = await _slots(quote.id)
+        assignments = await _assignments(quote.id)
+        slots = [slot_of(a) for a in assignments]
         if not any(slot.id == assignment_id for slot in slots):
             return _not_found("assignmentId")
         changes, refused = rules.set_function(slots, assignment_id, function, enabled)
@@ -368,9 +386,9 @@ async def set_assignment_function(
             ]
             return Outcome(quote_id=quote.id, problems=problems)
         if changes:
-            await _apply(changes, target=assignment_id)
-            await _bump(quote.id)
-        return Outcome(quote_id=quote.id, assignment_id=assignment_id)
+            await _apply(changes, assignments, target=assignment_id)
+            await _bump(quote)
+        return Outcome(quote_id=quote.id, assignment_id=assignment_id, committed=(quote, assignments))
 
     return await _run(viewer, work, EventKind.FUNCTIONS_CHANGED)
 

@@ -94,7 +94,11 @@ async def _quote(info: Info[Context, None], outcome: domain.Outcome) -> QuoteTyp
     info.context.forget_loaded()
     if outcome.quote_id is None:
         return None
-    row = await domain.visible_quote(info.context.viewer, outcome.quote_id)
+    if outcome.committed is not None:  # as the change committed it: no need to read it again
+        row, assignments = outcome.committed
+        info.context.loaders.assignments.prime(row.id, assignments)
+    else:
+        row = await domain.visible_quote(info.context.viewer, outcome.quote_id)
     return quote_view(row, info.context.viewer) if row else None
 
 

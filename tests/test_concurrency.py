@@ -236,11 +236,13 @@ async def test_radio_function_in_a_race_ends_with_one_holder(world, monkeypatch,
     before = await version(q)
     world.published.clear()
 
-    def without_holder(slots):
-        return [domain.rules.Slot(s.id, s.functions - {function}, s.phone_is_mobile) for s in slots]
+    def without_holder(rows):
+        for row in rows:  # as read before A's function was committed
+            setattr(row, function.value.lower(), False)
+        return rows
 
-    racing = stale_once(domain._slots, without_holder)
-    monkeypatch.setattr(domain, "_slots", racing)
+    racing = stale_once(domain._assignments, without_holder)
+    monkeypatch.setattr(domain, "_assignments", racing)
     outcome = await domain.set_assignment_function(world.alice, b, function, True)
 
     assert outcome.ok and len(racing.calls) == 2
@@ -254,8 +256,8 @@ async def test_adhoc_contact_with_a_taken_function_in_a_race(world, monkeypatch)
     a = await adhoc(world, "Alpha", Function.DELIVERY, Function.TRACKING)
     before = await version(q)
     world.published.clear()
-    racing = stale_once(domain._slots, lambda slots: [])
-    monkeypatch.setattr(domain, "_slots", racing)
+    racing = stale_once(domain._assignments, lambda rows: [])
+    monkeypatch.setattr(domain, "_assignments", racing)
     outcome = await domain.assign_adhoc_contact(world.alice, q, {**ADHOC, "last_name": "Bravo"}, [Function.DELIVERY])
     assert outcome.ok and len(racing.calls) == 2
     assert await functions(q) == {a: {"TRACKING"}, outcome.assignment_id: {"DELIVERY"}}
