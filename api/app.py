@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.http.websocket_origin import normalize_allowed_origins
 from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
@@ -85,6 +86,23 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
+class App(Starlette):
+    """Starlette, but a WebSocket to /graphql goes straight to the GraphQL view with its request
+    id, metrics and access-log line (observability.ObservedWebSocket): none of the other
+    middleware acts on WebSockets, and each coroutine frame of the chain (CORS, body limit,
+    errors, exceptions, router...) would be kept by every open connection for as long as it
+    lives. Anything else takes the whole chain."""
+
+    graphql_websocket: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] == "/graphql" and self.graphql_websocket is not None:
+            scope["app"] = self
+            await self.graphql_websocket(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or default_settings
     from schema import build_schema
@@ -139,7 +157,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     if FRONTEND.is_dir():
         routes.append(Mount("/", StaticFiles(directory=FRONTEND, html=True), name="frontend"))
-    return Starlette(
+    app = App(
         routes=routes,
         middleware=[
             Middleware(RequestIdMiddleware),
@@ -156,3 +174,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         lifespan=lifespan,
     )
+    app.graphql_websocket = observability.ObservedWebSocket(graphql)
+    return app

@@ -40,7 +40,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
 from api.operations import chosen_operation, requested
-from api.request_id import current_request_id
+from api.request_id import current_request_id, request_id_of, reset_request_id, set_request_id
 
 MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
@@ -249,53 +249,86 @@ class ObservabilityMiddleware:
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        status: int | None = None
-        close_code: int | None = None
-
-        async def observed_send(message: Message) -> None:
-            nonlocal status, close_code
-            kind = message["type"]
-            if kind == "websocket.accept":
-                status = 101
-            elif kind == "websocket.close":
-                if status is None:
-                    status = 403  # closed before accepting: the server answers the handshake with 403
-                if close_code is None:
-                    close_code = message.get("code", 1000)
-            elif kind == "websocket.http.response.start":
-                status = message["status"]
-            await send(message)
-
-        async def observed_receive() -> Message:
-            nonlocal close_code
-            message = await receive()
-            if message["type"] == "websocket.disconnect" and close_code is None:
-                close_code = message.get("code", 1005)
-            return message
-
+        watch = WebSocketWatch(receive, send)
         try:
-            await self.app(scope, observed_receive, observed_send)
+            await self.app(scope, watch.receive, watch.send)
         finally:
-            duration = time.perf_counter() - started
-            path = scope.get("path", "")
-            status = status or 500
-            REQUESTS.labels(path if path in ROUTES else "other", WEBSOCKET, str(status)).inc()
-            if access_log.enabled:
-                line = {
-                    "time": _now(),
-                    "type": "websocket",
-                    "requestId": current_request_id(),
-                    "method": "GET",
-                    "path": path,
-                    "status": status,
-                    "durationMs": round(duration * 1000, 2),
-                    "operation": None,
-                    "viewer": _viewer_name(scope),
-                    "client": (scope.get("client") or (None,))[0],
-                    "closeCode": close_code,
-                    "pid": access_log.pid,
-                }
-                access_log.write(line)
+            watch.record(scope, started)
+
+
+class WebSocketWatch:
+    """What the metrics and the access log tell of one WebSocket connection: the handshake's
+    status and the close code, seen in the messages that pass. An object with two methods
+    rather than two closures: every open connection keeps it."""
+
+    __slots__ = ("_receive", "_send", "status", "close_code")
+
+    def __init__(self, receive: Receive, send: Send) -> None:
+        self._receive = receive
+        self._send = send
+        self.status: int | None = None
+        self.close_code: int | None = None
+
+    async def send(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "websocket.accept":
+            self.status = 101
+        elif kind == "websocket.close":
+            if self.status is None:
+                self.status = 403  # closed before accepting: the server answers the handshake with 403
+            if self.close_code is None:
+                self.close_code = message.get("code", 1000)
+        elif kind == "websocket.http.response.start":
+            self.status = message["status"]
+        await self._send(message)
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "websocket.disconnect" and self.close_code is None:
+            self.close_code = message.get("code", 1005)
+        return message
+
+    def record(self, scope: Scope, started: float) -> None:
+        """Counts the connection and writes its access-log line, once it is over."""
+        duration = time.perf_counter() - started
+        path = scope.get("path", "")
+        status = self.status or 500
+        REQUESTS.labels(path if path in ROUTES else "other", WEBSOCKET, str(status)).inc()
+        if access_log.enabled:
+            line = {
+                "time": _now(),
+                "type": "websocket",
+                "requestId": current_request_id(),
+                "method": "GET",
+                "path": path,
+                "status": status,
+                "durationMs": round(duration * 1000, 2),
+                "operation": None,
+                "viewer": _viewer_name(scope),
+                "client": (scope.get("client") or (None,))[0],
+                "closeCode": self.close_code,
+                "pid": access_log.pid,
+            }
+            access_log.write(line)
+
+
+class ObservedWebSocket:
+    """A WebSocket endpoint with what RequestIdMiddleware and ObservabilityMiddleware give a
+    WebSocket (its request id; its metrics and access-log line), without the rest of the
+    middleware chain, whose frames every open connection would keep (see api/app.py)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        token = set_request_id(request_id_of(scope))
+        started = time.perf_counter()
+        watch = WebSocketWatch(receive, send)
+        try:
+            await self.app(scope, watch.receive, watch.send)
+        finally:
+            watch.record(scope, started)
+            reset_request_id(token)
 
 
 # --- the gauges and /metrics -----------------------------------------------------------------

@@ -14,6 +14,20 @@ def current_request_id() -> str:
     return _request_id.get()
 
 
+def request_id_of(scope: Scope) -> str:
+    """The caller's X-Request-ID when it is safe to log, else a new one."""
+    given = dict(scope.get("headers") or ()).get(b"x-request-id", b"").decode("latin-1")
+    return given if 0 < len(given) <= 64 and given.replace("-", "").isalnum() else uuid.uuid4().hex
+
+
+def set_request_id(request_id: str) -> contextvars.Token:
+    return _request_id.set(request_id)
+
+
+def reset_request_id(token: contextvars.Token) -> None:
+    _request_id.reset(token)
+
+
 class RequestIdMiddleware:
     """Takes a safe X-Request-ID from the caller or makes one; echoes it in the response."""
 
@@ -24,8 +38,7 @@ class RequestIdMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        given = dict(scope.get("headers") or ()).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if 0 < len(given) <= 64 and given.replace("-", "").isalnum() else uuid.uuid4().hex
+        request_id = request_id_of(scope)
         token = _request_id.set(request_id)
 
         async def send_with_id(message: Message) -> None:
