@@ -19,6 +19,7 @@ from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived
 from strawberry.http import GraphQLRequestData
+from strawberry.http.async_base_view import AsyncBaseHTTPView
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
@@ -351,7 +352,9 @@ class GraphQLView(GraphQL):
         if scope["type"] == "websocket":
             GraphQLView.open_websockets += 1
             try:
-                await super().__call__(scope, receive, send)
+                # What Strawberry's __call__ and our run() do with a WebSocket, one frame
+                # instead of three: every open connection keeps them.
+                await AsyncBaseHTTPView.run(self, WebSocket(scope, receive=receive, send=send))
             finally:
                 GraphQLView.open_websockets -= 1
             return
