@@ -15,6 +15,9 @@ from tortoise.migrations.api import migrate as run_migrations
 
 from api.settings import settings, tortoise_config
 
+# uvicorn's websockets-sansio protocol, lighter per idle connection (api/websocket_protocol.py).
+WS_PROTOCOL = "api.websocket_protocol:LeanWebSocketProtocol"
+
 
 async def migrate(database_url: str) -> None:
     """Applies the ORM's migrations (creates the SQLite file when missing)."""
@@ -115,8 +118,7 @@ def main(argv: list[str] | None = None) -> None:
                 # Compressing each event for each subscriber costs CPU at every change and some
                 # 40 KB of memory per connection; off unless WS_COMPRESSION=1.
                 ws_per_message_deflate=settings.ws_compression,
-                # uvicorn's websockets-sansio, lighter per idle connection (api/websocket_protocol.py).
-                ws="api.websocket_protocol:LeanWebSocketProtocol",
+                ws=WS_PROTOCOL,
                 # One JSON line per request comes from the app (api/observability.py).
                 access_log=False,
                 # On SIGTERM, requests in flight get this long to finish (api/shutdown.py).

@@ -307,6 +307,29 @@ def idle(state: dict) -> bool:
     return state["websockets"] == state["subscriptions"] == state["eventQueues"] == 0
 
 
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_idle_connections_share_one_keep_alive_task(api, live_server, protocol):
+    """An acknowledged, idle connection costs the server its own ASGI task and nothing that
+    sleeps: one task sends every connection's keep-alive, and ends with the last connection."""
+    async with httpx.AsyncClient(base_url=live_server.url) as http:
+        before = await wait_health(http, idle)
+        assert idle(before)
+        clients = [await LiveClient.connect(live_server.url, "demo-alice", protocol=protocol) for _ in range(5)]
+        try:
+            during = await wait_health(http, lambda s: s["tasks"] == before["tasks"] + 5 + 1)
+            assert during["websockets"] == 5
+            assert during["tasks"] == before["tasks"] + 5 + 1
+            quiet = await asyncio.gather(*(client.quiet(KEEP_ALIVE * 3.5) for client in clients))
+            assert quiet == [[]] * 5
+            assert all(client.keep_alives >= 3 for client in clients)
+        finally:
+            for client in clients:
+                await client.close()
+        after = await wait_health(http, lambda s: idle(s) and s["tasks"] <= before["tasks"])
+        assert idle(after)
+        assert after["tasks"] <= before["tasks"]
+
+
 async def test_clients_that_go_away_leave_nothing_behind(api, live_server):
     q101 = (await quote_ids(api))["DV-2026-0101"]
     contacts = await contact_ids(api, q101)

@@ -1,0 +1,80 @@
+"""The parts of api/websocket_protocol.py that stand in for asyncio's Queue and Event, and the
+protocol that `python -m api serve` runs (the WebSocket tests run through it)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from api.websocket_protocol import Gate, Inbox, LeanServerProtocol, LeanWebSocketProtocol
+
+
+async def test_the_inbox_hands_events_over_in_order_and_wakes_its_reader():
+    inbox = Inbox()
+    inbox.put_nowait({"type": "websocket.connect"})
+    assert not inbox.empty()
+    assert await inbox.get() == {"type": "websocket.connect"}
+    assert inbox.empty()
+
+    reader = asyncio.create_task(inbox.get())
+    await asyncio.sleep(0)
+    assert not reader.done()
+    inbox.put_nowait({"type": "websocket.receive", "text": "1"})
+    inbox.put_nowait({"type": "websocket.receive", "text": "2"})
+    assert (await reader)["text"] == "1"
+    assert (await inbox.get())["text"] == "2"
+
+
+async def test_a_cancelled_reader_leaves_the_inbox_usable():
+    inbox = Inbox()
+    reader = asyncio.create_task(inbox.get())
+    await asyncio.sleep(0)
+    reader.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await reader
+    assert inbox.waiter is None
+    inbox.put_nowait({"type": "websocket.disconnect", "code": 1000})
+    assert (await inbox.get())["code"] == 1000
+
+
+async def test_the_gate_holds_writers_while_closed():
+    gate = Gate()
+    await asyncio.wait_for(gate.wait(), 1)  # open at first
+    gate.clear()
+    writers = [asyncio.create_task(gate.wait()) for _ in range(2)]
+    await asyncio.sleep(0)
+    assert not any(writer.done() for writer in writers)
+    writers[0].cancel()  # one writer gone does not release the other
+    await asyncio.sleep(0)
+    assert not writers[1].done()
+    gate.set()
+    await asyncio.wait_for(writers[1], 1)
+
+
+def test_the_server_parser_does_not_keep_the_handshake_request():
+    protocol = LeanServerProtocol()
+    protocol.receive_data(
+        b"GET /graphql HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    [request] = protocol.events_received()
+    assert request.path == "/graphql"
+    assert all(request not in (frame.f_locals or {}).values() for frame in _generator_frames(protocol.parser))
+    response = protocol.accept(request)
+    protocol.send_response(response)
+    assert protocol.state.name == "OPEN"
+
+
+def _generator_frames(generator):
+    while generator is not None and generator.gi_frame is not None:
+        yield generator.gi_frame
+        generator = generator.gi_yieldfrom
+
+
+def test_serve_runs_the_lean_protocol():
+    from uvicorn.importer import import_from_string
+
+    from api.cli import WS_PROTOCOL
+
+    assert import_from_string(WS_PROTOCOL) is LeanWebSocketProtocol
