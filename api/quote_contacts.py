@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 
 from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F, Subquery
+from tortoise.expressions import F
 from tortoise.timezone import now
 from tortoise.transactions import in_transaction
 
-from api import events, rules
+from api import events, reads, rules, sql
 from api.auth import Permission, Viewer
 from api.events import EventKind, QuoteEvent
 from api.models import Contact, ContactAssignment, ContactSource, Enterprise, Quote, QuoteLine, QuoteStatus
@@ -92,13 +92,23 @@ def _function_columns(functions: frozenset[Function]) -> dict[str, bool]:
     }
 
 
+QUOTE = 'SELECT {q} FROM "quote" q WHERE q."id" = $1 AND q."partner_id" = $2'
+QUOTE_OF_ASSIGNMENT = (
+    'SELECT {q} FROM "quote" q WHERE q."id" = (SELECT "quote_id" FROM "contact_assignment" WHERE "id" = $1) '
+    'AND q."partner_id" = $2'
+)
+
+
+async def _quote_where(sql_text: str, key: int, viewer: Viewer, lock: bool) -> Quote | None:
+    text = sql_text.format(q=sql.columns(Quote, "q")) + (" FOR UPDATE" if lock else "")
+    found = sql.models(Quote, await sql.fetch(text, key, viewer.partner_id))
+    return found[0] if found else None
+
+
 async def visible_quote(viewer: Viewer, quote_id: int | None, *, lock: bool = False) -> Quote | None:
     if quote_id is None:
         return None
-    query = Quote.filter(id=quote_id, partner_id=viewer.partner_id)
-    if lock:
-        query = query.select_for_update()
-    return await query.first()
+    return await _quote_where(QUOTE, quote_id, viewer, lock)
 
 
 async def visible_enterprise(viewer: Viewer, enterprise_id: int | None) -> Enterprise | None:
@@ -123,8 +133,7 @@ async def _quote_of_assignment(viewer: Viewer, assignment_id: int | None) -> Quo
     """The viewer's quote that holds the assignment, locked: one statement."""
     if assignment_id is None:
         return None
-    holder = ContactAssignment.filter(id=assignment_id).values("quote_id")
-    return await Quote.filter(id__in=Subquery(holder), partner_id=viewer.partner_id).select_for_update().first()
+    return await _quote_where(QUOTE_OF_ASSIGNMENT, assignment_id, viewer, lock=True)
 
 
 def _gate(viewer: Viewer, quote: Quote, permission: Permission = Permission.QUOTE_EDIT) -> list[Problem]:
@@ -157,7 +166,7 @@ def _gated(viewer: Viewer, quote: Quote | None, field: str, assignment_id: int |
 
 async def _assignments(quote_id: int) -> list[ContactAssignment]:
     """A quote's contact list, with the enterprise contacts, in the order they were added."""
-    return await ContactAssignment.filter(quote_id=quote_id).select_related("contact").order_by("id")
+    return (await reads.assignments([quote_id]))[0]
 
 
 async def _slots(quote_id: int) -> list[rules.Slot]:
@@ -172,22 +181,27 @@ async def _apply(changes: dict[int, frozenset[Function]], assignments: list[Cont
     for assignment_id, functions in sorted(changes.items(), key=lambda item: item[0] == target):
         if assignment_id:
             columns = _function_columns(functions)
-            await ContactAssignment.filter(id=assignment_id).update(**columns)
+            await sql.fetch(SET_FUNCTIONS, *columns.values(), assignment_id)
             for name, value in columns.items():
                 setattr(by_id[assignment_id], name, value)
+
+
+SET_FUNCTIONS = 'UPDATE "contact_assignment" SET "on_site" = $1, "delivery" = $2, "tracking" = $3 WHERE "id" = $4'
+RAISE_QUOTE_VERSION = 'UPDATE "quote" SET "version" = "version" + 1, "updated_at" = $1 WHERE "id" = $2'
+RAISE_DATA_VERSION = 'UPDATE "enterprise" SET "data_version" = "data_version" + 1 WHERE "id" = $1'
 
 
 async def partner_data_changed(viewer: Viewer) -> None:
     """Raises the data version of the viewer's partner, last in the transaction of a change
     (so its row lock is held only until the commit): cached answers read before are not
     served again (see api/response_cache.py)."""
-    await Enterprise.filter(id=viewer.partner_id).update(data_version=F("data_version") + 1)
+    await sql.fetch(RAISE_DATA_VERSION, viewer.partner_id)
 
 
 async def _bump(quote: Quote) -> None:
     """A new version of the locked quote, in the database and in `quote`."""
     moment = now()
-    await Quote.filter(id=quote.id).update(version=F("version") + 1, updated_at=moment)
+    await sql.fetch(RAISE_QUOTE_VERSION, moment, quote.id)
     quote.version, quote.updated_at = quote.version + 1, moment
 
 

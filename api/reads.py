@@ -1,12 +1,21 @@
-"""Batched reads for the GraphQL layer: one SQL query per kind of data, whatever the count."""
+"""Batched reads for the GraphQL layer: one SQL query per kind of data, whatever the count
+(hand-written: see api/sql.py)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from functools import cache
 
-from api.models import Contact, ContactAssignment, Enterprise, Quote, QuoteLine
+from api import sql
+from api.models import Contact, ContactAssignment, Enterprise, Product, Quote, QuoteLine
 from api.text import search_key
+
+
+@cache
+def _cols(model, alias: str, prefix: str = "") -> str:
+    """The columns of a model's table (known once the ORM is set up)."""
+    return sql.columns(model, alias, prefix)
 
 
 def _group(rows: Iterable, key: str, keys: Sequence[int]) -> list[list]:
@@ -17,23 +26,35 @@ def _group(rows: Iterable, key: str, keys: Sequence[int]) -> list[list]:
 
 
 async def quotes(ids: Sequence[int], partner_id: int) -> list[Quote | None]:
-    found = {q.id: q for q in await Quote.filter(id__in=ids, partner_id=partner_id)}
+    rows = await sql.fetch(f'SELECT {_cols(Quote, "q")} FROM "quote" q WHERE q."partner_id" = $1 AND q."id" IN ({{ids}})',
+                           partner_id, ids=ids)
+    found = {q.id: q for q in sql.models(Quote, rows)}
     return [found.get(i) for i in ids]
 
 
 async def enterprises(ids: Sequence[int]) -> list[Enterprise | None]:
-    found = {e.id: e for e in await Enterprise.filter(id__in=ids)}
+    rows = await sql.fetch(f'SELECT {_cols(Enterprise, "e")} FROM "enterprise" e WHERE e."id" IN ({{ids}})', ids=ids)
+    found = {e.id: e for e in sql.models(Enterprise, rows)}
     return [found.get(i) for i in ids]
 
 
 async def quote_lines(quote_ids: Sequence[int]) -> list[list[QuoteLine]]:
-    rows = await QuoteLine.filter(quote_id__in=quote_ids).select_related("product").order_by("id")
-    return _group(rows, "quote_id", quote_ids)
+    rows = await sql.fetch(
+        f'SELECT {_cols(QuoteLine, "l")}, {_cols(Product, "p", "product.")} FROM "quote_line" l '
+        f'JOIN "product" p ON p."id" = l."product_id" WHERE l."quote_id" IN ({{ids}}) ORDER BY l."id"',
+        ids=quote_ids,
+    )
+    return _group(sql.models(QuoteLine, rows, {"product": Product}), "quote_id", quote_ids)
+
+
+ASSIGNMENTS = 'SELECT {a}, {c} FROM "contact_assignment" a LEFT JOIN "contact" c ON c."id" = a."contact_id" WHERE a."quote_id" IN ({{ids}}) ORDER BY a."id"'
 
 
 async def assignments(quote_ids: Sequence[int]) -> list[list[ContactAssignment]]:
-    rows = await ContactAssignment.filter(quote_id__in=quote_ids).select_related("contact").order_by("id")
-    return _group(rows, "quote_id", quote_ids)
+    """Each quote's contact list, with the enterprise contacts, in the order they were added."""
+    rows = await sql.fetch(ASSIGNMENTS.format(a=_cols(ContactAssignment, "a"), c=_cols(Contact, "c", "contact.")),
+                           ids=quote_ids)
+    return _group(sql.models(ContactAssignment, rows, {"contact": Contact}), "quote_id", quote_ids)
 
 
 def contact_order(row: Contact) -> tuple[str, str, int]:
@@ -44,5 +65,6 @@ def contact_order(row: Contact) -> tuple[str, str, int]:
 
 
 async def enterprise_contacts(enterprise_ids: Sequence[int]) -> list[list[Contact]]:
-    rows = sorted(await Contact.filter(enterprise_id__in=enterprise_ids), key=contact_order)
-    return _group(rows, "enterprise_id", enterprise_ids)
+    rows = await sql.fetch(f'SELECT {_cols(Contact, "c")} FROM "contact" c WHERE c."enterprise_id" IN ({{ids}})',
+                           ids=enterprise_ids)
+    return _group(sorted(sql.models(Contact, rows), key=contact_order), "enterprise_id", enterprise_ids)

@@ -1,4 +1,4 @@
-"""The GraphQL operations the benchmark sends, read from the frontend's own file.
+r"""The GraphQL operations the benchmark sends, read from the frontend's own file.
 
 `frontend_stub/operations.js` holds every operation of the step-2 screen as
 `export const NAME = /* GraphQL */ \`...\`;`, with `${OTHER}` spliced in. Reading that file,
