@@ -98,6 +98,12 @@ def step2_load(server, bodies: Path, url: str, args: argparse.Namespace, primed:
                             database=database, client=args.client)
 
 
+def mutation_load(server, pg, args: argparse.Namespace) -> load.LoadResult:
+    result = mutations.run(server, pg, connections=args.mutation_connections, seconds=args.seconds, warmup=args.warmup)
+    log(f"setAssignmentFunction ({server.name}): {describe(result)}, {result.accepted} accepted, {result.refused} refused")
+    return result
+
+
 def describe(result: load.LoadResult) -> str:
     return (f"{result.rps:,.1f} req/s, p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms, "
             f"{result.error_count} errors ({result.client})")
@@ -142,11 +148,15 @@ def main(argv: list[str] | None = None) -> None:
 
         with api_server(postgres_url) as service, floor_server(postgres_url, run.floor_statements) as floor:
             run.compared = agreement.check(service.url, floor.url, pg)
-        log(f"the floor answers as the service ({run.compared} answers compared)")
+            run.compared_mutations = agreement.check_mutation(service.url, floor.url, pg)
+        log(f"the floor answers as the service ({run.compared} reads and {run.compared_mutations} "
+            f"setAssignmentFunction answers compared)")
 
         with floor_server(postgres_url, run.floor_statements) as floor:
             run.step2["floor"] = step2_load(floor, bodies, postgres_url, args)
-        log(f"floor: {describe(run.step2['floor'])}")
+            log(f"floor: {describe(run.step2['floor'])}")
+            run.mutations["floor"] = mutation_load(floor, pg, args)
+        log(f"floor, setAssignmentFunction: {describe(run.mutations['floor'])}")
 
         with api_server(postgres_url, {"RESPONSE_CACHE_ENTRIES": "0"}) as service:
             run.step2["postgres-uncached"] = step2_load(service, bodies, postgres_url, args)
@@ -155,10 +165,9 @@ def main(argv: list[str] | None = None) -> None:
         with api_server(postgres_url) as service:
             run.step2["postgres"] = step2_load(service, bodies, postgres_url, args, primed=True)
             log(f"service, PostgreSQL: {describe(run.step2['postgres'])}")
-            run.mutation = mutations.run(service, pg, connections=args.mutation_connections, seconds=args.seconds,
-                                         warmup=args.warmup)
-            log(f"setAssignmentFunction: {describe(run.mutation)}, {run.mutation.accepted} accepted, "
-                f"{run.mutation.refused} refused")
+            run.mutations["postgres"] = mutation_load(service, pg, args)
+        with api_server(postgres_url, workers=2) as service:
+            run.mutations["postgres-2"] = mutation_load(service, pg, args)
 
         with api_server(sqlite_url) as service:
             run.step2["sqlite"] = step2_load(service, bodies, sqlite_url, args, primed=True)

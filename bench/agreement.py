@@ -63,3 +63,53 @@ def check(service_url: str, floor_url: str, dataset: Dataset) -> int:
                                          f"as {user} ({language}): {difference}")
                 compared += 1
     return compared
+
+
+def check_mutation(service_url: str, floor_url: str, dataset: Dataset) -> int:
+    """setAssignmentFunction: the service and the floor take turns on the same contacts (each
+    undoing what the other did), and each floor answer is compared with the service's answer
+    that left the same state; only the quote's version differs (raised by every change).
+    Then a refusal (a fourth TRACKING contact)."""
+    query = operations.set_assignment_function()
+    compared = 0
+    with httpx.Client(timeout=30) as http:
+        def send(url: str, assignment: int, function: str, enabled: bool) -> dict:
+            variables = {"input": {"assignmentId": _gid("ContactAssignment", assignment), "function": function,
+                                   "enabled": enabled}}
+            answer = http.post(f"{url}/graphql", json={"query": query, "variables": variables},
+                               headers={"Authorization": "Bearer demo-alice"}).json()
+            if answer.get("errors"):
+                raise AssertionError(f"setAssignmentFunction failed at {url}: {answer}")
+            answer["data"]["setAssignmentFunction"]["quote"].pop("version")
+            return answer["data"]
+
+        for quote in sorted(set(dataset.drafts) - {dataset.hot_quote})[:4]:
+            rows = dataset.drafts[quote]
+            for row in rows[:2]:
+                for function in ("TRACKING", "ON_SITE"):
+                    had = function in row.functions
+                    if function == "TRACKING" and not had and sum("TRACKING" in r.functions for r in rows) >= 3:
+                        continue  # would be refused: nothing to undo
+                    holder = next((r.id for r in rows if function == "ON_SITE" and function in r.functions), None)
+                    changed = send(service_url, row.id, function, not had)
+                    back = send(floor_url, row.id, function, had)
+                    for url, expected, enabled in ((floor_url, changed, not had), (service_url, back, had)):
+                        difference = first_difference(expected, send(url, row.id, function, enabled))
+                        if difference:
+                            raise AssertionError(f"setAssignmentFunction on quote {quote}, service vs floor: {difference}")
+                        compared += 1
+                    if holder is not None and holder != row.id:  # ON_SITE back where it was
+                        send(service_url, holder, function, True)
+        quote, rows = next((q, rows) for q, rows in sorted(dataset.drafts.items()) if q != dataset.hot_quote and len(rows) >= 4)
+        for i, row in sorted(enumerate(rows), key=lambda item: item[0] < 3):  # TRACKING on the first three only
+            send(service_url, row.id, "TRACKING", i < 3)
+        refused = [send(url, rows[3].id, "TRACKING", True) for url in (service_url, floor_url)]
+        if not refused[0]["setAssignmentFunction"]["userErrors"]:
+            raise AssertionError(f"the service accepted a fourth TRACKING contact on quote {quote}")
+        difference = first_difference(*refused)
+        if difference:
+            raise AssertionError(f"setAssignmentFunction refused on quote {quote}, service vs floor: {difference}")
+        compared += 1
+        for row in sorted(rows, key=lambda row: "TRACKING" in row.functions):  # back as the dataset says
+            send(service_url, row.id, "TRACKING", "TRACKING" in row.functions)
+    return compared

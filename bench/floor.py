@@ -14,6 +14,12 @@ L lines with products, A assignments with contacts, C the eligible contacts):
 6: T | Q | E | L | A | C     5: T | Q+E | L | A | C     4: T+Q+E | L | A | C
 3: T+Q+E | L | A+C           2: T+Q+E | L+A+C           1: T+Q+E+L+A+C
 Merged reads of different shapes come back as JSON aggregates (json_agg), decoded by orjson.
+
+It also answers the frontend's setAssignmentFunction (a body whose variables hold
+`input.assignmentId`) with the statements the service sends for it: T, then in one
+transaction the quote locked through the assignment, A, an UPDATE per assignment changed, the
+quote's version and the partner's data version raised; after the commit E, L and C, and the
+answer (the QuoteStep2 fragment, the assignment, userErrors) built as for the read.
 """
 
 from __future__ import annotations
@@ -247,6 +253,58 @@ def quote_data(viewer, quote, lines, assignments, contacts, language: str) -> di
     }
 
 
+# --- setAssignmentFunction -----------------------------------------------------------------
+
+LOCK_QUOTE_OF_ASSIGNMENT = (
+    "SELECT id, reference, status, version, ordered_at, client_id, partner_id FROM quote "
+    "WHERE id = (SELECT quote_id FROM contact_assignment WHERE id = $1) AND partner_id = $2 FOR UPDATE"
+)
+SET_FUNCTIONS = "UPDATE contact_assignment SET on_site = $2, delivery = $3, tracking = $4 WHERE id = $1"
+BUMP_QUOTE = "UPDATE quote SET version = version + 1, updated_at = now() WHERE id = $1 RETURNING version"
+BUMP_PARTNER = "UPDATE enterprise SET data_version = data_version + 1 WHERE id = $1"
+
+
+async def set_assignment_function(pool: asyncpg.Pool, viewer, variables: dict, language: str) -> dict:
+    """The mutation's `data`, as the service answers it (refusals by the rules included)."""
+    given = variables.get("input") or {}
+    assignment_id = decode_id("ContactAssignment", given.get("assignmentId"))
+    function, enabled = rules.Function(given["function"]), bool(given["enabled"])
+    problems: list[rules.Problem] = []
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            quote = await conn.fetchrow(LOCK_QUOTE_OF_ASSIGNMENT, assignment_id, viewer["partner_id"])
+            if quote is None:
+                return {"setAssignmentFunction": {"quote": None, "assignment": None, "userErrors": [
+                    user_error(rules.Problem(rules.Code.NOT_FOUND, field=("input", "assignmentId")), language)]}}
+            assignments = [dict(a) for a in await conn.fetch(ASSIGNMENTS_SQL, quote["id"])]
+            quote = dict(quote)
+            slots = [rules.Slot(a["id"], frozenset(rules.Function(n) for n, c in FUNCTION_COLUMNS if a[c]),
+                                rules.is_mobile(a["phone"] if a["last_name"] is not None or a["contact_id"] is None
+                                                else a["c_phone"])) for a in assignments]
+            changes, refused = rules.set_function(slots, assignment_id, function, enabled)
+            problems = [rules.Problem(p.code, ("input", "function"), assignment_id, p.function, p.limit) for p in refused]
+            if changes and not problems:
+                by_id = {a["id"]: a for a in assignments}
+                for changed, functions in sorted(changes.items(), key=lambda item: item[0] == assignment_id):
+                    columns = [f in functions for f in (rules.Function.ON_SITE, rules.Function.DELIVERY,
+                                                        rules.Function.TRACKING)]
+                    await conn.execute(SET_FUNCTIONS, changed, *columns)
+                    by_id[changed].update(zip(("on_site", "delivery", "tracking"), columns))
+                quote["version"] = await conn.fetchval(BUMP_QUOTE, quote["id"])
+                await conn.execute(BUMP_PARTNER, viewer["partner_id"])
+        client = await conn.fetchrow(E, quote["client_id"])
+        lines = await conn.fetch(LINES_SQL, quote["id"])
+        contacts = await conn.fetch(CONTACTS_SQL, quote["client_id"], viewer["partner_id"])
+    quote["client_name"] = client["name"]
+    data = quote_data(viewer, quote, lines, assignments, contacts, language)
+    changed = next((a for a in data["assignments"] if a["id"] == given.get("assignmentId")), None)
+    return {"setAssignmentFunction": {
+        "quote": data,
+        "assignment": None if problems or changed is None else {"id": changed["id"], "functions": changed["functions"]},
+        "userErrors": [user_error(p, language) for p in problems],
+    }}
+
+
 # --- The endpoint ---------------------------------------------------------------------------
 
 UNAUTHENTICATED = orjson.dumps({"data": None, "errors": [{"message": "Authentication required",
@@ -262,7 +320,15 @@ def create_app(database_url: str, statements: int) -> Starlette:
         if token is None:
             return Response(UNAUTHENTICATED, status_code=401, media_type="application/json")
         language = negotiate(request.headers.get("accept-language"))
-        quote_id = decode_id("Quote", (body.get("variables") or {}).get("id"))
+        variables = body.get("variables") or {}
+        if "input" in variables:
+            async with state["pool"].acquire() as conn:
+                viewer = await conn.fetchrow(T, hash_token(token))
+            if viewer is None:
+                return Response(UNAUTHENTICATED, status_code=401, media_type="application/json")
+            data = await set_assignment_function(state["pool"], viewer, variables, language)
+            return Response(orjson.dumps({"data": data}), media_type="application/json")
+        quote_id = decode_id("Quote", variables.get("id"))
         async with state["pool"].acquire() as conn:
             viewer, quote, lines, assignments, contacts = await read(conn, statements, hash_token(token), quote_id)
         if viewer is None:

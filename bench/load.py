@@ -32,6 +32,7 @@ class LoadResult:
     cpu: dict = field(default_factory=dict)  # share of one core: client, server, postgres, machine
     accepted: int = 0
     refused: int = 0
+    drafts: dict = field(default_factory=dict)  # setAssignmentFunction: the state the load left
 
     @property
     def error_count(self) -> int:
@@ -73,6 +74,7 @@ def _result(client: str, connections: int, raw: dict, shares: dict) -> LoadResul
         max_ms=latency["max"] / 1000,
         errors={k: v for k, v in errors.items() if k not in ("accepted", "refused")},
         cpu=shares, accepted=errors.get("accepted", 0), refused=errors.get("refused", 0),
+        drafts=raw.get("drafts", {}),
     )
 
 

@@ -20,7 +20,19 @@ def spec(url: str, dataset: Dataset, *, connections: int, seconds: float, seed: 
 
 def run(server: Process, dataset: Dataset, *, connections: int = 20, seconds: float = 10,
         warmup: float = 2) -> LoadResult:
+    """Warm-up, then the measured load; each starts from the state the one before left (so
+    that every request changes something), and `dataset` is left knowing the last state."""
     database = database_name(dataset.url)
     if warmup:
-        python_load(spec(server.url, dataset, connections=connections, seconds=warmup, seed=7), server.pid, database)
-    return python_load(spec(server.url, dataset, connections=connections, seconds=seconds), server.pid, database)
+        follow(dataset, python_load(spec(server.url, dataset, connections=connections, seconds=warmup, seed=7),
+                                    server.pid, database))
+    return follow(dataset, python_load(spec(server.url, dataset, connections=connections, seconds=seconds),
+                                       server.pid, database))
+
+
+def follow(dataset: Dataset, result: LoadResult) -> LoadResult:
+    for quote, rows in result.drafts.items():
+        functions = {aid: set(names) for aid, names in rows}
+        for assignment in dataset.drafts[int(quote)]:
+            assignment.functions = functions.get(assignment.id, assignment.functions)
+    return result

@@ -28,6 +28,36 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
 
 
+def with_children(pid: int) -> list[int]:
+    """The process and its descendants (the workers of `uvicorn --workers N`)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat") as f:
+                    parent = int(f.read().rpartition(")")[2].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, ()))
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time so far of a process and of its live descendants."""
+    total = 0.0
+    for member in with_children(pid):
+        try:
+            total += cpu_seconds(member)
+        except OSError:
+            continue
+    return total
+
+
 def rss_bytes(pid: int) -> int:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -75,14 +105,15 @@ def database_name(url: str) -> str | None:
 
 class CpuMeter:
     """CPU used between `start()` and `stop()`, in cores (1.0 = one core busy all along):
-    by the given processes, by the PostgreSQL backends of `database`, by the whole machine."""
+    by the given processes (with their workers), by the PostgreSQL backends of `database`, by
+    the whole machine."""
 
     def __init__(self, database: str | None = None, **pids: int) -> None:
         self.database = database
         self.pids = pids
 
     def _read(self) -> tuple[dict[str, float], dict[int, float]]:
-        values = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        values = {name: tree_cpu_seconds(pid) for name, pid in self.pids.items()}
         values["machine"] = machine_busy_seconds()
         values["wall"] = time.monotonic()
         return values, postgres_backends(self.database)
@@ -161,10 +192,11 @@ def _server_env(database_url: str) -> dict[str, str]:
     return {"DATABASE_URL": database_url, "BROKER_URL": "memory://", "LOG_LEVEL": "WARNING"}
 
 
-def api_server(database_url: str, env: dict[str, str] | None = None) -> Process:
-    """The real service, as `make run` starts it: `python -m api serve`, one worker."""
+def api_server(database_url: str, env: dict[str, str] | None = None, workers: int = 1) -> Process:
+    """The real service, as `make run` starts it: `python -m api serve`, one worker unless
+    told otherwise."""
     port = free_port()
-    return Process("api", [sys.executable, "-m", "api", "serve", "--port", str(port), "--workers", "1"],
+    return Process("api", [sys.executable, "-m", "api", "serve", "--port", str(port), "--workers", str(workers)],
                    {**_server_env(database_url), **(env or {})}, port)
 
 

@@ -12,7 +12,8 @@ Spec: url, connections, seconds, seed, token, and a mode:
 - "toggle": setAssignmentFunction (`query`) on the contacts of random draft quotes
   (`drafts`: quote id -> [[assignment id, [functions]], ...]), each request untick or tick
   TRACKING or ON_SITE as the answer last showed it, never two requests on one quote at once;
-  the answer's quote (QuoteStep2) tells the new state of every contact of that quote.
+  the answer's quote (QuoteStep2) tells the new state of every contact of that quote; the
+  result gives the state it leaves (`drafts`), for the next load to start from.
 """
 
 from __future__ import annotations
@@ -137,8 +138,11 @@ async def run(spec: dict) -> dict:
                            for _ in range(spec["connections"])))
     duration = time.monotonic() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return {"requests": len(latencies), "duration_us": duration * 1e6, "latency_us": percentiles(latencies),
-            "errors": stats, "cpu_seconds": usage.ru_utime + usage.ru_stime}
+    result = {"requests": len(latencies), "duration_us": duration * 1e6, "latency_us": percentiles(latencies),
+              "errors": stats, "cpu_seconds": usage.ru_utime + usage.ru_stime}
+    if isinstance(source, Toggles):  # where the next load starts from
+        result["drafts"] = {str(q): [[aid, sorted(fs)] for aid, fs in rows.items()] for q, rows in source.state.items()}
+    return result
 
 
 def main() -> None:
