@@ -98,8 +98,9 @@ def step2_load(server, bodies: Path, url: str, args: argparse.Namespace, primed:
                             database=database, client=args.client)
 
 
-def mutation_load(server, pg, args: argparse.Namespace) -> load.LoadResult:
-    result = mutations.run(server, pg, connections=args.mutation_connections, seconds=args.seconds, warmup=args.warmup)
+def mutation_load(server, pg, args: argparse.Namespace, query: str | None = None) -> load.LoadResult:
+    result = mutations.run(server, pg, connections=args.mutation_connections, seconds=args.seconds, warmup=args.warmup,
+                           query=query)
     log(f"setAssignmentFunction ({server.name}): {describe(result)}, {result.accepted} accepted, {result.refused} refused")
     return result
 
@@ -166,6 +167,7 @@ def main(argv: list[str] | None = None) -> None:
             run.step2["postgres"] = step2_load(service, bodies, postgres_url, args, primed=True)
             log(f"service, PostgreSQL: {describe(run.step2['postgres'])}")
             run.mutations["postgres"] = mutation_load(service, pg, args)
+            run.mutations["postgres-short"] = mutation_load(service, pg, args, mutations.SHORT_SELECTION)
         with api_server(postgres_url, workers=2) as service:
             run.mutations["postgres-2"] = mutation_load(service, pg, args)
 

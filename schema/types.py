@@ -307,7 +307,7 @@ class QuoteType:
     @strawberry.field(description="The quote's contact list, in the order the contacts were added.")
     async def assignments(self, info: Info[Context, None]) -> list[ContactAssignment]:
         viewer = info.context.viewer
-        return [assignment_view(a, viewer) for a in (await info.context.loaders.state(self.row)).assignments]
+        return [assignment_view(a, viewer) for a in await info.context.loaders.assignments.load(self.row.id)]
 
     @strawberry.field(description="For each function, in the order ON_SITE, DELIVERY, TRACKING: how many contacts it needs, at most, and has now.")
     async def contact_requirements(self, info: Info[Context, None]) -> list[ContactRequirement]:
