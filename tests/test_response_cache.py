@@ -73,3 +73,28 @@ async def test_cached_answers_stay_with_their_partner_permissions_user_and_langu
     assert english["quote"]["contactValidation"]["errors"][0]["message"].startswith("You must")
     french = await a(request, {"id": demo.full}, token="demo-alice")
     assert french["quote"]["contactValidation"]["errors"][0]["message"].startswith("Vous devez")
+
+
+async def test_a_change_answers_what_a_read_on_the_other_process_then_shows(two):
+    """The mutations answer the quote as their transaction left it, without reading it again
+    (issue 6): the same step-2 screen as a read made right after, through another process."""
+    a, b = two
+    demo = await h.demo_of(a)
+    q = demo.full
+
+    async def same_as_read(payload: dict) -> dict:
+        assert payload["userErrors"] == []
+        assert payload["quote"] == await h.quote(b, q)
+        return payload
+
+    smith = await same_as_read(await h.assign(a, q, demo.contacts["Smith"], ["ON_SITE", "TRACKING"]))
+    adhoc = await same_as_read(await h.add_adhoc(a, q))
+    smith_id, adhoc_id = smith["assignment"]["id"], adhoc["assignment"]["id"]
+    moved = await same_as_read(await h.set_function(a, adhoc_id, "ON_SITE"))  # ON_SITE leaves Smith
+    assert [x["functions"] for x in moved["quote"]["assignments"]] == [["TRACKING"], ["ON_SITE"]]
+    await same_as_read(await h.set_function(a, adhoc_id, "DELIVERY"))
+    await same_as_read(await h.set_function(a, smith_id, "TRACKING", False))
+    removed = await same_as_read(await h.unassign(a, smith_id))
+    assert [x["id"] for x in removed["quote"]["assignments"]] == [adhoc_id]
+    refused = await h.unassign(a, smith_id)  # already gone
+    assert [e["code"] for e in refused["userErrors"]] == ["NOT_FOUND"]
