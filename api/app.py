@@ -174,5 +174,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         lifespan=lifespan,
     )
-    app.graphql_websocket = observability.ObservedWebSocket(graphql)
+    app.graphql_websocket = observability.ObservedWebSocket(graphql.serve_websocket)
     return app
