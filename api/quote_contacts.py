@@ -92,23 +92,17 @@ def _function_columns(functions: frozenset[Function]) -> dict[str, bool]:
     }
 
 
-QUOTE = 'SELECT {q} FROM "quote" q WHERE q."id" = $1 AND q."partner_id" = $2'
-QUOTE_OF_ASSIGNMENT = (
-    'SELECT {q} FROM "quote" q WHERE q."id" = (SELECT "quote_id" FROM "contact_assignment" WHERE "id" = $1) '
-    'AND q."partner_id" = $2'
-)
-
-
-async def _quote_where(sql_text: str, key: int, viewer: Viewer, lock: bool) -> Quote | None:
-    text = sql_text.format(q=sql.columns(Quote, "q")) + (" FOR UPDATE" if lock else "")
-    found = sql.models(Quote, await sql.fetch(text, key, viewer.partner_id))
+async def _quote_where(where: str, key: int, viewer: Viewer, lock: bool) -> Quote | None:
+    """The viewer's quote, with its client; locked (the quote's row only) when asked."""
+    text = reads.quotes_sql(where) + (' FOR UPDATE OF q' if lock else '')
+    found = reads.quote_models(await sql.fetch(text, viewer.partner_id, key))
     return found[0] if found else None
 
 
 async def visible_quote(viewer: Viewer, quote_id: int | None, *, lock: bool = False) -> Quote | None:
     if quote_id is None:
         return None
-    return await _quote_where(QUOTE, quote_id, viewer, lock)
+    return await _quote_where('q."id" = $2', quote_id, viewer, lock)
 
 
 async def visible_enterprise(viewer: Viewer, enterprise_id: int | None) -> Enterprise | None:
@@ -133,7 +127,8 @@ async def _quote_of_assignment(viewer: Viewer, assignment_id: int | None) -> Quo
     """The viewer's quote that holds the assignment, locked: one statement."""
     if assignment_id is None:
         return None
-    return await _quote_where(QUOTE_OF_ASSIGNMENT, assignment_id, viewer, lock=True)
+    return await _quote_where('q."id" = (SELECT "quote_id" FROM "contact_assignment" WHERE "id" = $2)',
+                              assignment_id, viewer, lock=True)
 
 
 def _gate(viewer: Viewer, quote: Quote, permission: Permission = Permission.QUOTE_EDIT) -> list[Problem]:

@@ -25,10 +25,22 @@ def _group(rows: Iterable, key: str, keys: Sequence[int]) -> list[list]:
     return [grouped.get(k, []) for k in keys]
 
 
+QUOTES = 'SELECT {q}, {e} FROM "quote" q JOIN "enterprise" e ON e."id" = q."client_id" WHERE q."partner_id" = $1 AND {where}'
+
+
+def quotes_sql(where: str) -> str:
+    """Quotes of a partner ($1) with their client (`quote.client`), chosen by `where`."""
+    return QUOTES.format(q=_cols(Quote, "q"), e=_cols(Enterprise, "e", "client."), where=where)
+
+
+def quote_models(rows: list) -> list[Quote]:
+    return sql.models(Quote, rows, {"client": Enterprise})
+
+
 async def quotes(ids: Sequence[int], partner_id: int) -> list[Quote | None]:
-    rows = await sql.fetch(f'SELECT {_cols(Quote, "q")} FROM "quote" q WHERE q."partner_id" = $1 AND q."id" IN ({{ids}})',
-                           partner_id, ids=ids)
-    found = {q.id: q for q in sql.models(Quote, rows)}
+    """The partner's quotes by id (None when not theirs), each with its client."""
+    rows = await sql.fetch(quotes_sql('q."id" IN ({ids})'), partner_id, ids=ids)
+    found = {q.id: q for q in quote_models(rows)}
     return [found.get(i) for i in ids]
 
 

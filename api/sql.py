@@ -5,8 +5,8 @@ here, on reads that every step-2 request and every change send. Their text is wr
 instead, and their rows become models exactly as Tortoise's own executor makes them
 (`Model._init_from_db`, a related object in `_<field>`), so callers see no difference.
 
-The text uses PostgreSQL's `$1, $2...`; on SQLite they become `?1, ?2...` and `FOR UPDATE` is
-dropped (its writers take turns: see `quote_contacts.write_transaction`). `{ids}` stands for
+The text uses PostgreSQL's `$1, $2...`; on SQLite they become `?1, ?2...` and `FOR UPDATE [OF
+alias]` is dropped (its writers take turns: see `quote_contacts.write_transaction`). `{ids}` stands for
 a list of parameters, as many as the values given for it.
 """
 
@@ -21,6 +21,7 @@ from tortoise import connections
 from tortoise.models import Model
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
+_FOR_UPDATE = re.compile(r" FOR UPDATE( OF \w+)?")
 
 
 def columns(model: type[Model], alias: str, prefix: str = "") -> str:
@@ -34,7 +35,7 @@ def _text(sql: str, dialect: str, count: int) -> str:
         first = len(_PLACEHOLDER.findall(sql)) + 1
         sql = sql.replace("{ids}", ", ".join(f"${i}" for i in range(first, first + count)))
     if dialect != "postgres":
-        sql = _PLACEHOLDER.sub(r"?\1", sql.replace(" FOR UPDATE", ""))
+        sql = _PLACEHOLDER.sub(r"?\1", _FOR_UPDATE.sub("", sql))
     return sql
 
 

@@ -29,12 +29,25 @@ class Loaders:
 
     def __init__(self, viewer: Viewer) -> None:
         self.viewer = viewer
-        self.quote = DataLoader(lambda ids: reads.quotes(ids, viewer.partner_id))
+        self.quote = DataLoader(self._quotes)
         self.enterprise = DataLoader(reads.enterprises)
         self.lines = DataLoader(reads.quote_lines)
         self.assignments = DataLoader(reads.assignments)
         self.contacts = DataLoader(reads.enterprise_contacts)
         self._states: dict[int, QuoteState] = {}
+
+    async def _quotes(self, ids: list[int]) -> list[Quote | None]:
+        found = await reads.quotes(ids, self.viewer.partner_id)
+        for quote in found:
+            if quote is not None:
+                self.known_quote(quote)
+        return found
+
+    def known_quote(self, quote: Quote) -> None:
+        """A quote read with its client: the client needs no query of its own."""
+        client = quote.__dict__.get("_client")
+        if client is not None:
+            self.enterprise.prime(client.id, client)
 
     async def state(self, quote: Quote) -> QuoteState:
         if quote.id not in self._states:

@@ -99,6 +99,8 @@ async def _quote(info: Info[Context, None], outcome: domain.Outcome) -> QuoteTyp
         info.context.loaders.assignments.prime(row.id, assignments)
     else:
         row = await domain.visible_quote(info.context.viewer, outcome.quote_id)
+    if row is not None:
+        info.context.loaders.known_quote(row)
     return quote_view(row, info.context.viewer) if row else None
 
 

@@ -80,6 +80,7 @@ class Subscription:
                 row = await visible_quote(context.viewer, pk)
                 if row is None:
                     raise _not_found(info)
+                context.loaders.known_quote(row)
                 yield QuoteContactsEvent(
                     kind=QuoteContactsEventKind(event.kind.value),
                     quote=quote_view(row, context.viewer),
