@@ -17,9 +17,9 @@ Merged reads of different shapes come back as JSON aggregates (json_agg), decode
 
 It also answers the frontend's setAssignmentFunction (a body whose variables hold
 `input.assignmentId`) with the statements the service sends for it: T, then in one
-transaction the quote locked through the assignment, A, an UPDATE per assignment changed, the
-quote's version and the partner's data version raised; after the commit E, L and C, and the
-answer (the QuoteStep2 fragment, the assignment, userErrors) built as for the read.
+transaction the quote (with its client) locked through the assignment, A, an UPDATE per
+assignment changed, the quote's version and the partner's data version raised; after the
+commit L and C, and the answer (the QuoteStep2 fragment, the assignment, userErrors) built as for the read.
 """
 
 from __future__ import annotations
@@ -256,8 +256,9 @@ def quote_data(viewer, quote, lines, assignments, contacts, language: str) -> di
 # --- setAssignmentFunction -----------------------------------------------------------------
 
 LOCK_QUOTE_OF_ASSIGNMENT = (
-    "SELECT id, reference, status, version, ordered_at, client_id, partner_id FROM quote "
-    "WHERE id = (SELECT quote_id FROM contact_assignment WHERE id = $1) AND partner_id = $2 FOR UPDATE"
+    "SELECT q.id, q.reference, q.status, q.version, q.ordered_at, q.client_id, q.partner_id, e.name AS client_name "
+    "FROM quote q JOIN enterprise e ON e.id = q.client_id "
+    "WHERE q.id = (SELECT quote_id FROM contact_assignment WHERE id = $1) AND q.partner_id = $2 FOR UPDATE OF q"
 )
 SET_FUNCTIONS = "UPDATE contact_assignment SET on_site = $2, delivery = $3, tracking = $4 WHERE id = $1"
 BUMP_QUOTE = "UPDATE quote SET version = version + 1, updated_at = now() WHERE id = $1 RETURNING version"
@@ -292,10 +293,8 @@ async def set_assignment_function(pool: asyncpg.Pool, viewer, variables: dict, l
                     by_id[changed].update(zip(("on_site", "delivery", "tracking"), columns))
                 quote["version"] = await conn.fetchval(BUMP_QUOTE, quote["id"])
                 await conn.execute(BUMP_PARTNER, viewer["partner_id"])
-        client = await conn.fetchrow(E, quote["client_id"])
         lines = await conn.fetch(LINES_SQL, quote["id"])
         contacts = await conn.fetch(CONTACTS_SQL, quote["client_id"], viewer["partner_id"])
-    quote["client_name"] = client["name"]
     data = quote_data(viewer, quote, lines, assignments, contacts, language)
     changed = next((a for a in data["assignments"] if a["id"] == given.get("assignmentId")), None)
     return {"setAssignmentFunction": {

@@ -119,7 +119,7 @@ def mutation_table(run: Run) -> list[str]:
             continue
         statements = (count.mutation if count else "-") if key != "floor" else "the same"
         if key == "postgres-short":
-            statements = f"{count.mutation - 3} (no client, lines nor contacts)" if count else "-"
+            statements = f"{count.mutation - 2} (no lines nor contacts)" if count else "-"
         lines.append(
             f"| {name}, {_n(m.seconds, 0)} s | {statements} | {_n(m.rps)} | {_n(m.p50_ms, 2)} | {_n(m.p99_ms, 2)} "
             f"| {_n(m.max_ms, 2)} | {_ratio(m.rps, floor.rps) if floor and key != 'postgres-short' else '-'} "
@@ -239,8 +239,9 @@ def markdown(run: Run) -> str:
         "with the frontend's SET_ASSIGNMENT_FUNCTION (which answers the whole QuoteStep2 fragment); a closed loop "
         f"of {s['mutation_connections']} clients for {s['seconds']:g} s after {s['warmup']:g} s of warm-up, each "
         "request changing something (every load starts from the state the one before left). The floor sends "
-        "the service's statements for it (the quote locked through the assignment, the contact list, the "
-        "update, the quote's and the partner's versions, then the client, lines and eligible contacts) straight "
+        "the service's statements for it (the quote and its client, the quote locked through the assignment; "
+        "the contact list, the update, the quote's and the partner's versions; then the lines and the eligible "
+        "contacts) straight "
         "through asyncpg, applies the same rules and answers the same `data` (checked on "
         f"{run.compared_mutations} answers, the quote's version aside, before the loads). Server CPU counts "
         "every process of the server.",
