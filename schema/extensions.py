@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -14,8 +16,9 @@ from graphql import (
     ValidationContext,
     ValidationRule,
 )
-from strawberry.extensions import AddValidationRules, MaskErrors, ParserCache, ValidationCache
+from strawberry.extensions import AddValidationRules, MaskErrors, ParserCache, SchemaExtension
 from strawberry.extensions.max_aliases import count_fields_with_alias
+from strawberry.schema.schema import validate_document
 
 from api.request_id import current_request_id
 from api.settings import Settings
@@ -110,6 +113,36 @@ class LimitedParserCache(ParserCache):
             raise
 
 
+class DocumentValidationCache(SchemaExtension):
+    """Validates each parsed document once (bounded LRU).
+
+    Strawberry's ValidationCache keys an lru_cache on the document itself, whose hash and
+    equality walk the whole syntax tree on every request. The parser cache above hands out
+    one document object per text, so its identity is the key here (the entry keeps the
+    document alive, so that its id cannot be reused)."""
+
+    _validated: OrderedDict[tuple, tuple[DocumentNode, list[GraphQLError]]] = OrderedDict()
+
+    def __init__(self, maxsize: int) -> None:
+        super().__init__()
+        self.maxsize = maxsize
+
+    def on_validate(self):
+        context = self.execution_context
+        document = context.graphql_document
+        key = (id(context.schema._schema), id(document), tuple(context.validation_rules))
+        found = self._validated.get(key)
+        if found is None:
+            found = (document, validate_document(context.schema._schema, document, context.validation_rules))
+            self._validated[key] = found
+            if len(self._validated) > self.maxsize:
+                self._validated.popitem(last=False)
+        else:
+            self._validated.move_to_end(key)
+        context.pre_execution_errors = found[1]
+        yield
+
+
 def _mark_token_limit(errors: list[GraphQLError]) -> None:
     for error in errors:
         if error.message.startswith("Syntax Error: Document contains more than"):
@@ -151,6 +184,6 @@ def extensions(settings: Settings) -> list:
     return [
         lambda: LimitedParserCache(max_tokens=settings.max_tokens, maxsize=512),
         lambda: AddValidationRules(rules),
-        lambda: ValidationCache(maxsize=512),
+        lambda: DocumentValidationCache(maxsize=512),
         MaskUnexpectedErrors,
     ]

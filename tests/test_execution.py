@@ -88,6 +88,22 @@ async def test_errors_paths_and_directives_are_graphql_cores(document, variables
         assert _answer(ours) == _answer(theirs)
 
 
+async def test_a_document_is_validated_once_and_its_errors_every_time():
+    from schema.extensions import DocumentValidationCache
+
+    validated = DocumentValidationCache._validated
+    schema_with_limits = build_schema()
+    document = "{ viewer { name } } # validated once " + str(id(validated))
+    before = len(validated)
+    for _ in range(3):
+        await schema_with_limits.execute(document, context_value=Context(viewer=None, language="fr"))
+    assert len(validated) == before + 1
+    too_many_aliases = "{ " + "".join(f"a{i}: __typename " for i in range(31)) + "}"
+    for _ in range(2):
+        result = await schema_with_limits.execute(too_many_aliases)
+        assert result.errors and "30" in result.errors[0].message
+
+
 async def test_an_error_is_reported_as_graphql_core_reports_it():
     result = await PLAIN.execute("{ basket(broken: true) { lines { label } } }")
     assert result.data is None
