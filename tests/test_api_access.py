@@ -6,7 +6,6 @@ import base64
 
 from tests.api_helpers import (
     ADHOC,
-    ASSIGN,
     PLACE_ORDER,
     SET_FUNCTION,
     UNASSIGN,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 
-from tests.api_helpers import SEED_FR, assign, codes, create_contact, demo_of, eligible, quote, update_contact
+from tests.api_helpers import assign, codes, create_contact, demo_of, eligible, quote, update_contact
 
 CONTACTS = """query($id: ID!, $first: Int, $after: String, $search: String) {
   enterprise(id: $id) { contacts(first: $first, after: $after, search: $search) {

@@ -20,7 +20,7 @@ import pytest
 from api import events
 from api import quote_contacts as domain
 from api.auth import viewer_of
-from api.models import Contact, ContactAssignment, Enterprise, Quote, QuoteStatus, User
+from api.models import Contact, ContactAssignment, Quote, QuoteStatus, User
 from api.rules import Code, Function
 from tests import load
 from tests.conftest import reset_demo
