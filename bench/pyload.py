@@ -99,12 +99,21 @@ class Toggles:
             self.state[quote] = {_pk(a["id"]): set(a["functions"]) for a in payload["quote"]["assignments"]}
 
 
-async def connection(host: str, port: int, head: bytes, source, deadline: float, latencies: list, stats: dict) -> None:
-    try:
-        reader, writer = await asyncio.open_connection(host, port)
-    except OSError:
-        stats["connect_errors"] += 1
-        return
+async def open_all(host: str, port: int, count: int, stats: dict) -> list:
+    """The connections, opened one after the other a few milliseconds apart, as clients
+    arriving do: opened at once, every one would be accepted by the same server process
+    (the first awake takes all that wait), and `--workers N` would not share the load."""
+    opened = []
+    for _ in range(count):
+        try:
+            opened.append(await asyncio.open_connection(host, port))
+        except OSError:
+            stats["connect_errors"] += 1
+        await asyncio.sleep(0.005)
+    return opened
+
+
+async def connection(reader, writer, head: bytes, source, deadline: float, latencies: list, stats: dict) -> None:
     try:
         while time.monotonic() < deadline:
             body, key = source.next()
@@ -132,10 +141,11 @@ async def run(spec: dict) -> dict:
             f"Authorization: Bearer {spec.get('token', 'demo-alice')}\r\nContent-Length: ").encode()
     latencies: list[float] = []
     stats = {"status_errors": 0, "graphql_errors": 0, "read_errors": 0, "connect_errors": 0, "accepted": 0, "refused": 0}
+    opened = await open_all(url.hostname, url.port, spec["connections"], stats)
     started = time.monotonic()
     deadline = started + spec["seconds"]
-    await asyncio.gather(*(connection(url.hostname, url.port, head, source, deadline, latencies, stats)
-                           for _ in range(spec["connections"])))
+    await asyncio.gather(*(connection(reader, writer, head, source, deadline, latencies, stats)
+                           for reader, writer in opened))
     duration = time.monotonic() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result = {"requests": len(latencies), "duration_us": duration * 1e6, "latency_us": percentiles(latencies),
