@@ -95,7 +95,7 @@ def _function_columns(functions: frozenset[Function]) -> dict[str, bool]:
 async def _quote_where(where: str, key: int, viewer: Viewer, lock: bool) -> Quote | None:
     """The viewer's quote, with its client; locked (the quote's row only) when asked."""
     text = reads.quotes_sql(where) + (' FOR UPDATE OF q' if lock else '')
-    found = reads.quote_models(await sql.fetch(text, viewer.partner_id, key))
+    found = reads.quote_models(await sql.run(text, viewer.partner_id, key))
     return found[0] if found else None
 
 
@@ -176,7 +176,7 @@ async def _apply(changes: dict[int, frozenset[Function]], assignments: list[Cont
     for assignment_id, functions in sorted(changes.items(), key=lambda item: item[0] == target):
         if assignment_id:
             columns = _function_columns(functions)
-            await sql.fetch(SET_FUNCTIONS, *columns.values(), assignment_id)
+            await sql.run(SET_FUNCTIONS, *columns.values(), assignment_id)
             for name, value in columns.items():
                 setattr(by_id[assignment_id], name, value)
 
@@ -190,13 +190,13 @@ async def partner_data_changed(viewer: Viewer) -> None:
     """Raises the data version of the viewer's partner, last in the transaction of a change
     (so its row lock is held only until the commit): cached answers read before are not
     served again (see api/response_cache.py)."""
-    await sql.fetch(RAISE_DATA_VERSION, viewer.partner_id)
+    await sql.run(RAISE_DATA_VERSION, viewer.partner_id)
 
 
 async def _bump(quote: Quote) -> None:
     """A new version of the locked quote, in the database and in `quote`."""
     moment = now()
-    await sql.fetch(RAISE_QUOTE_VERSION, moment, quote.id)
+    await sql.run(RAISE_QUOTE_VERSION, moment, quote.id)
     quote.version, quote.updated_at = quote.version + 1, moment
 
 

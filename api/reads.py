@@ -39,19 +39,19 @@ def quote_models(rows: list) -> list[Quote]:
 
 async def quotes(ids: Sequence[int], partner_id: int) -> list[Quote | None]:
     """The partner's quotes by id (None when not theirs), each with its client."""
-    rows = await sql.fetch(quotes_sql('q."id" IN ({ids})'), partner_id, ids=ids)
+    rows = await sql.run(quotes_sql('q."id" IN ({ids})'), partner_id, ids=ids)
     found = {q.id: q for q in quote_models(rows)}
     return [found.get(i) for i in ids]
 
 
 async def enterprises(ids: Sequence[int]) -> list[Enterprise | None]:
-    rows = await sql.fetch(f'SELECT {_cols(Enterprise, "e")} FROM "enterprise" e WHERE e."id" IN ({{ids}})', ids=ids)
+    rows = await sql.run(f'SELECT {_cols(Enterprise, "e")} FROM "enterprise" e WHERE e."id" IN ({{ids}})', ids=ids)
     found = {e.id: e for e in sql.models(Enterprise, rows)}
     return [found.get(i) for i in ids]
 
 
 async def quote_lines(quote_ids: Sequence[int]) -> list[list[QuoteLine]]:
-    rows = await sql.fetch(
+    rows = await sql.run(
         f'SELECT {_cols(QuoteLine, "l")}, {_cols(Product, "p", "product.")} FROM "quote_line" l '
         f'JOIN "product" p ON p."id" = l."product_id" WHERE l."quote_id" IN ({{ids}}) ORDER BY l."id"',
         ids=quote_ids,
@@ -64,7 +64,7 @@ ASSIGNMENTS = 'SELECT {a}, {c} FROM "contact_assignment" a LEFT JOIN "contact" c
 
 async def assignments(quote_ids: Sequence[int]) -> list[list[ContactAssignment]]:
     """Each quote's contact list, with the enterprise contacts, in the order they were added."""
-    rows = await sql.fetch(ASSIGNMENTS.format(a=_cols(ContactAssignment, "a"), c=_cols(Contact, "c", "contact.")),
+    rows = await sql.run(ASSIGNMENTS.format(a=_cols(ContactAssignment, "a"), c=_cols(Contact, "c", "contact.")),
                            ids=quote_ids)
     return _group(sql.models(ContactAssignment, rows, {"contact": Contact}), "quote_id", quote_ids)
 
@@ -77,6 +77,6 @@ def contact_order(row: Contact) -> tuple[str, str, int]:
 
 
 async def enterprise_contacts(enterprise_ids: Sequence[int]) -> list[list[Contact]]:
-    rows = await sql.fetch(f'SELECT {_cols(Contact, "c")} FROM "contact" c WHERE c."enterprise_id" IN ({{ids}})',
+    rows = await sql.run(f'SELECT {_cols(Contact, "c")} FROM "contact" c WHERE c."enterprise_id" IN ({{ids}})',
                            ids=enterprise_ids)
     return _group(sorted(sql.models(Contact, rows), key=contact_order), "enterprise_id", enterprise_ids)

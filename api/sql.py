@@ -39,8 +39,8 @@ def _text(sql: str, dialect: str, count: int) -> str:
     return sql
 
 
-async def fetch(sql: str, *values: Any, ids: Sequence[Any] = ()) -> list:
-    """The rows of one statement, on the current connection (the transaction's, inside one)."""
+async def run(sql: str, *values: Any, ids: Sequence[Any] = ()) -> list:
+    """Runs one statement on the current connection (the transaction's, inside one); its rows."""
     connection = connections.get("default")
     _, rows = await connection.execute_query(_text(sql, connection.capabilities.dialect, len(ids)), [*values, *ids])
     return rows
