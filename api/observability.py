@@ -322,6 +322,8 @@ class ObservedWebSocket:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         token = set_request_id(request_id_of(scope))
+        # ObservabilityMiddleware._websocket's lines, inline: a helper would be one more frame
+        # that every open connection keeps.
         started = time.perf_counter()
         watch = WebSocketWatch(receive, send)
         try:
