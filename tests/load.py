@@ -18,10 +18,13 @@ transaction id. `check` then replays the quotes' history transaction by transact
 the rules (`api.rules`) to the state the previous one left (so no update was lost and no two
 changes saw the same state), and the invariants hold after every step, not only at the end.
 
-The test suite runs it for a few seconds (tests/test_concurrency.py). By hand, longer:
+Every client, and the one connection pool they share, is built before the clock starts; the
+run is a number of requests (the suite's: tests/test_concurrency.py), or a time measured from
+the first request (by hand), so that what it checks never depends on how fast the machine is.
+By hand, longer:
 
     TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test \\
-        .venv/bin/python -m tests.load --seconds 60 --clients 40 [--kill-after 30]
+        .venv/bin/python -m tests.load --seconds 60 --clients 40 [--kill]
 
 which creates a fresh database `contacts_load` beside the given one (or a temporary SQLite
 file with `--database-url sqlite://...`), starts the servers, runs, checks and prints figures.
@@ -158,7 +161,8 @@ class Call:
     op: str
     quote: int | None
     server: int
-    started: float
+    seq: int  # the order in which the calls were sent, from 0
+    started: float  # seconds since the first request
     latency: float = 0.0
     outcome: str = ""  # accepted | refused (changes), ok (reads), unsent | unknown | failed
     status: int | None = None
@@ -173,10 +177,14 @@ class Call:
 @dataclass
 class Report:
     calls: list[Call]
-    seconds: float
+    seconds: float  # from the first request to the last answer
     clients: int
     servers: int
-    killed_at: float | None = None
+    killed_after: int | None = None  # how many calls had been sent when the server was killed
+
+    @property
+    def killed(self) -> bool:
+        return self.killed_after is not None
 
     def changes(self) -> list[Call]:
         return [c for c in self.calls if c.op in CHANGES]
@@ -237,9 +245,44 @@ FUNCTION_CHOICES = ([], ["TRACKING"], ["ON_SITE"], ["DELIVERY"], ["ON_SITE"], ["
                     ["DELIVERY", "TRACKING"], ["ON_SITE", "DELIVERY", "TRACKING"])
 
 
+class Budget:
+    """What the run may still send: a number of requests, a time from the first request, or
+    both. `take()` numbers each call; `at_half` runs once, before the call that starts the
+    second half (of the requests, or of the time when only a time is given)."""
+
+    def __init__(self, requests: int | None, seconds: float | None, at_half: Callable[[], object] | None) -> None:
+        if requests is None and seconds is None:
+            raise ValueError("give a number of requests, a time, or both")
+        self.requests, self.seconds, self.at_half = requests, seconds, at_half
+        self.sent = 0
+        self.started = 0.0
+        self.killed_after: int | None = None
+
+    def start(self) -> None:
+        self.started = time.monotonic()
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    async def take(self) -> int | None:
+        """The next call's number, or None when the budget is spent."""
+        if self.requests is not None and self.sent >= self.requests:
+            return None
+        if self.seconds is not None and self.elapsed() >= self.seconds:
+            return None
+        half = self.sent >= self.requests // 2 if self.requests is not None else self.elapsed() >= self.seconds / 2
+        if half and self.at_half is not None and self.killed_after is None:
+            self.killed_after = self.sent
+            result = self.at_half()
+            if asyncio.iscoroutine(result):
+                await result
+        self.sent += 1
+        return self.sent - 1
+
+
 class Client:
     def __init__(self, number: int, urls: list[str], live: list[bool], scenario: Scenario, seed: int,
-                 on_order: Callable[[int], object], calls: list[Call], started: float) -> None:
+                 on_order: Callable[[int], object], calls: list[Call], http: httpx.AsyncClient) -> None:
         self.number = number
         self.urls = urls
         self.live = live
@@ -248,13 +291,9 @@ class Client:
         self.random = random.Random(seed * 1000 + number)
         self.on_order = on_order
         self.calls = calls
-        self.started = started
         self.views: dict[int, QuoteView] = defaultdict(QuoteView)
-        self.http = httpx.AsyncClient(timeout=30, headers={"Authorization": f"Bearer {TOKEN}"})
+        self.http = http  # one connection pool shared by every client of the run
         self.edits = 0
-
-    async def close(self) -> None:
-        await self.http.aclose()
 
     def pick_quote(self) -> int:
         if self.scenario.ordered and self.random.random() < 0.08:
@@ -365,10 +404,10 @@ class Client:
             return None
         return body["data"][ROOT_FIELD[op]]
 
-    async def run(self, deadline: float) -> None:
-        while time.monotonic() < deadline:
+    async def run(self, budget: Budget) -> None:
+        while (seq := await budget.take()) is not None:
             op, quote, input_, extra = self.next_operation()
-            call = Call(op, quote, self.server, time.monotonic() - self.started, **extra)
+            call = Call(op, quote, self.server, seq, budget.elapsed(), **extra)
             self.calls.append(call)
             payload = await self.send(op, input_ if op == "read" else {"input": input_}, call)
             if payload is None:
@@ -395,14 +434,17 @@ class Client:
                     await self.on_order(quote)
 
 
-async def run_load(urls: list[str], scenario: Scenario, *, seconds: float, clients: int, seed: int = 1,
-                   at_half: Callable[[], object] | None = None, live: list[bool] | None = None) -> Report:
-    """`clients` clients, spread over the servers, work for `seconds`. `at_half` runs once
-    half the time has passed (the fault test kills a server there)."""
+async def run_load(urls: list[str], scenario: Scenario, *, clients: int, requests: int | None = None,
+                   seconds: float | None = None, seed: int = 1, at_half: Callable[[], object] | None = None,
+                   live: list[bool] | None = None) -> Report:
+    """`clients` clients, spread over the servers, send `requests` requests in all (or work for
+    `seconds` from the first request, or whichever ends first). Every client and their one
+    connection pool are built before the clock starts. `at_half` runs once, when half the
+    requests have been sent (half the time, for a run given only a time): the fault test kills
+    a server there."""
     calls: list[Call] = []
     live = live if live is not None else [True] * len(urls)
-    started = time.monotonic()
-    deadline = started + seconds
+    budget = Budget(requests, seconds, at_half)
     ordering = asyncio.Lock()
 
     async def on_order(quote_id: int) -> None:
@@ -413,26 +455,13 @@ async def run_load(urls: list[str], scenario: Scenario, *, seconds: float, clien
                 scenario.ordered.append(quote_id)
                 scenario.active.append(await scenario.new_quote())
 
-    pool = [Client(i, urls, live, scenario, seed, on_order, calls, started) for i in range(clients)]
-    killed_at = None
-
-    async def halfway() -> None:
-        nonlocal killed_at
-        await asyncio.sleep(seconds / 2)
-        killed_at = time.monotonic() - started
-        result = at_half()
-        if asyncio.iscoroutine(result):
-            await result
-
-    tasks = [asyncio.create_task(c.run(deadline)) for c in pool]
-    if at_half is not None:
-        tasks.append(asyncio.create_task(halfway()))
-    try:
-        await asyncio.gather(*tasks)
-    finally:
-        for client in pool:
-            await client.close()
-    return Report(calls, time.monotonic() - started, clients, len(urls), killed_at)
+    limits = httpx.Limits(max_connections=clients * len(urls), max_keepalive_connections=clients * len(urls))
+    async with httpx.AsyncClient(timeout=30, limits=limits, headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+        pool = [Client(i, urls, live, scenario, seed, on_order, calls, http) for i in range(clients)]
+        budget.start()
+        await asyncio.gather(*(c.run(budget) for c in pool))
+        seconds_taken = budget.elapsed()
+    return Report(calls, seconds_taken, clients, len(urls), budget.killed_after)
 
 
 # --- The audit: every committed row change, with its transaction (PostgreSQL) ------------
@@ -710,7 +739,7 @@ async def check(scenario: Scenario, report: Report, *, audited: bool) -> list[st
             unexpected = set(c.codes) - {code.value for code in REFUSALS[c.op]}
             if unexpected or not c.codes:
                 problems.append(f"{c.op} on quote {c.quote} refused with {c.codes}")
-        elif c.outcome == "unknown" and report.killed_at is None:
+        elif c.outcome == "unknown" and not report.killed:
             problems.append(f"{c.op}: {c.detail} while no server was killed")
     changes = report.changes()
     accepted = [c for c in changes if c.outcome == "accepted"]
@@ -823,7 +852,8 @@ async def _main(args) -> int:
             live[0] = False
             print(f"killed server 0 (pid {servers[0].process.pid})", file=sys.stderr)
 
-        report = await run_load([s.url for s in servers], scenario, seconds=args.seconds, clients=args.clients,
+        report = await run_load([s.url for s in servers], scenario, seconds=args.seconds, requests=args.requests,
+                                clients=args.clients,
                                 seed=args.seed, at_half=kill_one if args.kill else None, live=live)
         if args.kill:
             restarted.append(Server(url))
@@ -848,14 +878,19 @@ async def _main(args) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.load", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--seconds", type=float, help="run for this long from the first request")
+    parser.add_argument("--requests", type=int, help="send this many requests in all (default: 60 s, no count)")
     parser.add_argument("--clients", type=int, default=40)
     parser.add_argument("--servers", type=int, default=2)
     parser.add_argument("--quotes", type=int, default=ACTIVE_QUOTES, help="draft quotes worked on at once")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--kill", action="store_true", help="SIGKILL server 0 half-way, restart one at the end")
+    parser.add_argument("--kill", action="store_true",
+                        help="SIGKILL server 0 half-way (of the requests, or of the time), restart one at the end")
     parser.add_argument("--database-url", help="default: TEST_DATABASE_URL")
-    sys.exit(asyncio.run(_main(parser.parse_args(argv))))
+    args = parser.parse_args(argv)
+    if args.seconds is None and args.requests is None:
+        args.seconds = 60
+    sys.exit(asyncio.run(_main(args)))
 
 
 if __name__ == "__main__":
