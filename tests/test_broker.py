@@ -14,6 +14,7 @@ from api.broker import RedisBus, decode, encode, split_channel
 from api.events import EventKind, MemoryBus, QuoteEvent, make_bus
 from tests.conftest import REDIS_URL
 from tests.servers import free_port
+from tests.wsclient import WAIT
 
 needs_redis = pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL is not set (a redis:// URL)")
 
@@ -62,13 +63,13 @@ async def test_events_reach_subscribers_of_every_bus_on_the_channel():
         await bus.start()
     try:
         async with first.subscribe(7) as here, second.subscribe(7) as there, stranger.subscribe(7) as elsewhere:
-            started = time.monotonic()
             await first.publish(event())
-            assert await asyncio.wait_for(there.get(), 1) == event()
-            assert await asyncio.wait_for(here.get(), 1) == event()
-            assert time.monotonic() - started < 1
-            await asyncio.sleep(0.1)
-            assert elsewhere.empty()
+            assert await asyncio.wait_for(there.get(), WAIT) == event()
+            assert await asyncio.wait_for(here.get(), WAIT) == event()
+            # Redis delivers in the order published: the other deployment's own event, sent
+            # after, is the first it hears; it never heard this channel's.
+            await stranger.publish(event(actor="stranger"))
+            assert await asyncio.wait_for(elsewhere.get(), WAIT) == event(actor="stranger")
     finally:
         for bus in (first, second, stranger):
             await bus.stop()
@@ -83,11 +84,11 @@ async def test_the_listener_reconnects_then_resyncs_every_open_subscription():
         async with bus.subscribe(7) as seven, bus.subscribe(8) as eight:
             [listener] = [c for c in await admin.client_list(_type="pubsub") if c["name"] == bus.listener_name]
             assert await admin.execute_command("CLIENT", "KILL", "ID", listener["id"], "TYPE", "pubsub") == 1
-            resyncs = [await asyncio.wait_for(queue.get(), 2) for queue in (seven, eight)]
+            resyncs = [await asyncio.wait_for(queue.get(), WAIT) for queue in (seven, eight)]
             assert [(e.kind, e.quote_id) for e in resyncs] == [(EventKind.RESYNC, 7), (EventKind.RESYNC, 8)]
             assert bus.status() == {"kind": "redis", "connected": True, "reconnects": 1}
             await bus.publish(event())
-            assert await asyncio.wait_for(seven.get(), 1) == event()
+            assert await asyncio.wait_for(seven.get(), WAIT) == event()
     finally:
         await admin.aclose()
         await bus.stop()
@@ -101,7 +102,7 @@ async def test_a_slow_subscriber_of_the_redis_bus_holds_only_the_latest_event():
         async with bus.subscribe(7) as slow:
             for i in range(500):
                 await bus.publish(event(actor=f"user {i}"))
-            deadline = time.monotonic() + 2
+            deadline = time.monotonic() + WAIT
             while time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
                 if slow.qsize() and slow._queue[-1].actor == "user 499":  # noqa: SLF001
@@ -128,17 +129,13 @@ async def test_stop_leaves_no_task_and_no_connection():
         await admin.aclose()
 
 
-async def test_an_unreachable_broker_delays_start_a_little_and_never_fails_a_publish():
+async def test_an_unreachable_broker_neither_holds_start_nor_fails_a_publish():
     bus = RedisBus(f"redis://127.0.0.1:{free_port()}/0", connect_timeout=0.2, backoff_min=0.01)
-    started = time.monotonic()
-    await bus.start()
-    assert time.monotonic() - started < 1.5
+    await asyncio.wait_for(bus.start(), WAIT)  # start does not wait for the broker
     assert bus.status()["connected"] is False
     try:
         async with bus.subscribe(7) as queue:
-            started = time.monotonic()
-            await bus.publish(event())  # no exception: the change is committed already
-            assert time.monotonic() - started < 1.5
+            await asyncio.wait_for(bus.publish(event()), WAIT)  # no exception: the change is committed already
             assert queue.get_nowait() == event()  # this process's subscribers still hear of it
     finally:
         await bus.stop()

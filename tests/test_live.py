@@ -1,8 +1,10 @@
 """Live updates over WebSocket, against a real server with the in-process event bus (memory://).
 
 Both protocols (graphql-transport-ws and the legacy graphql-ws) subscribe to
-quoteContactsChanged and receive, within a second, an event for every kind of change, with
-the quote resolved for the subscriber. See test_live_redis.py for several processes.
+quoteContactsChanged and receive an event for every kind of change, with the quote resolved
+for the subscriber. See test_live_redis.py for several processes. How fast events arrive is
+measured by `make bench`, not here: a test waits for a condition (an event, a count in
+/healthz) and fails only when it never comes.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import pytest
 
 from tests.conftest import GraphQLClient, reset_demo
 from tests.servers import Server
-from tests.wsclient import LEGACY_WS, PROTOCOLS, TRANSPORT_WS, LiveClient, Rejected
+from tests.wsclient import LEGACY_WS, PROTOCOLS, TRANSPORT_WS, WAIT, LiveClient, Rejected
 
 KEEP_ALIVE = 0.4  # seconds between the server's keep-alives in these tests
 CONNECTION_INIT = 1.0  # seconds a socket has to send connection_init in these tests
@@ -84,27 +86,19 @@ def eligible(quote: dict, last_name: str) -> dict:
     return next(e for e in quote["eligibleContacts"]["client"] if e["contact"]["lastName"] == last_name)
 
 
-async def timed_event(client: LiveClient, started: float, op_id: str = "1") -> dict:
-    """The next event, which must arrive within one second of `started`."""
-    event = await client.event(op_id, timeout=1.0)
-    assert time.monotonic() - started < 1.0
-    return event
-
-
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-async def test_every_change_reaches_a_subscriber_within_a_second(api, live_server, protocol):
+async def test_every_change_reaches_a_subscriber(api, live_server, protocol):
     quotes = await quote_ids(api)
     q101, q102 = quotes["DV-2026-0101"], quotes["DV-2026-0102"]
     contacts = await contact_ids(api, q101)
     async with await LiveClient.connect(live_server.url, "demo-alice", protocol=protocol) as alice:
         await alice.subscribe(q101, "a")
         await alice.subscribe(q102, "b")
-        await asyncio.sleep(0.2)  # the subscriptions are registered
+        await listening(api.http, 2)
 
         # Bob adds a contact: CONTACT_ADDED, with the quote as it now stands.
-        started = time.monotonic()
         added = await mutate(api, ASSIGN, {"quoteId": q101, "contactId": contacts["Smith"], "functions": ["ON_SITE", "TRACKING"]})
-        event = await timed_event(alice, started, "a")
+        event = await alice.event("a")
         assert event["kind"] == "CONTACT_ADDED"
         assert event["actor"] == "Bob Lefèvre"
         assert event["assignmentId"] == added["assignment"]["id"]
@@ -116,11 +110,10 @@ async def test_every_change_reaches_a_subscriber_within_a_second(api, live_serve
         assert (await alice.event("a"))["kind"] == "CONTACT_ADDED"
 
         # ON_SITE moves to Dupont: one event shows both the new holder and the one who lost it.
-        started = time.monotonic()
         ticked = await mutate(
             api, SET_FUNCTION, {"assignmentId": dupont["assignment"]["id"], "function": "ON_SITE", "enabled": True}
         )
-        event = await timed_event(alice, started, "a")
+        event = await alice.event("a")
         assert event["kind"] == "FUNCTIONS_CHANGED"
         assert event["assignmentId"] == dupont["assignment"]["id"]
         assert event["quote"]["version"] >= ticked["quote"]["version"]
@@ -129,9 +122,8 @@ async def test_every_change_reaches_a_subscriber_within_a_second(api, live_serve
 
         # Completing a contact of the drop-down (Fabre has no phone) makes it addable at once.
         assert eligible(event["quote"], "Fabre")["canAdd"] is False
-        started = time.monotonic()
         await mutate(api, UPDATE_CONTACT, {"contactId": contacts["Fabre"], "phone": "06 01 02 03 04"}, token="demo-alice")
-        event = await timed_event(alice, started, "a")
+        event = await alice.event("a")
         assert event["kind"] == "CONTACTS_EDITED"
         assert event["actor"] == "Alice Durand"
         assert eligible(event["quote"], "Fabre")["canAdd"] is True
@@ -161,9 +153,8 @@ async def test_every_change_reaches_a_subscriber_within_a_second(api, live_serve
             assert eligible(event["quote"], "Nouveau")["canAdd"] is True
 
         # Removing a contact.
-        started = time.monotonic()
         await mutate(api, UNASSIGN, {"assignmentId": dupont["assignment"]["id"]})
-        event = await timed_event(alice, started, "a")
+        event = await alice.event("a")
         assert event["kind"] == "CONTACT_REMOVED"
         assert event["assignmentId"] == dupont["assignment"]["id"]
         assert "Dupont" not in by_name(event["quote"])
@@ -171,9 +162,8 @@ async def test_every_change_reaches_a_subscriber_within_a_second(api, live_serve
         # Placing the order of the other quote (it needs only a tracking contact).
         await mutate(api, ASSIGN, {"quoteId": q102, "contactId": contacts["Listen"], "functions": ["TRACKING"]})
         assert (await alice.event("b"))["kind"] == "CONTACT_ADDED"
-        started = time.monotonic()
         await mutate(api, PLACE_ORDER, {"quoteId": q102})
-        event = await timed_event(alice, started, "b")
+        event = await alice.event("b")
         assert event["kind"] == "ORDER_PLACED"
         assert event["quote"]["status"] == "ORDERED"
         assert event["quote"]["viewerCanEdit"] is False
@@ -190,7 +180,7 @@ async def test_each_subscriber_gets_the_quote_in_its_language_with_its_rights(ap
     ):
         await alice.subscribe(q101)
         await victor.subscribe(q101)
-        await asyncio.sleep(0.2)
+        await listening(api.http, 2)  # two audiences: two languages and rights
         await mutate(
             api, ASSIGN_ADHOC,
             {"quoteId": q101, "lastName": "Renard", "email": "r@example.com", "phone": "02 40 11 22 33", "role": "Gardien",
@@ -265,8 +255,7 @@ async def test_idle_connections_get_keep_alives_and_stay_open(api, live_server, 
     contacts = await contact_ids(api, q101)
     async with await LiveClient.connect(live_server.url, "demo-alice", protocol=protocol) as alice:
         await alice.subscribe(q101)
-        assert await alice.quiet(KEEP_ALIVE * 3.5) == []
-        assert alice.keep_alives >= 3
+        assert await alice.until_keep_alives(3) == []
         await mutate(api, ASSIGN, {"quoteId": q101, "contactId": contacts["Smith"]})
         assert (await alice.event())["kind"] == "CONTACT_ADDED"
 
@@ -283,9 +272,9 @@ async def test_a_socket_that_never_says_who_it_is_is_closed_in_time(live_server,
     started = time.monotonic()
     async with connect(ws_url(live_server.url), subprotocols=[protocol], ping_interval=None) as ws:
         with pytest.raises(ConnectionClosed):
-            await asyncio.wait_for(ws.recv(), timeout=CONNECTION_INIT + 3)
+            await asyncio.wait_for(ws.recv(), timeout=CONNECTION_INIT + WAIT)
     assert ws.close_code == 4408
-    assert CONNECTION_INIT - 0.2 <= time.monotonic() - started < CONNECTION_INIT + 3
+    assert time.monotonic() - started >= CONNECTION_INIT - 0.2  # not before its time
 
 
 async def health(http: httpx.AsyncClient) -> dict:
@@ -294,13 +283,21 @@ async def health(http: httpx.AsyncClient) -> dict:
     return response.json()
 
 
-async def wait_health(http: httpx.AsyncClient, condition, timeout: float = 5.0) -> dict:
+async def wait_health(http: httpx.AsyncClient, condition, timeout: float = WAIT) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         state = await health(http)
         if condition(state) or time.monotonic() > deadline:
             return state
         await asyncio.sleep(0.05)
+
+
+async def listening(http: httpx.AsyncClient, queues: int) -> dict:
+    """Once the server behind `http` has `queues` subscriptions listening for events (one per
+    quote and audience), so that a change made next reaches them."""
+    state = await wait_health(http, lambda s: s["eventQueues"] >= queues)
+    assert state["eventQueues"] >= queues, state
+    return state
 
 
 def idle(state: dict) -> bool:
@@ -319,9 +316,8 @@ async def test_idle_connections_share_one_keep_alive_task(api, live_server, prot
             during = await wait_health(http, lambda s: s["tasks"] == before["tasks"] + 5 + 1)
             assert during["websockets"] == 5
             assert during["tasks"] == before["tasks"] + 5 + 1
-            quiet = await asyncio.gather(*(client.quiet(KEEP_ALIVE * 3.5) for client in clients))
+            quiet = await asyncio.gather(*(client.until_keep_alives(3) for client in clients))
             assert quiet == [[]] * 5
-            assert all(client.keep_alives >= 3 for client in clients)
         finally:
             for client in clients:
                 await client.close()
@@ -368,6 +364,6 @@ async def test_clients_that_go_away_leave_nothing_behind(api, live_server):
     # The server still serves live updates.
     async with await LiveClient.connect(live_server.url, "demo-bob", protocol=TRANSPORT_WS) as bob:
         await bob.subscribe(q101)
-        await asyncio.sleep(0.2)
+        await listening(api.http, 1)
         await mutate(api, ASSIGN, {"quoteId": q101, "contactId": contacts["Dupont"]}, token="demo-alice")
         assert (await bob.event())["kind"] == "CONTACT_ADDED"

@@ -25,7 +25,8 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, ConnectionClosedOK, InvalidStatus
 
 from tests.servers import Server, free_port
-from tests.wsclient import EVENTS, LEGACY_WS, TRANSPORT_WS, LiveClient, ws_url
+from tests.test_live import listening
+from tests.wsclient import EVENTS, LEGACY_WS, TRANSPORT_WS, WAIT, LiveClient, ws_url
 
 PARTNER = "https://partner.example"  # listed in ALLOWED_ORIGINS
 STRANGER = "https://elsewhere.example"  # listed nowhere
@@ -199,13 +200,15 @@ async def test_metrics_count_open_websockets_and_subscriptions(open_server):
     clients = [await ws_connect(open_server, None, protocol) for protocol in (TRANSPORT_WS, LEGACY_WS)]
     for client in clients:
         await client.subscribe(quote)
-    await asyncio.sleep(0.3)
+    deadline = time.monotonic() + WAIT
+    while sample(scrape(open_server), "myopenip_open_subscriptions") < 2 and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
     during = scrape(open_server)
     assert sample(during, "myopenip_open_websockets") == 2
     assert sample(during, "myopenip_open_subscriptions") == 2
     for client in clients:
         await client.close()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + WAIT
     while sample(scrape(open_server), "myopenip_open_websockets") and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     after = scrape(open_server)
@@ -222,7 +225,7 @@ def log_lines(server: Server) -> list[dict]:
     return lines
 
 
-def wait_for_line(server: Server, request_id: str, timeout: float = 5.0) -> dict:
+def wait_for_line(server: Server, request_id: str, timeout: float = WAIT) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         found = [line for line in log_lines(server) if line.get("requestId") == request_id]
@@ -288,7 +291,7 @@ def test_metrics_of_several_workers_add_up(tmp_path_factory):
             return sample(samples, "myopenip_requests_total", route="/graphql", operation=name, status="200")
 
         # A worker counts a request just after answering it: allow it a moment.
-        deadline = time.monotonic() + 2
+        deadline = time.monotonic() + WAIT
         while counted() != sent and time.monotonic() < deadline:
             time.sleep(0.05)
         assert [counted() for _ in range(4)] == [sent] * 4
@@ -297,6 +300,15 @@ def test_metrics_of_several_workers_add_up(tmp_path_factory):
 
 
 # --- 5. graceful shutdown -----------------------------------------------------------------------
+
+
+async def accepts_connections(url: str) -> bool:
+    async with httpx.AsyncClient(base_url=url) as http:
+        try:
+            await http.get("/healthz")
+        except httpx.ConnectError:
+            return False
+    return True
 
 
 async def test_sigterm_lets_a_request_in_flight_finish_and_closes_subscriptions_cleanly(tmp_path_factory):
@@ -313,7 +325,7 @@ async def test_sigterm_lets_a_request_in_flight_finish_and_closes_subscriptions_
             subscribers = [await ws_connect(server, None, protocol) for protocol in (TRANSPORT_WS, LEGACY_WS)]
             for subscriber in subscribers:
                 await subscriber.subscribe(quote, query=EVENTS)
-            await asyncio.sleep(0.2)
+            await listening(http, 1)  # one audience: one listener
 
             # A slow request: the mutation waits for the database's write lock, held here.
             lock = sqlite3.connect(database, timeout=5, isolation_level=None)
@@ -330,14 +342,15 @@ async def test_sigterm_lets_a_request_in_flight_finish_and_closes_subscriptions_
             # The subscriptions end at once, with a full closing handshake: code 1001.
             for subscriber in subscribers:
                 with pytest.raises(ConnectionClosed) as closed:
-                    await subscriber.receive(timeout=3)
+                    await subscriber.receive(timeout=WAIT)
                 assert isinstance(closed.value, ConnectionClosedOK), closed.value
                 assert closed.value.rcvd.code == 1001 and closed.value.sent.code == 1001
 
             # No new connection is accepted; the request in flight is still running.
-            await asyncio.sleep(0.3)
-            with pytest.raises(httpx.ConnectError):
-                await httpx.AsyncClient(base_url=server.url).get("/healthz")
+            deadline = time.monotonic() + WAIT
+            while await accepts_connections(server.url) and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            assert not await accepts_connections(server.url)
             assert not mutation.done() and server.process.poll() is None
 
             lock.execute("COMMIT")

@@ -14,6 +14,9 @@ from websockets.exceptions import ConnectionClosed
 TRANSPORT_WS = "graphql-transport-ws"
 LEGACY_WS = "graphql-ws"
 PROTOCOLS = (TRANSPORT_WS, LEGACY_WS)
+# How long a test waits for a message before it fails: a bound on a hang, never a claim on
+# speed (latency is measured by `make bench`), so generous for a busy machine.
+WAIT = 15.0
 
 QUOTE_FIELDS = """
   id reference status version viewerCanEdit
@@ -60,7 +63,7 @@ class LiveClient:
         language: str | None = None, payload: dict | None = None,
     ) -> LiveClient:
         """Opens the socket and sends connection_init; raises Rejected if the server closes it."""
-        ws = await connect(ws_url(http_url), subprotocols=[protocol], open_timeout=5, ping_interval=None)
+        ws = await connect(ws_url(http_url), subprotocols=[protocol], open_timeout=WAIT, ping_interval=None)
         if payload is None:
             payload = {}
             if token is not None:
@@ -71,28 +74,34 @@ class LiveClient:
         client = cls(ws, protocol)
         try:
             while True:
-                message = await client.receive(timeout=5)
+                message = await client.receive(timeout=WAIT)
                 if message["type"] == "connection_ack":
                     return client
         except ConnectionClosed as closed:
             await ws.close()
             raise Rejected(closed.rcvd.code if closed.rcvd else None, closed.rcvd.reason if closed.rcvd else "") from None
 
+    async def _next(self, deadline: float, waiting_for: str) -> dict | None:
+        """The next message, or None for a keep-alive (a ping is answered)."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError(f"no {waiting_for} in time")
+        message = json.loads(await asyncio.wait_for(self.ws.recv(), remaining))
+        if message["type"] == "ping":
+            self.keep_alives += 1
+            await self.ws.send(json.dumps({"type": "pong"}))
+            return None
+        if message["type"] in ("ka", "pong"):
+            self.keep_alives += message["type"] == "ka"
+            return None
+        return message
+
     async def receive(self, timeout: float) -> dict:
         """The next message other than a keep-alive (pings are answered)."""
         deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"no message within {timeout}s")
-            message = json.loads(await asyncio.wait_for(self.ws.recv(), remaining))
-            if message["type"] == "ping":
-                self.keep_alives += 1
-                await self.ws.send(json.dumps({"type": "pong"}))
-            elif message["type"] in ("ka", "pong"):
-                self.keep_alives += message["type"] == "ka"
-            else:
-                return message
+        while (message := await self._next(deadline, f"message within {timeout}s")) is None:
+            pass
+        return message
 
     async def subscribe(self, quote_id: str, op_id: str = "1", query: str = EVENTS) -> None:
         kind = "subscribe" if self.protocol == TRANSPORT_WS else "start"
@@ -114,13 +123,13 @@ class LiveClient:
                 return message
             self.pending.append(message)
 
-    async def result(self, op_id: str = "1", timeout: float = 1.0) -> dict:
+    async def result(self, op_id: str = "1", timeout: float = WAIT) -> dict:
         """The payload ({data, errors}) of the next result of an operation."""
         message = await self.message_of(op_id, timeout)
         assert message["type"] in ("next", "data"), message
         return message["payload"]
 
-    async def event(self, op_id: str = "1", timeout: float = 1.0) -> dict:
+    async def event(self, op_id: str = "1", timeout: float = WAIT) -> dict:
         """The next quoteContactsChanged event of an operation, which must carry no error."""
         payload = await self.result(op_id, timeout)
         assert not payload.get("errors"), payload
@@ -135,6 +144,16 @@ class LiveClient:
                 received.append(await self.receive(remaining))
             except TimeoutError:
                 break
+        return received
+
+    async def until_keep_alives(self, count: int, timeout: float = WAIT) -> list[dict]:
+        """Receives until `count` keep-alives have come; every other message received meanwhile."""
+        received, self.pending = self.pending, []
+        deadline = time.monotonic() + timeout
+        while self.keep_alives < count:
+            message = await self._next(deadline, f"{count} keep-alives within {timeout}s")
+            if message is not None:
+                received.append(message)
         return received
 
     async def close(self) -> None:
