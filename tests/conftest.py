@@ -9,6 +9,7 @@ while the server runs in its own process against the same database.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass
 
 import asyncpg
@@ -33,6 +34,20 @@ def pytest_configure(config) -> None:
         "postgres_only: several server processes share one database, so only the PostgreSQL "
         "variant runs (the SQLite one is not collected)",
     )
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Skips summed up in one line per reason (pytest's own summary gives one per test place):
+    the reasons say which variable or program turns the tests on (README, *Tests*)."""
+    reasons: Counter[str] = Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reasons[reason.removeprefix("Skipped: ")] += 1
+    if reasons:
+        terminalreporter.section(f"{sum(reasons.values())} skipped, by reason", sep="-")
+        for reason, count in reasons.most_common():
+            terminalreporter.line(f"{count:5d}  {reason}")
 
 
 def pytest_collection_modifyitems(config, items) -> None:
