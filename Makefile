@@ -1,14 +1,36 @@
 # make run: install what is needed into .venv, then serve the demo on http://127.0.0.1:8000
-# make test: install what is needed into .venv, then run the whole test suite
+# make test: install what is needed into .venv, then run the whole test suite (TESTS=... for some)
 # make bench: the service against the raw-SQL floor on PostgreSQL and SQLite (not part of make test), see BENCHMARKS.md
-PYTHON ?= python3
+#
+# Python: the newest supported version found (python3.X on the PATH, or under pyenv's
+# versions), unless PYTHON=/path/to/python is given. VENV=... keeps another interpreter's
+# environment beside the default one (.ci/run does, for a second Python).
+SUPPORTED_PYTHONS := 3.14 3.13 3.12 3.11
+PYENV_VERSIONS := $(or $(PYENV_ROOT),$(HOME)/.pyenv)/versions
+# The first interpreter of version $(1) that runs: python$(1) on the PATH (a pyenv shim of a
+# version not selected does not), then pyenv's, newest patch release first.
+python_of = $(shell for p in python$(1) $$(ls -d $(PYENV_VERSIONS)/$(1).*/bin/python$(1) 2>/dev/null | sort -rV); do \
+  "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != ($(subst .,$(comma),$(1))))' >/dev/null 2>&1 && { command -v "$$p"; break; }; done)
+comma := ,
+ifndef PYTHON
+PYTHON := $(firstword $(foreach v,$(SUPPORTED_PYTHONS),$(call python_of,$(v))))
+endif
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+TESTS ?=
 
-.PHONY: install npm-install run test schema clean bench load
+.PHONY: install npm-install run test schema clean bench load python
+
+# The interpreter `make install` would use (empty when none is supported).
+python:
+	@echo $(PYTHON)
 
 $(STAMP): pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "make: no supported Python found: this project needs Python $(SUPPORTED_PYTHONS) (any of them);" \
+	       "install one, or give PYTHON=/path/to/python3.X" >&2; exit 1; fi
+	@echo "make: Python $$($(PYTHON) -c 'import platform; print(platform.python_version())') ($(PYTHON)) into $(VENV)"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
@@ -35,7 +57,8 @@ schema: install
 	$(PY) -m schema.sdl
 
 test: install npm-install
-	$(PY) -m pytest -q
+	@echo "make: tests on Python $$($(PY) -c 'import platform; print(platform.python_version())') ($(VENV))"
+	$(PY) -m pytest -q $(TESTS)
 
 # wrk loads the reads when it can be installed (Debian's package); bench/pyload.py otherwise.
 bench: install
@@ -50,4 +73,4 @@ load: install
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(PY) -m tests.load --seconds 60 --clients 40
 
 clean:
-	rm -rf $(VENV) myopenip.sqlite3
+	rm -rf .venv .venv-* myopenip.sqlite3
