@@ -41,7 +41,7 @@ install: $(STAMP)
 # The tests' npm packages, when npm is there (without it, the tests that need them skip):
 # the graphql-http audit suite (tests/test_http_audit.py) and the files of GraphiQL's page
 # (tests/browser/test_graphiql_in_chromium.py).
-NPM_DIRS := tests/http_audit tests/browser/graphiql
+NPM_DIRS := tests/system/http_audit tests/system/browser/graphiql
 %/node_modules/.installed: %/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
 	  cd $* && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
@@ -68,9 +68,9 @@ bench: install
 	  echo "bench: wrk could not be installed; the reads are loaded by bench/pyload.py"
 	$(PY) -m bench
 
-# The long load test of tests/load.py (the suite runs it for 4 s): 40 clients, 60 s, PostgreSQL.
+# The long load test of tests/support/load.py (the suite sends 800 requests): 40 clients, 60 s, PostgreSQL.
 load: install
-	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(PY) -m tests.load --seconds 60 --clients 40
+	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(PY) -m tests.support.load --seconds 60 --clients 40
 
 clean:
 	rm -rf .venv .venv-* myopenip.sqlite3

@@ -1,89 +1,46 @@
-"""The ASGI application: routes, middleware and the lifespan that opens the database."""
+"""The application of one process: `create_app` builds every part and keeps it on `app.state`.
+
+    settings -> database, event bus -> schema -> GraphQL view (response cache, connections)
+             -> routes, middleware, lifespan
+
+Nothing is made at import: each app has its own parts (the tests build apps of their own),
+and uvicorn calls `create_app()` in each worker (`python -m api serve`).
+"""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 import logging
-import os
-import time
 from contextlib import asynccontextmanager, suppress
+from datetime import timedelta
 from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.http.websocket_origin import normalize_allowed_origins
-from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
-from api import events, observability
+from api.access_log import AccessLog
 from api.body_limit import BodyLimitMiddleware
+from api.connections import Connections
 from api.graphql_view import GraphQLView
+from api.health import healthz, readyz
+from api.metrics import Metrics
+from api.observability import ObservabilityMiddleware, ObservedWebSocket, RecordOperation
 from api.request_id import RequestIdMiddleware
-from api.shutdown import GracefulShutdown, close_websockets
 from api.response_cache import ResponseCache
-from api.settings import Settings, settings as default_settings, tortoise_config
+from api.settings import Settings
+from api.shutdown import GracefulShutdown, close_websockets
+from contacts.broker import make_bus
+from contacts.db import Database
+from contacts.events import EventBus
+from schema import Limits, build_schema
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend_stub"
-
-
-async def healthz(request: Request) -> JSONResponse:
-    """Liveness, and the live updates of the process that answers (each process of
-    `--workers N` has its own): open WebSocket connections, the operations running over them
-    (subscriptions), the event bus's subscriber queues, all asyncio tasks (to see that
-    nothing is left behind) and the broker link."""
-    bus = events.bus()
-    return JSONResponse(
-        {
-            "status": "ok",
-            "pid": os.getpid(),  # the process that answers, as in the JSON log lines
-            "websockets": GraphQLView.open_websockets,
-            "subscriptions": GraphQLView.open_operations,
-            "eventQueues": bus.subscriber_count(),
-            "tasks": len(asyncio.all_tasks()),
-            "broker": bus.status(),
-        }
-    )
-
-
-READY_TIMEOUT = 1.0  # seconds each dependency gets to answer /readyz
-
-
-async def _check(name: str, probe) -> tuple[str, dict]:
-    started = time.perf_counter()
-    try:
-        async with asyncio.timeout(READY_TIMEOUT):
-            await probe()
-    except Exception as error:  # noqa: BLE001 - any failure makes the dependency down
-        reason = str(error) or type(error).__name__
-        if isinstance(error, TimeoutError):
-            reason = f"no answer within {READY_TIMEOUT:g}s"
-        return name, {"ok": False, "error": reason}
-    return name, {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 2)}
-
-
-async def _database() -> None:
-    await connections.get("default").execute_query("SELECT 1")
-
-
-async def readyz(request: Request) -> JSONResponse:
-    """Readiness: 200 when the database and the event broker answer, else 503 naming what is
-    down. A load balancer sends traffic only to a ready process; /healthz says it is alive."""
-    bus = events.bus()
-    checks = dict(await asyncio.gather(_check("database", _database), _check("broker", bus.check)))
-    checks["broker"]["kind"] = bus.status()["kind"]
-    ready = all(check["ok"] for check in checks.values())
-    return JSONResponse(
-        {"status": "ready" if ready else "unavailable", "checks": checks},
-        status_code=200 if ready else 503,
-        headers={"Cache-Control": "no-store"},
-    )
 
 
 class App(Starlette):
@@ -103,55 +60,63 @@ class App(Starlette):
             await super().__call__(scope, receive, send)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    settings = settings or default_settings
-    from schema import build_schema
-
+def create_app(settings: Settings | None = None, *, database: Database | None = None,
+               bus: EventBus | None = None) -> App:
+    """The app, from the environment's settings unless given. A `database` given is open
+    already and stays open (its owner closes it); otherwise the app opens its settings'
+    database for as long as it runs. A `bus` given is started and stopped with the app."""
+    settings = settings or Settings.from_env()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    observability.configure_access_log(settings.access_log)
+    owns_database = database is None
+    database = database or Database(settings.database_url)
+    bus = bus or make_bus(settings.broker_url)
     # Browser origins beyond the app's own: none unless ALLOWED_ORIGINS lists them (CORS for
     # HTTP; Strawberry refuses other WebSocket handshakes with 403). Validated here: a typo
     # fails the start, not a browser later.
     origins = sorted(normalize_allowed_origins(settings.allowed_origins))
-    schema = build_schema(settings)
-    # First, so that it sees the errors once masked (its exit hook runs last).
-    schema.extensions = (observability.RecordOperation, *schema.extensions)
+    metrics = Metrics()
+    access_log = AccessLog(settings.access_log)
+    connections = Connections()
+    # The metrics' extension first, so that it sees the errors once masked (its exit hook runs last).
+    schema = build_schema(
+        Limits(settings.max_query_depth, settings.max_aliases, settings.max_tokens),
+        extra_extensions=(lambda: RecordOperation(metrics),),
+    )
     graphql = GraphQLView(
         schema,
+        bus=bus,
+        connections=connections,
+        response_cache=ResponseCache(settings.response_cache_entries) if settings.response_cache_entries > 0 else None,
         keep_alive=True,
         keep_alive_interval=settings.keep_alive_seconds,
         connection_init_wait_timeout=timedelta(seconds=settings.connection_init_seconds),
         allowed_origins=origins,
     )
-    if settings.response_cache_entries > 0:
-        graphql.response_cache = ResponseCache(max_entries=settings.response_cache_entries)
-    observability.watch(lambda: (GraphQLView.open_websockets, GraphQLView.open_operations))
+    metrics.watch(lambda: (connections.websockets, connections.operations))
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
-        shutdown = GracefulShutdown(timeout=min(5.0, settings.graceful_shutdown_seconds))
-        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
-            bus = events.make_bus(settings.broker_url)
-            events.use_bus(bus)
+        shutdown = GracefulShutdown(connections, timeout=min(5.0, settings.graceful_shutdown_seconds))
+        async with RegisterTortoise(app, config=database.config) if owns_database else _nothing():
             await bus.start()
-            gauges = asyncio.create_task(observability.refresh_gauges_forever()) if observability.MULTIPROCESS else None
+            gauges = asyncio.create_task(metrics.refresh_gauges_forever()) if metrics.multiprocess else None
             shutdown.install()
             try:
                 yield
             finally:
                 shutdown.uninstall()
-                await close_websockets(timeout=2.0)
+                await close_websockets(connections, timeout=2.0)
                 if gauges is not None:
                     gauges.cancel()
                     with suppress(asyncio.CancelledError):
                         await gauges
-                observability.process_exited()
+                metrics.process_exited()
                 await bus.stop()
 
     routes = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
-        Route("/metrics", observability.metrics),
+        Route("/metrics", metrics.endpoint),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
     ]
@@ -161,7 +126,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes,
         middleware=[
             Middleware(RequestIdMiddleware),
-            Middleware(observability.ObservabilityMiddleware),
+            Middleware(ObservabilityMiddleware, metrics=metrics, access_log=access_log),
             Middleware(
                 CORSMiddleware,
                 allow_origins=origins,
@@ -174,5 +139,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         lifespan=lifespan,
     )
-    app.graphql_websocket = observability.ObservedWebSocket(graphql.serve_websocket)
+    app.graphql_websocket = ObservedWebSocket(graphql.serve_websocket, metrics, access_log)
+    state = app.state
+    state.settings, state.database, state.bus, state.schema = settings, database, bus, schema
+    state.graphql, state.connections, state.metrics, state.access_log = graphql, connections, metrics, access_log
     return app
+
+
+@asynccontextmanager
+async def _nothing():
+    yield

@@ -10,10 +10,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tortoise import Tortoise
-from tortoise.migrations.api import migrate as run_migrations
-
-from api.settings import settings, tortoise_config
+from api.settings import Settings
+from contacts.db import Database
 
 # uvicorn's websockets-sansio protocol, lighter per idle connection (api/websocket_protocol.py).
 WS_PROTOCOL = "api.websocket_protocol:LeanWebSocketProtocol"
@@ -21,23 +19,20 @@ WS_PROTOCOL = "api.websocket_protocol:LeanWebSocketProtocol"
 
 async def migrate(database_url: str) -> None:
     """Applies the ORM's migrations (creates the SQLite file when missing)."""
-    try:
-        await run_migrations(config=tortoise_config(database_url))
-    finally:
-        await Tortoise.close_connections()
-        await Tortoise._reset_apps()  # models bind their SQL dialect when the apps are set up
+    await Database(database_url).migrate()
 
 
 async def _with_db(database_url: str, work):
-    await Tortoise.init(config=tortoise_config(database_url))
+    database = Database(database_url)
+    await database.open()
     try:
         return await work()
     finally:
-        await Tortoise.close_connections()
+        await database.close()
 
 
 async def load_demo_if_empty(database_url: str) -> bool:
-    from api import demo
+    from contacts import demo
 
     async def work() -> bool:
         if await demo.has_data():
@@ -77,6 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     token = commands.add_parser("create-token", help="create a bearer token for a user and print it")
     token.add_argument("username")
     args = parser.parse_args(argv)
+    settings = Settings.from_env()
     url = settings.database_url
 
     if args.command in ("serve", "migrate", "demo"):
@@ -85,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
         if asyncio.run(load_demo_if_empty(url)):
             print("Demo data loaded.", file=sys.stderr)
     if args.command == "create-token":
-        from api.auth import issue_token
+        from contacts.auth import issue_token
 
         async def work() -> str:
             return await issue_token(args.username)

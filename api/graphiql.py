@@ -86,19 +86,19 @@ def _tidy(document: str) -> str:
     return "\n".join(tidy).strip() + "\n"
 
 
-async def demo_ids(schema) -> dict[str, str]:
+async def demo_ids(schema, bus) -> dict[str, str]:
     """Ids to fill the tabs' variables with, read as demo-alice: the draft whose products need
     both an on-site and a delivery contact, a client contact that can be added (with a
     mobile), an incomplete one. Placeholders when the demo data is not there."""
     ids = dict(PLACEHOLDERS)
     try:
-        from api.auth import authenticate
-        from schema.context import Context
+        from contacts.auth import viewer_of_token
+        from schema import Context
 
-        viewer = await authenticate(f"Bearer {DEMO_TOKEN}")
+        viewer = await viewer_of_token(DEMO_TOKEN)
         if viewer is None:
             return ids
-        result = await schema.execute(DEMO_QUERY, context_value=Context(viewer=viewer, language="fr"))
+        result = await schema.execute(DEMO_QUERY, context_value=Context(viewer=viewer, language="fr", bus=bus))
         if result.errors or not result.data:
             return ids
         drafts = [edge["node"] for edge in result.data["quotes"]["edges"]]
@@ -232,5 +232,5 @@ def page(strawberry_html: str, tabs: list[dict], headers: str = DEFAULT_HEADERS)
     return strawberry_html[: last.start(2)] + script + "    " + strawberry_html[last.end(2):]
 
 
-async def render(schema, strawberry_html: str) -> str:
-    return page(strawberry_html, default_tabs(await demo_ids(schema)))
+async def render(schema, strawberry_html: str, bus) -> str:
+    return page(strawberry_html, default_tabs(await demo_ids(schema, bus)))

@@ -1,339 +1,84 @@
-"""The /graphql endpoint: authentication, language, per-request context, over Strawberry's ASGI view."""
+"""The /graphql endpoint: Strawberry's ASGI view with our authentication, context, GraphQL
+over HTTP (api/graphql_http.py), the two WebSocket protocols (api/websockets.py) and the
+response cache (api/response_cache.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sys
-from collections.abc import AsyncGenerator
-from contextlib import suppress
-from json import JSONDecodeError
 
+from graphql import GraphQLError
+from cross_web import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
-from cross_web import HTTPException, parse_content_type
-from graphql import GraphQLError
-from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
-from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived
 from strawberry.http import GraphQLRequestData
 from strawberry.http.async_base_view import AsyncBaseHTTPView
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
-from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
 from api import graphiql
-from api.auth import authenticate
-from api.keepalive import KeepAlive
-from api.messages import negotiate
-from api.response_cache import ResponseCache, is_read_only
-from schema.context import Context
-from schema.extensions import LIMIT_CODES
-
-UNAUTHENTICATED = {
-    "data": None,
-    "errors": [
-        {
-            "message": "Authentication required: send a valid token in the header `Authorization: Bearer <token>`.",
-            "extensions": {"code": "UNAUTHENTICATED"},
-        }
-    ],
-}
-
-
-BATCH_REFUSED = "Batched requests (a JSON array of operations) are not supported: send one operation per request."
-NOT_AN_OBJECT = 'Expected a JSON object here, such as {"query": "{ viewer { name } }", "variables": {}}.'
-REASONS = {"Batching is not enabled": BATCH_REFUSED}
-MUTATION_BY_GET = "Mutations are sent by POST: GET runs queries only."
-SUBSCRIPTION_OVER_HTTP = (
-    "Subscriptions are served over WebSocket at /graphql (graphql-transport-ws or graphql-ws), not over plain HTTP."
+from api.authentication import UNAUTHENTICATED, authenticate
+from api.connections import Connections
+from api.graphql_http import (
+    APPLICATION_JSON,
+    CONTENT_TYPES,
+    GRAPHQL_RESPONSE_JSON,
+    MUTATION_BY_GET,
+    NOT_AN_OBJECT,
+    REASONS,
+    SUBSCRIPTION_OVER_HTTP,
+    RequestRefused,
+    content_type_problem,
+    is_request_error,
+    media_type_of,
+    negotiate_media_type,
+    request_error,
+    wants_graphiql,
 )
-
-# GraphQL over HTTP (https://graphql.github.io/graphql-over-http/draft/): the two media types of
-# a response, chosen by the request's Accept.
-GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
-APPLICATION_JSON = "application/json"
-CONTENT_TYPES = {
-    GRAPHQL_RESPONSE_JSON: "application/graphql-response+json; charset=utf-8",
-    APPLICATION_JSON: "application/json",
-}
-ERROR_CODES = {
-    400: "BAD_REQUEST",
-    404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    406: "NOT_ACCEPTABLE",
-    415: "UNSUPPORTED_MEDIA_TYPE",
-}
-
-
-class RequestRefused(HTTPException):
-    """A request refused before any operation ran, with headers of its own (Allow on a 405)."""
-
-    def __init__(self, status_code: int, reason: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(status_code, reason)
-        self.headers = headers or {}
-
-
-def negotiate_media_type(accept: str | None) -> str | None:
-    """The media type of the answer: application/graphql-response+json when the Accept header
-    prefers it, application/json when it prefers that, accepts anything (`*/*`,
-    `application/*`) or is absent (the spec's legacy rule); None when it accepts neither (406).
-    Highest q first; at equal q a type named outright beats a wildcard, and
-    graphql-response+json beats application/json."""
-    if accept is None or not accept.strip():
-        return APPLICATION_JSON
-    offers: list[tuple[float, int, str]] = []
-    refused: set[str] = set()
-    for part in accept.split(","):
-        media, *params = (piece.strip() for piece in part.split(";"))
-        media = media.lower()
-        q = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = float(value.strip())
-                except ValueError:
-                    q = 0.0
-        if media in (GRAPHQL_RESPONSE_JSON, APPLICATION_JSON):
-            if q <= 0:
-                refused.add(media)
-            else:
-                offers.append((q, 3 if media == GRAPHQL_RESPONSE_JSON else 2, media))
-        elif media in ("*/*", "application/*") and q > 0:
-            offers.append((q, 1, "*"))
-    for q, rank, media in sorted(offers, reverse=True):
-        if media != "*":
-            if media not in refused:
-                return media
-            continue
-        # A wildcard: application/json (the legacy default) unless refused outright.
-        for wildcard_choice in (APPLICATION_JSON, GRAPHQL_RESPONSE_JSON):
-            if wildcard_choice not in refused:
-                return wildcard_choice
-    return None
-
-
-def content_type_problem(header: str | None) -> str | None:
-    """Why a POST's Content-Type is not one this endpoint reads (415), or None: JSON in UTF-8."""
-    if not header or not header.strip():
-        return "A POST needs `Content-Type: application/json` with the operation as a JSON object."
-    media, params = parse_content_type(header)
-    if media.lower() != APPLICATION_JSON:
-        return f"Unsupported content type {media!r}: send the operation as JSON, with `Content-Type: application/json`."
-    charset = params.get("charset", "utf-8").strip('"').lower()
-    if charset not in ("utf-8", "utf8"):
-        return f"Unsupported charset {charset!r}: the request body must be UTF-8."
-    return None
-
-
-def request_error(
-    status: int, message: str, media_type: str = APPLICATION_JSON, headers: dict[str, str] | None = None
-) -> Response:
-    """A request refused before any operation ran (4xx), told as a GraphQL error body (no
-    `data` entry: nothing ran)."""
-    body = {"errors": [{"message": message, "extensions": {"code": ERROR_CODES.get(status, "BAD_REQUEST")}}]}
-    return Response(
-        json.dumps(body, ensure_ascii=False),
-        status_code=status,
-        headers={**(headers or {}), "content-type": CONTENT_TYPES[media_type]},
-    )
-
-
-def is_request_error(response_data: object) -> bool:
-    """No data and only errors without a path: the document did not parse or validate (depth,
-    aliases, tokens, unknown fields, variables of the wrong type), so nothing ran."""
-    if not isinstance(response_data, dict) or response_data.get("data") is not None:
-        return False
-    errors = response_data.get("errors") or []
-    return bool(errors) and all(not error.get("path") for error in errors)
-
-
-def _wants_graphiql(request) -> bool:
-    """A browser opening /graphql: GET, HTML accepted, no operation in the query string."""
-    return (
-        request.method == "GET"
-        and "text/html" in request.headers.get("accept", "")
-        and request.query_params.get("query") is None
-    )
-
-
-def _media_type(request) -> str:
-    return getattr(getattr(request, "state", None), "media_type", None) or APPLICATION_JSON
-
-
-FORBIDDEN_CLOSE_CODE = 4403  # a missing or unknown token in connection_init, on both protocols
-
-
-class WebSocketAdapter(ASGIWebSocketAdapter):
-    async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object, None]:
-        """Strawberry's, without holding a message's text while it waits for the next one."""
-        try:
-            while self.ws.application_state != WebSocketState.DISCONNECTED:
-                try:
-                    yield self.view.decode_json(await self.ws.receive_text())
-                except JSONDecodeError as error:
-                    if not ignore_parsing_errors:
-                        raise NonJsonMessageReceived from error
-        except KeyError as error:
-            raise NonTextMessageReceived from error
-        except WebSocketDisconnect:
-            pass
-
-
-class _Registered:
-    """A WebSocket handler that the view knows while it runs (for a graceful shutdown), and
-    that keeps little while its connection is idle: its keep-alives are sent by the view's
-    one keep-alive task (api/keepalive.py), and it lets go of each message once handled."""
-
-    async def handle(self) -> None:
-        GraphQLView.live_handlers.add(self)
-        try:
-            await super().handle()
-        finally:
-            GraphQLView.live_handlers.discard(self)
-            self.view.keep_alives.discard(self)
-
-    async def handle_message(self, message) -> None:
-        try:
-            await super().handle_message(message)
-        finally:
-            # Strawberry's read loop holds the last message until the next one comes, and a
-            # subscriber's last message is its subscription's whole document.
-            if isinstance(message, dict):
-                message.clear()
-
-    @staticmethod
-    def _share_document(message) -> None:
-        """Subscribers of the same operation send the same document: one copy of its text
-        is kept for them all (it lives as long as an operation uses it)."""
-        payload = message.get("payload") if isinstance(message, dict) else None
-        if isinstance(payload, dict) and type(payload.get("query")) is str:
-            payload["query"] = sys.intern(payload["query"])
-
-
-class TransportWSHandler(_Registered, BaseGraphQLTransportWSHandler):
-    """graphql-transport-ws, with keep-alive: once acknowledged, the server sends a `ping`
-    every keep_alive_interval (the client answers `pong`), so that proxies keep idle
-    connections open. Strawberry's handler only answers the client's pings."""
-
-    async def handle_connection_init(self, message) -> None:
-        await super().handle_connection_init(message)
-        # Strawberry keeps its connection_init timer's task, cancelled by now, for the
-        # connection's lifetime.
-        self.connection_init_timeout_task = None
-        if self.connection_acknowledged and self.view.keep_alive:
-            self.view.keep_alives.add(self)
-
-    async def send_keep_alive(self) -> None:
-        await self.send_message({"type": "ping"})
-
-    async def handle_subscribe(self, message) -> None:
-        self._share_document(message)
-        await super().handle_subscribe(message)
-
-    async def run_operation(self, operation) -> None:
-        GraphQLView.open_operations += 1
-        try:
-            await super().run_operation(operation)
-        finally:
-            GraphQLView.open_operations -= 1
-
-
-class LegacyWSHandler(_Registered, BaseGraphQLWSHandler):
-    """The legacy graphql-ws protocol, with `ka` keep-alives. A rejected connection_init
-    closes with 4403, as on graphql-transport-ws; Strawberry closes with 1011."""
-
-    async def handle(self) -> None:
-        # As on graphql-transport-ws: a socket that sends no connection_init in time is closed
-        # (4408), so that unauthenticated sockets are not kept open.
-        # A timer, not a sleeping task: it costs less while the connection lives.
-        watch = asyncio.get_running_loop().call_later(
-            self.view.connection_init_wait_timeout.total_seconds(), self._close_unless_initialised
-        )
-        try:
-            await super().handle()
-        finally:
-            watch.cancel()
-            if self._closing is not None:
-                with suppress(BaseException):
-                    await self._closing
-
-    _closing: asyncio.Task | None = None
-
-    def _close_unless_initialised(self) -> None:
-        if not self.connection_acknowledged:
-            self._closing = asyncio.ensure_future(
-                self.websocket.close(code=4408, reason="Connection initialisation timeout")
-            )
-
-    async def handle_connection_init(self, message) -> None:
-        if self.connection_acknowledged:
-            await self.websocket.close(code=4429, reason="Too many initialisation requests")
-            return
-        payload = message.get("payload")
-        self.context.connection_params = payload if isinstance(payload, dict) else None
-        try:
-            await self.view.on_ws_connect(self.context)
-        except ConnectionRejectionError as error:
-            await self.send_message({"type": "connection_error", "payload": error.payload})
-            await self.websocket.close(code=FORBIDDEN_CLOSE_CODE, reason="Forbidden")
-            return
-        await self.send_message({"type": "connection_ack"})
-        self.connection_acknowledged = True
-        if self.keep_alive:
-            await self.send_keep_alive()  # as Strawberry's handler does, one at once
-            self.view.keep_alives.add(self)
-
-    async def send_keep_alive(self) -> None:
-        await self.send_message({"type": "ka"})
-
-    async def handle_start(self, message) -> None:
-        self._share_document(message)
-        await super().handle_start(message)
-
-    async def handle_async_results(self, *args, **kwargs) -> None:
-        GraphQLView.open_operations += 1
-        try:
-            await super().handle_async_results(*args, **kwargs)
-        finally:
-            GraphQLView.open_operations -= 1
+from api.keepalive import KeepAlive
+from api.request_id import current_request_id
+from api.response_cache import ResponseCache, is_read_only
+from api.websockets import LegacyWSHandler, TransportWSHandler, WebSocketAdapter
+from contacts.events import EventBus
+from contacts.messages import negotiate
+from schema import Context
+from schema.extensions import LIMIT_CODES
 
 
 class GraphQLView(GraphQL):
-    """Strawberry's view, with our context; the viewer was authenticated before it runs."""
+    """Strawberry's view, with our context: the viewer is authenticated before anything runs
+    (HTTP), or with connection_init (WebSocket); read-only queries may be answered from the
+    response cache."""
 
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
-    # For /healthz: WebSocket connections being served now, and the operations (subscriptions,
-    # mostly) running over them.
-    open_websockets = 0
-    open_operations = 0
-    response_cache: ResponseCache | None = None
-    # The WebSocket connections' protocol handlers running now: a graceful shutdown ends
-    # their operations and closes them (api/shutdown.py).
-    live_handlers: set = set()
-
     websocket_adapter_class = WebSocketAdapter
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, schema, *, bus: EventBus, connections: Connections, response_cache: ResponseCache | None,
+                 **kwargs) -> None:
+        super().__init__(schema, **kwargs)
+        self.bus = bus
+        self.connections = connections
+        self.response_cache = response_cache
         self.keep_alives = KeepAlive(self.keep_alive_interval)
         self._payload_texts: dict[int, tuple[dict, str]] = {}  # id(data) -> (data, its payload's text)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         if isinstance(request, WebSocket):
             # Built once per connection; the viewer comes with connection_init (on_ws_connect).
-            return Context(viewer=None, language="fr", request=request, response=response)
+            return Context(viewer=None, language="fr", bus=self.bus, request=request, response=response,
+                           request_id=current_request_id())
         return Context(
             viewer=getattr(request.state, "viewer", None),  # None only for the GraphiQL page
             language=negotiate(request.headers.get("accept-language")),
+            bus=self.bus,
             request=request,
             response=response,
+            request_id=current_request_id(),
         )
 
     async def on_ws_connect(self, context: Context):
@@ -352,11 +97,11 @@ class GraphQLView(GraphQL):
         """One WebSocket connection, for as long as it lasts. What Strawberry's __call__ and our
         run() do with a WebSocket, in one small frame instead of three: every open connection
         keeps them (api.app.App calls this directly)."""
-        GraphQLView.open_websockets += 1
+        self.connections.websockets += 1
         try:
             await AsyncBaseHTTPView.run(self, WebSocket(scope, receive=receive, send=send))
         finally:
-            GraphQLView.open_websockets -= 1
+            self.connections.websockets -= 1
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -364,7 +109,7 @@ class GraphQLView(GraphQL):
             return
         if scope["type"] == "http":
             request = Request(scope, receive)
-            if not _wants_graphiql(request):
+            if not wants_graphiql(request):
                 viewer = await authenticate(request.headers.get("authorization"))
                 if viewer is None:
                     response = JSONResponse(UNAUTHENTICATED, status_code=401, headers={"WWW-Authenticate": "Bearer"})
@@ -453,19 +198,19 @@ class GraphQLView(GraphQL):
             return request_error(
                 error.status_code,
                 REASONS.get(error.reason, error.reason),
-                _media_type(request),
+                media_type_of(request),
                 getattr(error, "headers", None),
             )
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Strawberry's GraphiQL page, opened with the demo's token and one tab per step-2
         operation (api/graphiql.py)."""
-        return HTMLResponse(await graphiql.render(self.schema, self.graphql_ide_html))
+        return HTMLResponse(await graphiql.render(self.schema, self.graphql_ide_html, self.bus))
 
     def should_render_graphql_ide(self, request) -> bool:
         """GraphiQL for a browser only (HTML accepted), as the authentication sees it; a
         client that accepts anything and sends no operation is told that it sent none."""
-        return _wants_graphiql(request)
+        return wants_graphiql(request)
 
     def parse_json(self, data: str | bytes) -> object:
         """The request's JSON (HTTP only; WebSocket messages use decode_json): an object, or
@@ -514,7 +259,7 @@ class GraphQLView(GraphQL):
 
     async def get_sub_response(self, request) -> Response:
         sub_response = await super().get_sub_response(request)
-        sub_response.graphql_media_type = _media_type(request)
+        sub_response.graphql_media_type = media_type_of(request)
         return sub_response
 
     def create_response(self, response_data, sub_response: Response) -> Response:

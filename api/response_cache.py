@@ -3,7 +3,7 @@
 The key holds everything an answer depends on: the request (method, body or query string,
 Accept), the viewer (user, partner, permissions), the language, and the partner's data
 version. That version is raised in the transaction of every change to what the partner's
-users can read (`api.quote_contacts.partner_data_changed`) and read again from the database
+users can read (`contacts.quote_contacts.partner_data_changed`) and read again from the database
 with the token on every request, from whichever process, so a cached answer is served only
 while nothing it shows has changed. Bounded: least recently used entries go first.
 """
@@ -14,8 +14,8 @@ from collections import OrderedDict
 
 from graphql import OperationType
 
-from api.auth import Viewer
-from api.operations import chosen_operation, requested
+from contacts.auth import Viewer
+from schema.operations import chosen_operation, requested
 
 CachedResponse = tuple[int, list[tuple[bytes, bytes]], bytes]
 

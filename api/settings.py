@@ -1,4 +1,4 @@
-"""Settings, read once from the environment."""
+"""The process's settings, read from the environment when the app or a command starts."""
 
 from __future__ import annotations
 
@@ -24,13 +24,15 @@ def _list(name: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str
-    broker_url: str
-    max_query_depth: int
-    max_aliases: int
-    max_tokens: int
-    max_body_bytes: int
-    log_level: str
+    """Every setting, with its default (README, *Running it*)."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    broker_url: str = "memory://"
+    max_query_depth: int = 10
+    max_aliases: int = 30
+    max_tokens: int = 5000
+    max_body_bytes: int = 100_000
+    log_level: str = "INFO"
     # Seconds between keep-alive messages on an idle WebSocket (`ping` on graphql-transport-ws,
     # `ka` on graphql-ws): well under the idle timeouts of common proxies (60 s).
     keep_alive_seconds: float = 15.0
@@ -66,40 +68,11 @@ class Settings:
         )
 
 
-async def _keep_session(connection) -> None:
-    """asyncpg's pool resets every connection it takes back (one more round trip per query);
-    it still rolls back an open transaction first. We keep no session state (no LISTEN,
-    SET, advisory locks or cursors), so there is nothing else to reset."""
+def __getattr__(name: str):
+    """`TORTOISE_ORM`, for the ORM's command line only (`tortoise makemigrations`, see
+    [tool.tortoise] in pyproject.toml): the configuration of DATABASE_URL, read when asked."""
+    if name == "TORTOISE_ORM":
+        from contacts.db import tortoise_config
 
-
-def _connection(database_url: str) -> str | dict:
-    if not database_url.startswith(("postgres://", "asyncpg://")):
-        return database_url
-    from tortoise.backends.base.config_generator import expand_db_url
-
-    config = expand_db_url(database_url)
-    if config["engine"] == "tortoise.backends.asyncpg":
-        config["credentials"]["reset"] = _keep_session
-    return config
-
-
-def tortoise_config(database_url: str) -> dict:
-    """The Tortoise configuration for one database URL (models and migrations of `api`)."""
-    return {
-        "connections": {"default": _connection(database_url)},
-        "apps": {
-            "models": {
-                "models": ["api.models"],
-                "default_connection": "default",
-                "migrations": "api.migrations",
-            }
-        },
-        "use_tz": True,
-        "timezone": "UTC",
-    }
-
-
-settings = Settings.from_env()
-
-# Read by the `tortoise` command line (see [tool.tortoise] in pyproject.toml).
-TORTOISE_ORM = tortoise_config(settings.database_url)
+        return tortoise_config(Settings.from_env().database_url)
+    raise AttributeError(name)

@@ -23,6 +23,8 @@ from contextlib import suppress
 
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 
+from api.connections import Connections
+
 log = logging.getLogger("api.shutdown")
 
 GOING_AWAY = 1001
@@ -45,14 +47,12 @@ async def _end_operations(handler) -> None:
             await handler.cleanup()
 
 
-async def close_websockets(timeout: float = 5.0) -> int:
+async def close_websockets(connections: Connections, timeout: float = 5.0) -> int:
     """Closes every open WebSocket with 1001, then ends its operations; the number closed.
     Every socket is closed first, so that nothing is sent after the close: not the `complete`
     that the legacy protocol's handler sends when its operation is cancelled, nor the one a
     subscription shared with another connection's (schema/live.py) would send as it ends."""
-    from api.graphql_view import GraphQLView
-
-    handlers = list(GraphQLView.live_handlers)
+    handlers = list(connections.handlers)
     if handlers:
         log.info("closing %d WebSocket connection(s)", len(handlers))
         for phase in (_close_socket, _end_operations):
@@ -69,7 +69,8 @@ class GracefulShutdown:
     server's handler. A second signal goes to the server's handler at once (a second Ctrl+C
     forces uvicorn to quit)."""
 
-    def __init__(self, timeout: float = 5.0) -> None:
+    def __init__(self, connections: Connections, timeout: float = 5.0) -> None:
+        self.connections = connections
         self.timeout = timeout
         self.previous: dict[int, object] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -102,5 +103,5 @@ class GracefulShutdown:
         self.loop.call_soon_threadsafe(self._close_then, sig, previous)
 
     def _close_then(self, sig: int, previous) -> None:
-        task = self.loop.create_task(close_websockets(self.timeout))
+        task = self.loop.create_task(close_websockets(self.connections, self.timeout))
         task.add_done_callback(lambda _task: previous(sig, None))

@@ -1,8 +1,8 @@
 """The benchmark's dataset: the demo data, then a partner of realistic size.
 
-On top of `api.demo.load_demo` (users and tokens, products, both partners), the demo partner
+On top of `contacts.demo.load_demo` (users and tokens, products, both partners), the demo partner
 "Réseaux Atlantique" gets 200 client enterprises of 20 complete contacts each (mobiles and
-landlines, valid French numbers stored as `api.rules.normalize_phone` gives them) and 1,000
+landlines, valid French numbers stored as `contacts.rules.normalize_phone` gives them) and 1,000
 quotes of 3 lines with 3 to 5 contacts each, whose functions are valid (at most one ON_SITE,
 one DELIVERY, 1 to 3 TRACKING, every contact with a function, ON_SITE and DELIVERY held when
 a product needs them). One in ten quotes is ordered, its contacts frozen.
@@ -25,9 +25,9 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.timezone import now
 from tortoise.transactions import in_transaction
 
-from api.cli import migrate
-from api.demo import load_demo
-from api.models import (
+from contacts.db import Database
+from contacts.demo import load_demo
+from contacts.models import (
     Contact,
     ContactAssignment,
     ContactSource,
@@ -38,9 +38,8 @@ from api.models import (
     QuoteLine,
     QuoteStatus,
 )
-from api.rules import normalize_phone
-from api.settings import tortoise_config
-from api.text import search_key
+from contacts.rules import normalize_phone
+from contacts.text import search_key
 
 CLIENTS = 200
 CONTACTS_PER_CLIENT = 20
@@ -238,18 +237,18 @@ async def build(url: str) -> Dataset:
     started = time.perf_counter()
     if url.startswith("postgres"):
         await fresh_postgres(url)
-    await migrate(url)
+    database = Database(url)
+    await database.migrate()
     dataset = Dataset(url)
-    await Tortoise.init(config=tortoise_config(url))
+    await database.open()
     try:
         await load_demo()
         await _generate(dataset)
         await _fix_sequences()
     finally:
-        await Tortoise.close_connections()
-        # Models bind their SQL dialect when the apps are set up, and executors cache
-        # their INSERT statements by connection name: forget both before the next backend.
-        await Tortoise._reset_apps()
+        await database.close()
+        # Executors cache their INSERT statements by connection name: forget them before the
+        # next backend.
         EXECUTOR_CACHE.clear()
     dataset.seconds = time.perf_counter() - started
     return dataset

@@ -4,7 +4,7 @@ A bare Starlette endpoint, served by uvicorn as the service is (one worker), tha
 POST /graphql with the same JSON `data` as the service's step-2 query: it reads the same rows
 straight through asyncpg, with as many SQL statements as the service sends for one step-2
 request (`--statements`, 1 to 6), builds the answer in plain Python with the project's own
-rules and messages (`api.rules`, `api.messages`), and writes it with orjson. It takes the
+rules and messages (`contacts.rules`, `contacts.messages`), and writes it with orjson. It takes the
 quote id from the request's variables and ignores the query text: it only knows this query.
 
     python -m bench.floor --port 8001 --statements 6     (DATABASE_URL=postgres://...)
@@ -36,11 +36,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from api import rules
-from api.auth import bearer_token, hash_token
-from api.ids import decode_id, encode_id
-from api.messages import message, negotiate, summary
-from api.text import search_key
+from contacts import rules
+from api.authentication import bearer_token
+from contacts.auth import hash_token
+from schema.ids import decode_id, encode_id
+from contacts.messages import message, negotiate, summary
+from contacts.text import search_key
 
 # --- The reads ------------------------------------------------------------------------------
 

@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.process import ROOT, ServerProcess, free_port
+from tests.support.process import api_server as launch_api
+
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+__all__ = ["ROOT", "Process", "free_port"]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -129,63 +121,14 @@ class CpuMeter:
         return shares
 
 
-class Process:
-    """A server in a subprocess on 127.0.0.1:`port`, ready once /healthz answers 200."""
-
-    def __init__(self, name: str, command: list[str], env: dict[str, str], port: int) -> None:
-        self.name = name
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self.log_path = Path(tempfile.gettempdir()) / f"bench-{name}-{port}.log"
-        self.log = open(self.log_path, "wb")
-        self.process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=self.log,
-                                        stderr=subprocess.STDOUT)
-        self.pid = self.process.pid
-        self._wait_ready()
-
-    def _wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.log_path.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"{self.name} not ready after {timeout}s:\n{self.log_path.read_text()}")
+class Process(ServerProcess):
+    """A server under measure, started by the tests' launcher: its CPU time and memory."""
 
     def cpu_seconds(self) -> float:
         return cpu_seconds(self.pid)
 
     def rss_bytes(self) -> int:
         return rss_bytes(self.pid)
-
-    def stop(self) -> None:
-        """Ends the server; its log is kept (and its path printed) only when it had failed."""
-        failed = self.process.poll() is not None
-        if not failed:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
-        if failed:
-            print(f"bench: {self.name} had ended by itself (exit {self.process.returncode}); log: {self.log_path}",
-                  file=sys.stderr)
-        else:
-            self.log_path.unlink(missing_ok=True)
-
-    def __enter__(self) -> Process:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def _server_env(database_url: str) -> dict[str, str]:
@@ -195,9 +138,7 @@ def _server_env(database_url: str) -> dict[str, str]:
 def api_server(database_url: str, env: dict[str, str] | None = None, workers: int = 1) -> Process:
     """The real service, as `make run` starts it: `python -m api serve`, one worker unless
     told otherwise."""
-    port = free_port()
-    return Process("api", [sys.executable, "-m", "api", "serve", "--port", str(port), "--workers", str(workers)],
-                   {**_server_env(database_url), **(env or {})}, port)
+    return launch_api(database_url, env=env, workers=workers, process_class=Process)
 
 
 def counting_server(database_url: str) -> Process:

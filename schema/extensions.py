@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from dataclasses import dataclass
 
 from graphql import (
-    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -20,10 +20,16 @@ from strawberry.extensions import AddValidationRules, MaskErrors, ParserCache, S
 from strawberry.extensions.max_aliases import count_fields_with_alias
 from strawberry.schema.schema import validate_document
 
-from api.request_id import current_request_id
-from api.settings import Settings
+log = logging.getLogger("schema.errors")
 
-log = logging.getLogger("api.errors")
+
+@dataclass(frozen=True)
+class Limits:
+    """What an operation may ask, checked before it runs (introspection exempt)."""
+
+    max_query_depth: int = 10  # the root field counting as level 1
+    max_aliases: int = 30  # a fragment's counted at each place it is spread
+    max_tokens: int = 5000
 
 
 def operation_depth(node, fragments: dict[str, FragmentDefinitionNode], seen: frozenset[str] = frozenset()) -> int:
@@ -121,10 +127,9 @@ class DocumentValidationCache(SchemaExtension):
     one document object per text, so its identity is the key here (the entry keeps the
     document alive, so that its id cannot be reused)."""
 
-    _validated: OrderedDict[tuple, tuple[DocumentNode, list[GraphQLError]]] = OrderedDict()
-
-    def __init__(self, maxsize: int) -> None:
+    def __init__(self, validated: OrderedDict, maxsize: int) -> None:
         super().__init__()
+        self._validated = validated  # the schema's, shared by its operations
         self.maxsize = maxsize
 
     def on_validate(self):
@@ -162,7 +167,7 @@ class MaskUnexpectedErrors(MaskErrors):
         super().__init__(should_mask_error=is_unexpected, error_message="Unexpected error.")
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        request_id = current_request_id()
+        request_id = getattr(self.execution_context.context, "request_id", "-")
         log.error(
             "unexpected error in %s (request %s)",
             ".".join(str(p) for p in error.path or ()),
@@ -174,16 +179,17 @@ class MaskUnexpectedErrors(MaskErrors):
         return masked
 
 
-def extensions(settings: Settings) -> list:
+def extensions(limits: Limits, validated: OrderedDict) -> list:
     """Extensions as factories (a fresh instance per operation).
 
-    Parsing and validation are cached (bounded LRU) by document: the limits are validation
-    rules, built once here so that the cache key (document, rules) repeats.
+    Parsing and validation are cached (bounded LRU) by document, validation in `validated`
+    (the schema's): the limits are validation rules, built once here so that the cache key
+    (document, rules) repeats.
     """
-    rules = [depth_limit_rule(settings.max_query_depth), alias_limit_rule(settings.max_aliases)]
+    rules = [depth_limit_rule(limits.max_query_depth), alias_limit_rule(limits.max_aliases)]
     return [
-        lambda: LimitedParserCache(max_tokens=settings.max_tokens, maxsize=512),
+        lambda: LimitedParserCache(max_tokens=limits.max_tokens, maxsize=512),
         lambda: AddValidationRules(rules),
-        lambda: DocumentValidationCache(maxsize=512),
+        lambda: DocumentValidationCache(validated, maxsize=512),
         MaskUnexpectedErrors,
     ]

@@ -17,7 +17,7 @@ from contextlib import suppress
 
 from graphql import FieldNode, OperationType
 
-from api.operations import chosen_operation
+from schema.operations import chosen_operation
 
 SHARED_FIELDS = frozenset({"quoteContactsChanged"})
 _END = object()

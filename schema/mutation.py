@@ -1,17 +1,21 @@
-"""The Mutation root: thin shells over `api.quote_contacts`, which holds the behaviour."""
+"""The Mutation root: thin shells over the domain's commands (`contacts.quote_contacts`,
+`contacts.enterprise_contacts`), which hold the behaviour: ids decoded, the outcome shown."""
 
 from __future__ import annotations
 
 import strawberry
 from strawberry.types import Info
 
-from api import quote_contacts as domain
-from api import rules
-from api.ids import decode_id
-from api.rules import Function
+from contacts import enterprise_contacts, quote_contacts, rules
+from contacts.changes import Outcome
+from contacts.rules import Function
+from contacts.state import DETAIL_FIELDS
+from contacts.visibility import visible_contact, visible_quote
 from schema.context import Context
-from schema.errors import ContactFunction, UserError, user_error
-from schema.types import ContactAssignment, ContactType, QuoteType, assignment_view, contact_view, quote_view
+from schema.errors import ContactFunction, UserError, user_errors
+from schema.ids import decode_id
+from schema.quote import ContactAssignment, QuoteType, assignment_view, quote_view
+from schema.types import ContactType, contact_view
 
 
 @strawberry.input
@@ -90,7 +94,7 @@ class ContactPayload:
     user_errors: list[UserError]
 
 
-async def _quote(info: Info[Context, None], outcome: domain.Outcome) -> QuoteType | None:
+async def _quote(info: Info[Context, None], outcome: Outcome) -> QuoteType | None:
     info.context.forget_loaded()
     if outcome.quote_id is None:
         return None
@@ -98,17 +102,17 @@ async def _quote(info: Info[Context, None], outcome: domain.Outcome) -> QuoteTyp
         row, assignments = outcome.committed
         info.context.loaders.assignments.prime(row.id, assignments)
     else:
-        row = await domain.visible_quote(info.context.viewer, outcome.quote_id)
+        row = await visible_quote(info.context.viewer, outcome.quote_id)
     if row is not None:
         info.context.loaders.known_quote(row)
     return quote_view(row, info.context.viewer) if row else None
 
 
-def _errors(info: Info[Context, None], outcome: domain.Outcome) -> list[UserError]:
-    return [user_error(p, info.context.language) for p in outcome.problems]
+def _errors(info: Info[Context, None], outcome: Outcome) -> list[UserError]:
+    return user_errors(outcome.problems, info.context.language)
 
 
-async def _assignment_payload(info: Info[Context, None], outcome: domain.Outcome, removed: bool = False) -> ContactAssignmentPayload:
+async def _assignment_payload(info: Info[Context, None], outcome: Outcome, removed: bool = False) -> ContactAssignmentPayload:
     quote = await _quote(info, outcome)
     assignment = None
     if outcome.ok and outcome.assignment_id and not removed:
@@ -117,35 +121,40 @@ async def _assignment_payload(info: Info[Context, None], outcome: domain.Outcome
     return ContactAssignmentPayload(quote=quote, assignment=assignment, user_errors=_errors(info, outcome))
 
 
-def _details(input: object, names: tuple[str, ...]) -> dict:
-    return {name: getattr(input, name) if getattr(input, name) is not strawberry.UNSET else rules.UNSET for name in names}
+def _details(input: object) -> dict:
+    """The contact details of an input, a field left out as `rules.UNSET`."""
+    return {name: rules.UNSET if getattr(input, name) is strawberry.UNSET else getattr(input, name) for name in DETAIL_FIELDS}
 
 
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Adds an enterprise contact (the quote's client's or the viewer's company's) to a draft quote.")
     async def assign_contact(self, info: Info[Context, None], input: AssignContactInput) -> ContactAssignmentPayload:
-        outcome = await domain.assign_contact(
+        outcome = await quote_contacts.assign_contact(
             info.context.viewer,
             decode_id("Quote", input.quote_id),
             decode_id("Contact", input.contact_id),
             [Function(f) for f in input.functions or []],
+            bus=info.context.bus,
         )
         return await _assignment_payload(info, outcome)
 
     @strawberry.mutation(description="Adds a one-off contact to a draft quote. It lives on this quote only and is not saved among the enterprise's contacts.")
     async def assign_adhoc_contact(self, info: Info[Context, None], input: AssignAdhocContactInput) -> ContactAssignmentPayload:
-        outcome = await domain.assign_adhoc_contact(
+        outcome = await quote_contacts.assign_adhoc_contact(
             info.context.viewer,
             decode_id("Quote", input.quote_id),
-            _details(input, domain.DETAIL_FIELDS),
+            _details(input),
             [Function(f) for f in input.functions or []],
+            bus=info.context.bus,
         )
         return await _assignment_payload(info, outcome)
 
     @strawberry.mutation(description="Takes a contact off a draft quote.")
     async def unassign_contact(self, info: Info[Context, None], input: UnassignContactInput) -> ContactAssignmentPayload:
-        outcome = await domain.unassign_contact(info.context.viewer, decode_id("ContactAssignment", input.assignment_id))
+        outcome = await quote_contacts.unassign_contact(
+            info.context.viewer, decode_id("ContactAssignment", input.assignment_id), bus=info.context.bus
+        )
         return await _assignment_payload(info, outcome, removed=True)
 
     @strawberry.mutation(
@@ -155,35 +164,36 @@ class Mutation:
     async def set_assignment_function(
         self, info: Info[Context, None], input: SetAssignmentFunctionInput
     ) -> ContactAssignmentPayload:
-        outcome = await domain.set_assignment_function(
-            info.context.viewer, decode_id("ContactAssignment", input.assignment_id), Function(input.function), input.enabled
+        outcome = await quote_contacts.set_assignment_function(
+            info.context.viewer, decode_id("ContactAssignment", input.assignment_id), Function(input.function),
+            input.enabled, bus=info.context.bus,
         )
         return await _assignment_payload(info, outcome)
 
     @strawberry.mutation(description="Places the order when the contact rules hold: the quote becomes ORDERED and its contacts are frozen as they are.")
     async def place_order(self, info: Info[Context, None], input: PlaceOrderInput) -> PlaceOrderPayload:
-        outcome = await domain.place_order(info.context.viewer, decode_id("Quote", input.quote_id))
+        outcome = await quote_contacts.place_order(info.context.viewer, decode_id("Quote", input.quote_id), bus=info.context.bus)
         return PlaceOrderPayload(quote=await _quote(info, outcome), user_errors=_errors(info, outcome))
 
     @strawberry.mutation(description="Enterprise module: a permanent contact. Needs CONTACT_EDIT. Email, phone and role may be left out (the contact is then incomplete) but must be valid when given.")
     async def create_contact(self, info: Info[Context, None], input: CreateContactInput) -> ContactPayload:
-        outcome = await domain.create_contact(
-            info.context.viewer, decode_id("Enterprise", input.enterprise_id), _details(input, domain.DETAIL_FIELDS)
+        outcome = await enterprise_contacts.create_contact(
+            info.context.viewer, decode_id("Enterprise", input.enterprise_id), _details(input), bus=info.context.bus
         )
         return await _contact_payload(info, outcome)
 
     @strawberry.mutation(description="Enterprise module: completes or corrects a contact. Needs CONTACT_EDIT. A field left out stays as it is; an empty last name, email, phone or role is refused (REQUIRED).")
     async def update_contact(self, info: Info[Context, None], input: UpdateContactInput) -> ContactPayload:
-        outcome = await domain.update_contact(
-            info.context.viewer, decode_id("Contact", input.contact_id), _details(input, domain.DETAIL_FIELDS)
+        outcome = await enterprise_contacts.update_contact(
+            info.context.viewer, decode_id("Contact", input.contact_id), _details(input), bus=info.context.bus
         )
         return await _contact_payload(info, outcome)
 
 
-async def _contact_payload(info: Info[Context, None], outcome: domain.Outcome) -> ContactPayload:
+async def _contact_payload(info: Info[Context, None], outcome: Outcome) -> ContactPayload:
     info.context.forget_loaded()
     contact = None
     if outcome.contact_id is not None:
-        row = await domain.visible_contact(info.context.viewer, outcome.contact_id)
+        row = await visible_contact(info.context.viewer, outcome.contact_id)
         contact = contact_view(row, info.context.viewer) if row else None
     return ContactPayload(contact=contact, user_errors=_errors(info, outcome))

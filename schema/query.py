@@ -6,31 +6,14 @@ from datetime import datetime
 
 import strawberry
 from strawberry.types import Info
-from tortoise.expressions import Q
 
-from api import models
-from api.ids import decode_id, encode_id
-from api.text import search_key
+from contacts import reads
 from schema.context import Context
-from schema.types import (
-    ContactFunctionInfo,
-    EnterpriseConnection,
-    EnterpriseEdge,
-    EnterpriseKind,
-    EnterpriseType,
-    PageInfo,
-    QuoteConnection,
-    QuoteEdge,
-    QuoteStatus,
-    QuoteType,
-    Viewer,
-    check_first,
-    decode_cursor,
-    encode_cursor,
-    enterprise_view,
-    quote_view,
-    function_infos,
-)
+from schema.errors import PublicError
+from schema.ids import decode_id, encode_id
+from schema.pagination import PageInfo, check_first, decode_cursor, encode_cursor
+from schema.quote import ContactFunctionInfo, QuoteConnection, QuoteEdge, QuoteStatus, QuoteType, function_infos, quote_view
+from schema.types import EnterpriseConnection, EnterpriseEdge, EnterpriseKind, EnterpriseType, Viewer, enterprise_view
 
 
 @strawberry.type
@@ -58,19 +41,16 @@ class Query:
         self, info: Info[Context, None], first: int | None = 20, after: str | None = None, status: QuoteStatus | None = None
     ) -> QuoteConnection:
         first = check_first(first, 20)
-        query = models.Quote.filter(partner_id=info.context.viewer.partner_id)
-        if status is not None:
-            query = query.filter(status=status)
         start = decode_cursor(after, (str, int))
         if start is not None:
             try:
-                created, pk = datetime.fromisoformat(start[0]), start[1]
+                start = (datetime.fromisoformat(start[0]), start[1])
             except ValueError:
-                from schema.errors import PublicError
-
                 raise PublicError("The cursor `after` is not valid.") from None
-            query = query.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=pk))
-        rows = await query.order_by("-created_at", "-id").limit(first + 1)
+        rows = await reads.quotes_page(
+            info.context.viewer.partner_id, status=status,
+            after=start, limit=first + 1,
+        )
         edges = [QuoteEdge(cursor=encode_cursor(r.created_at.isoformat(), r.id), node=quote_view(r, info.context.viewer)) for r in rows[:first]]
         return QuoteConnection(
             edges=edges,
@@ -95,17 +75,11 @@ class Query:
         search: str | None = None,
     ) -> EnterpriseConnection:
         first = check_first(first, 20)
-        partner_id = info.context.viewer.partner_id
-        query = models.Enterprise.filter(Q(id=partner_id) | Q(partner_id=partner_id, kind=models.EnterpriseKind.CLIENT))
-        if kind is not None:
-            query = query.filter(kind=kind)
-        if search:
-            query = query.filter(search_name__contains=search_key(search))
         start = decode_cursor(after, (str, int))
-        if start is not None:
-            name, pk = start
-            query = query.filter(Q(name__gt=name) | Q(name=name, id__gt=pk))
-        rows = await query.order_by("name", "id").limit(first + 1)
+        rows = await reads.enterprises_page(
+            info.context.viewer.partner_id, kind=kind, search=search,
+            after=tuple(start) if start is not None else None, limit=first + 1,
+        )
         edges = [EnterpriseEdge(cursor=encode_cursor(r.name, r.id), node=enterprise_view(r)) for r in rows[:first]]
         return EnterpriseConnection(
             edges=edges,

@@ -19,9 +19,9 @@ HEADER = (
 
 
 def sdl() -> str:
-    from schema import schema
+    from schema import build_schema
 
-    return HEADER + schema.as_str() + "\n"
+    return HEADER + build_schema().as_str() + "\n"
 
 
 def main() -> int:

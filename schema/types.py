@@ -1,76 +1,25 @@
-"""The GraphQL object types: thin views over stored rows, resolved from per-request loaders."""
+"""The GraphQL object types of enterprises, their contacts and the viewer: thin views over
+stored rows, resolved from the operation's loaders. The quote's types are in `schema.quote`."""
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import datetime
 
 import strawberry
 from strawberry.types import Info
 
-from api import rules
-from api.auth import Permission as PermissionEnum
-from api.auth import Viewer as Signed
-from api.ids import encode_id
-from api.messages import FUNCTION_HELP, FUNCTION_LABELS, summary
-from api import models
-from api.quote_contacts import details_of, functions_of
-from api.reads import contact_order
+from contacts import models, rules
+from contacts.auth import Permission as PermissionEnum
+from contacts.auth import Viewer as Signed
+from contacts.reads import contact_order
+from contacts.text import search_key
 from schema.context import Context
-from schema.errors import ContactFunction, PublicError, UserError, user_error
+from schema.ids import encode_id
+from schema.pagination import PageInfo, check_first, decode_cursor, encode_cursor
 
 Permission = strawberry.enum(PermissionEnum, name="Permission", description=None)
 EnterpriseKind = strawberry.enum(models.EnterpriseKind, name="EnterpriseKind")
-QuoteStatus = strawberry.enum(models.QuoteStatus, name="QuoteStatus")
-ContactSource = strawberry.enum(models.ContactSource, name="ContactSource")
 ContactField = strawberry.enum(rules.ContactField, name="ContactField")
-
-MAX_PAGE = 100
-
-
-# --- Pagination ------------------------------------------------------------------------------
-
-
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
-
-
-def encode_cursor(*values: object) -> str:
-    return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode()
-
-
-MAX_ID = 2**31 - 1  # the database's integer ids
-
-
-def decode_cursor(cursor: str | None, kinds: tuple[type, ...]) -> list | None:
-    """The values of a cursor of ours, of the given kinds (str, int), or a PublicError:
-    what reaches the database is text it can hold and ids within its integers."""
-    if cursor is None:
-        return None
-    try:
-        values = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
-    except (ValueError, UnicodeError):
-        raise PublicError("The cursor `after` is not valid.") from None
-    if not isinstance(values, list) or len(values) != len(kinds) or not all(
-        (type(v) is int and 0 <= v <= MAX_ID) if kind is int else (isinstance(v, str) and "\x00" not in v)
-        for v, kind in zip(values, kinds)
-    ):
-        raise PublicError("The cursor `after` is not valid.")
-    return values
-
-
-def check_first(first: int | None, default: int) -> int:
-    if first is None:
-        return default
-    if first < 0 or first > MAX_PAGE:
-        raise PublicError(f"`first` must be between 0 and {MAX_PAGE}.")
-    return first
-
-
-# --- Enterprises and contacts ---------------------------------------------------------------
 
 
 @strawberry.type(name="Enterprise")
@@ -84,8 +33,6 @@ class EnterpriseType:
     async def contacts(
         self, info: Info[Context, None], first: int | None = 50, after: str | None = None, search: str | None = None
     ) -> ContactConnection:
-        from api.text import search_key
-
         first = check_first(first, 50)
         start = decode_cursor(after, (str, str, int))
         rows = await info.context.loaders.contacts.load(self.pk)
@@ -170,224 +117,6 @@ class EnterpriseEdge:
 @strawberry.type
 class EnterpriseConnection:
     edges: list[EnterpriseEdge]
-    page_info: PageInfo
-
-
-# --- Quotes -------------------------------------------------------------------------------
-
-
-@strawberry.type(name="Product")
-class ProductType:
-    id: strawberry.ID
-    code: str
-    name: str
-    requires_on_site_contact: bool = strawberry.field(description="A supplier or subcontractor commissions it on site: the quote needs its one on-site contact.")
-    requires_delivery_contact: bool = strawberry.field(description="Equipment (router, modem) is shipped: the quote needs its one delivery contact.")
-
-
-@strawberry.type(name="QuoteLine")
-class QuoteLineType:
-    id: strawberry.ID
-    product: ProductType
-    quantity: int
-
-
-def line_view(row: models.QuoteLine) -> QuoteLineType:
-    product = row.product
-    return QuoteLineType(
-        id=strawberry.ID(encode_id("QuoteLine", row.id)),
-        product=ProductType(
-            id=strawberry.ID(encode_id("Product", product.id)),
-            code=product.code,
-            name=product.name,
-            requires_on_site_contact=product.requires_on_site_contact,
-            requires_delivery_contact=product.requires_delivery_contact,
-        ),
-        quantity=row.quantity,
-    )
-
-
-@strawberry.type(description="A contact on a quote's list, with the functions ticked for it.")
-class ContactAssignment:
-    id: strawberry.ID
-    source: ContactSource
-    contact: ContactType | None = strawberry.field(description="The enterprise contact it comes from, as it is now; null for an ad-hoc contact.")
-    last_name: str = strawberry.field(description="On a draft, the enterprise contact's current details; once ordered, those it had at ordering.")
-    first_name: str | None
-    email: str
-    phone: str
-    phone_is_mobile: bool
-    role: str
-    functions: list[ContactFunction]
-    added_at: datetime
-
-
-def assignment_view(row: models.ContactAssignment, viewer: Signed) -> ContactAssignment:
-    details = details_of(row)
-    ticked = functions_of(row)
-    return ContactAssignment(
-        id=strawberry.ID(encode_id("ContactAssignment", row.id)),
-        source=row.source,
-        contact=contact_view(row.contact, viewer) if row.contact_id else None,
-        last_name=details["last_name"] or "",
-        first_name=details["first_name"],
-        email=details["email"] or "",
-        phone=details["phone"] or "",
-        phone_is_mobile=rules.is_mobile(details["phone"]),
-        role=details["role"] or "",
-        functions=[f for f in rules.FUNCTIONS if f in ticked],
-        added_at=row.added_at,
-    )
-
-
-@strawberry.type
-class ContactFunctionInfo:
-    function: ContactFunction
-    label: str = strawberry.field(description="The column title.")
-    help: str = strawberry.field(description="The text behind the column's (i) sign.")
-
-
-def function_infos(language: str) -> list[ContactFunctionInfo]:
-    return [
-        ContactFunctionInfo(function=f, label=FUNCTION_LABELS[f][language], help=FUNCTION_HELP[f][language])
-        for f in rules.FUNCTIONS
-    ]
-
-
-@strawberry.type
-class ContactRequirement:
-    function: ContactFunction
-    min: int
-    max: int
-    count: int
-    summary: str
-    required_by: list[QuoteLineType]
-
-
-@strawberry.type
-class EligibleContact:
-    contact: ContactType
-    can_add: bool = strawberry.field(description="Whether assignContact would accept this contact now.")
-    reasons: list[UserError]
-
-
-@strawberry.type
-class EligibleContacts:
-    client: list[EligibleContact]
-    partner: list[EligibleContact]
-
-
-@strawberry.type
-class ContactValidation:
-    is_valid: bool
-    errors: list[UserError]
-    warnings: list[UserError]
-
-
-@strawberry.type(name="Quote")
-class QuoteType:
-    id: strawberry.ID
-    reference: str
-    status: QuoteStatus
-    viewer_can_edit: bool = strawberry.field(description="Whether the viewer may change this quote's contacts now: QUOTE_EDIT, and the quote still a draft.")
-    version: int = strawberry.field(description="Grows by at least one with every change to what the quote's contacts show.")
-    created_at: datetime
-    updated_at: datetime
-    ordered_at: datetime | None
-    row: strawberry.Private[models.Quote]
-
-    @strawberry.field
-    async def client(self, info: Info[Context, None]) -> EnterpriseType:
-        return enterprise_view(await info.context.loaders.enterprise.load(self.row.client_id))
-
-    @strawberry.field
-    async def lines(self, info: Info[Context, None]) -> list[QuoteLineType]:
-        return [line_view(line) for line in (await info.context.loaders.state(self.row)).lines]
-
-    @strawberry.field(description="The quote's contact list, in the order the contacts were added.")
-    async def assignments(self, info: Info[Context, None]) -> list[ContactAssignment]:
-        viewer = info.context.viewer
-        return [assignment_view(a, viewer) for a in await info.context.loaders.assignments.load(self.row.id)]
-
-    @strawberry.field(description="For each function, in the order ON_SITE, DELIVERY, TRACKING: how many contacts it needs, at most, and has now.")
-    async def contact_requirements(self, info: Info[Context, None]) -> list[ContactRequirement]:
-        state = await info.context.loaders.state(self.row)
-        lines = {line.id: line for line in state.lines}
-        language = info.context.language
-        return [
-            ContactRequirement(
-                function=req.function,
-                min=req.min,
-                max=req.max,
-                count=req.count,
-                summary=summary(req, language),
-                required_by=[line_view(lines[i]) for i in req.required_by],
-            )
-            for req in state.requirements
-        ]
-
-    @strawberry.field(description="What the two drop-down menus offer: the client's contacts and the viewer's company's.")
-    async def eligible_contacts(self, info: Info[Context, None]) -> EligibleContacts:
-        loaders = info.context.loaders
-        state = await loaders.state(self.row)
-        client, partner = await loaders.contacts.load_many([self.row.client_id, self.row.partner_id])
-        on_quote = {a.contact_id for a in state.assignments}
-        viewer = info.context.viewer
-        may_edit = viewer.can(PermissionEnum.QUOTE_EDIT)
-        is_draft = self.row.status == models.QuoteStatus.DRAFT
-        language = info.context.language
-
-        def eligible(row: models.Contact) -> EligibleContact:
-            contact = contact_view(row, viewer)
-            reasons = rules.add_problems(
-                contact_missing=contact.missing_fields,
-                already_on_quote=row.id in on_quote,
-                contacts_on_quote=len(state.assignments),
-                quote_is_draft=is_draft,
-                may_edit=may_edit,
-            )
-            return EligibleContact(
-                contact=contact,
-                can_add=not reasons,
-                reasons=[user_error(p, language) for p in reasons],
-            )
-
-        return EligibleContacts(client=[eligible(r) for r in client], partner=[eligible(r) for r in partner])
-
-    @strawberry.field(description="The contact rules as they stand; placeOrder refuses while isValid is false.")
-    async def contact_validation(self, info: Info[Context, None]) -> ContactValidation:
-        state = await info.context.loaders.state(self.row)
-        language = info.context.language
-        return ContactValidation(
-            is_valid=not state.errors,
-            errors=[user_error(p, language) for p in state.errors],
-            warnings=[user_error(p, language) for p in state.warnings],
-        )
-
-
-def quote_view(row: models.Quote, viewer: Signed) -> QuoteType:
-    return QuoteType(
-        id=strawberry.ID(encode_id("Quote", row.id)),
-        reference=row.reference,
-        status=row.status,
-        viewer_can_edit=viewer.can(PermissionEnum.QUOTE_EDIT) and row.status == models.QuoteStatus.DRAFT,
-        version=row.version,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        ordered_at=row.ordered_at,
-        row=row,
-    )
-
-
-@strawberry.type
-class QuoteEdge:
-    cursor: str
-    node: QuoteType
-
-
-@strawberry.type
-class QuoteConnection:
-    edges: list[QuoteEdge]
     page_info: PageInfo
 
 

@@ -1,9 +1,18 @@
-"""Shared fixtures: the database backends, a real server per backend, and a GraphQL client.
+"""What every test shares: the databases, the demo data, and the service in this process.
 
-Every test that takes `api` runs once on SQLite and once on PostgreSQL (when
-TEST_DATABASE_URL is set; `.ci/run` sets it, so nothing is skipped on CI). Before each test
-the database is emptied and the demo data loaded again, through the ORM of this process,
-while the server runs in its own process against the same database.
+The tests mirror the layers of the code:
+
+- `tests/unit/`: pure functions and objects (the rules, the messages, GraphQL over HTTP, the
+  response cache, shared subscriptions, keep-alives, the WebSocket protocol);
+- `tests/domain/`: the domain's commands and reads, and the schema executed, on both databases,
+  without HTTP;
+- `tests/http/`: the service in this process, over HTTP through httpx's ASGI transport and
+  over WebSocket through uvicorn (`tests.support.service`);
+- `tests/system/`: real processes (several processes, Redis, nginx, SIGKILL, SIGTERM, workers,
+  the browser), all started by `tests.support.process`.
+
+Every test that takes `backend` (or a fixture built on it) runs once on SQLite and once on
+PostgreSQL (when TEST_DATABASE_URL is set; `.ci/run` sets it, so nothing is skipped on CI).
 """
 
 from __future__ import annotations
@@ -13,15 +22,12 @@ from collections import Counter
 from dataclasses import dataclass
 
 import asyncpg
-import httpx
 import pytest
-from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.transactions import in_transaction
 
-from api.cli import migrate
-from api.settings import tortoise_config
-from tests.servers import Server
+from contacts.db import Database
+from tests.support.service import GraphQLClient, running
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
@@ -91,29 +97,27 @@ async def fresh_postgres_database(base_url: str, name: str) -> str:
 class Backend:
     name: str
     database_url: str
+    database: Database
 
 
 @pytest.fixture(scope="session", params=backends())
 async def backend(request, tmp_path_factory) -> Backend:
-    """A migrated database of one kind, opened by the ORM of this process for the session."""
+    """A migrated database of one kind, opened in this process for the session."""
     if request.param == "postgres":
         url = await fresh_postgres_database(POSTGRES_URL, f"contacts_test_{os.getpid()}")
     else:
         url = f"sqlite://{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-    await migrate(url)
-    await Tortoise.init(config=tortoise_config(url))
-    yield Backend(request.param, url)
-    await Tortoise.close_connections()
-    # Models bind their SQL dialect when the apps are set up, and executors cache their
-    # INSERT statements by connection name: forget both before the next backend.
-    await Tortoise._reset_apps()
+    database = Database(url)
+    await database.migrate()
+    await database.open()
+    yield Backend(request.param, url, database)
+    await database.close()
+    # Executors cache their INSERT statements by connection name: forget them before the next backend.
     EXECUTOR_CACHE.clear()
 
 
-async def reset_demo() -> None:
-    """Empties every table and loads the demo data again."""
-    from api.demo import load_demo
-
+async def empty_database() -> None:
+    """Empties every table."""
     async with in_transaction() as conn:
         if conn.capabilities.dialect == "postgres":
             await conn.execute_script("TRUNCATE " + ", ".join(f'"{t}"' for t in TABLES) + " RESTART IDENTITY CASCADE")
@@ -122,45 +126,27 @@ async def reset_demo() -> None:
                 if table == "enterprise":  # clients point to their partner
                     await conn.execute_query('DELETE FROM "enterprise" WHERE "partner_id" IS NOT NULL')
                 await conn.execute_query(f'DELETE FROM "{table}"')
+
+
+async def reset_demo() -> None:
+    """Empties every table and loads the demo data again."""
+    from contacts.demo import load_demo
+
+    await empty_database()
     await load_demo()
 
 
 @pytest.fixture(scope="session")
-def server(backend: Backend) -> Server:
-    """A real uvicorn process serving the backend's database."""
-    process = Server(backend.database_url)
-    yield process
-    process.stop()
-
-
-class GraphQLClient:
-    """Posts GraphQL over real HTTP; `token` is the demo user name by default."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.http = httpx.AsyncClient(base_url=url, timeout=30)
-
-    async def post(self, query: str, variables: dict | None = None, *, token: str | None = "demo-alice",
-                   language: str | None = None, headers: dict | None = None) -> httpx.Response:
-        all_headers = dict(headers or {})
-        if token is not None:
-            all_headers["Authorization"] = f"Bearer {token}"
-        if language is not None:
-            all_headers["Accept-Language"] = language
-        return await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=all_headers)
-
-    async def __call__(self, query: str, variables: dict | None = None, **kwargs) -> dict:
-        """The `data` of a successful answer; fails the test on any top-level error."""
-        response = await self.post(query, variables, **kwargs)
-        body = response.json()
-        assert response.status_code == 200 and not body.get("errors"), body
-        return body["data"]
+async def service(backend: Backend):
+    """The service in this process over the backend's database (one per backend)."""
+    async with running(backend.database) as running_service:
+        yield running_service
 
 
 @pytest.fixture
-async def api(server: Server) -> GraphQLClient:
-    """A GraphQL client of the real server, over freshly loaded demo data."""
+async def api(service) -> GraphQLClient:
+    """A GraphQL client of the service (ASGI transport), over freshly loaded demo data."""
     await reset_demo()
-    client = GraphQLClient(server.url)
+    client = service.client()
     yield client
     await client.http.aclose()

@@ -1,0 +1,130 @@
+"""GraphQL over HTTP (https://graphql.github.io/graphql-over-http/draft/): the media type of
+an answer, its status, and how a request refused before any operation ran is told (a 4xx
+with a GraphQL error body). Pure functions and constants, used by the view."""
+
+from __future__ import annotations
+
+import json
+
+from cross_web import HTTPException, parse_content_type
+from starlette.responses import Response
+
+BATCH_REFUSED = "Batched requests (a JSON array of operations) are not supported: send one operation per request."
+NOT_AN_OBJECT = 'Expected a JSON object here, such as {"query": "{ viewer { name } }", "variables": {}}.'
+REASONS = {"Batching is not enabled": BATCH_REFUSED}
+MUTATION_BY_GET = "Mutations are sent by POST: GET runs queries only."
+SUBSCRIPTION_OVER_HTTP = (
+    "Subscriptions are served over WebSocket at /graphql (graphql-transport-ws or graphql-ws), not over plain HTTP."
+)
+
+# GraphQL over HTTP (https://graphql.github.io/graphql-over-http/draft/): the two media types of
+# a response, chosen by the request's Accept.
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+APPLICATION_JSON = "application/json"
+CONTENT_TYPES = {
+    GRAPHQL_RESPONSE_JSON: "application/graphql-response+json; charset=utf-8",
+    APPLICATION_JSON: "application/json",
+}
+ERROR_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+class RequestRefused(HTTPException):
+    """A request refused before any operation ran, with headers of its own (Allow on a 405)."""
+
+    def __init__(self, status_code: int, reason: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(status_code, reason)
+        self.headers = headers or {}
+
+
+def negotiate_media_type(accept: str | None) -> str | None:
+    """The media type of the answer: application/graphql-response+json when the Accept header
+    prefers it, application/json when it prefers that, accepts anything (`*/*`,
+    `application/*`) or is absent (the spec's legacy rule); None when it accepts neither (406).
+    Highest q first; at equal q a type named outright beats a wildcard, and
+    graphql-response+json beats application/json."""
+    if accept is None or not accept.strip():
+        return APPLICATION_JSON
+    offers: list[tuple[float, int, str]] = []
+    refused: set[str] = set()
+    for part in accept.split(","):
+        media, *params = (piece.strip() for piece in part.split(";"))
+        media = media.lower()
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value.strip())
+                except ValueError:
+                    q = 0.0
+        if media in (GRAPHQL_RESPONSE_JSON, APPLICATION_JSON):
+            if q <= 0:
+                refused.add(media)
+            else:
+                offers.append((q, 3 if media == GRAPHQL_RESPONSE_JSON else 2, media))
+        elif media in ("*/*", "application/*") and q > 0:
+            offers.append((q, 1, "*"))
+    for q, rank, media in sorted(offers, reverse=True):
+        if media != "*":
+            if media not in refused:
+                return media
+            continue
+        # A wildcard: application/json (the legacy default) unless refused outright.
+        for wildcard_choice in (APPLICATION_JSON, GRAPHQL_RESPONSE_JSON):
+            if wildcard_choice not in refused:
+                return wildcard_choice
+    return None
+
+
+def content_type_problem(header: str | None) -> str | None:
+    """Why a POST's Content-Type is not one this endpoint reads (415), or None: JSON in UTF-8."""
+    if not header or not header.strip():
+        return "A POST needs `Content-Type: application/json` with the operation as a JSON object."
+    media, params = parse_content_type(header)
+    if media.lower() != APPLICATION_JSON:
+        return f"Unsupported content type {media!r}: send the operation as JSON, with `Content-Type: application/json`."
+    charset = params.get("charset", "utf-8").strip('"').lower()
+    if charset not in ("utf-8", "utf8"):
+        return f"Unsupported charset {charset!r}: the request body must be UTF-8."
+    return None
+
+
+def request_error(
+    status: int, message: str, media_type: str = APPLICATION_JSON, headers: dict[str, str] | None = None
+) -> Response:
+    """A request refused before any operation ran (4xx), told as a GraphQL error body (no
+    `data` entry: nothing ran)."""
+    body = {"errors": [{"message": message, "extensions": {"code": ERROR_CODES.get(status, "BAD_REQUEST")}}]}
+    return Response(
+        json.dumps(body, ensure_ascii=False),
+        status_code=status,
+        headers={**(headers or {}), "content-type": CONTENT_TYPES[media_type]},
+    )
+
+
+def is_request_error(response_data: object) -> bool:
+    """No data and only errors without a path: the document did not parse or validate (depth,
+    aliases, tokens, unknown fields, variables of the wrong type), so nothing ran."""
+    if not isinstance(response_data, dict) or response_data.get("data") is not None:
+        return False
+    errors = response_data.get("errors") or []
+    return bool(errors) and all(not error.get("path") for error in errors)
+
+
+def wants_graphiql(request) -> bool:
+    """A browser opening /graphql: GET, HTML accepted, no operation in the query string."""
+    return (
+        request.method == "GET"
+        and "text/html" in request.headers.get("accept", "")
+        and request.query_params.get("query") is None
+    )
+
+
+def media_type_of(request) -> str:
+    return getattr(getattr(request, "state", None), "media_type", None) or APPLICATION_JSON

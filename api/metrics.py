@@ -1,0 +1,139 @@
+"""Prometheus metrics of one app, and its /metrics endpoint.
+
+With `--workers N`, every worker writes its metrics into PROMETHEUS_MULTIPROC_DIR (`python -m
+api serve` makes and empties one) and any worker's /metrics adds up all of them
+(prometheus_client's multiprocess mode).
+
+Operation names are the client's choice: the first MAX_OPERATION_LABELS distinct names of a
+process get a label of their own, later ones are counted as `(other)`, so that a client cannot
+blow up the number of time series.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from contextlib import suppress
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+    multiprocess,
+)
+from starlette.requests import Request
+from starlette.responses import Response
+
+from schema.operations import chosen_operation
+
+NONE = "(none)"  # no operation ran
+ANONYMOUS = "(anonymous)"
+OTHER = "(other)"
+WEBSOCKET = "(websocket)"
+MAX_OPERATION_LABELS = 200
+ROUTES = frozenset({"/graphql", "/healthz", "/readyz", "/metrics"})
+
+
+class Metrics:
+    """The app's counters and gauges, in a registry of its own."""
+
+    def __init__(self) -> None:
+        self.multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+        self.registry = CollectorRegistry()
+        if not self.multiprocess:  # a process's own figures (in multiprocess mode they mean nothing)
+            ProcessCollector(registry=self.registry)
+            PlatformCollector(registry=self.registry)
+        self.requests = Counter(
+            "myopenip_requests",
+            "HTTP requests and WebSocket connections, by route, GraphQL operation and HTTP status "
+            "(101: a WebSocket accepted, 403: refused).",
+            ["route", "operation", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "myopenip_request_duration_seconds",
+            "Time from a request's arrival to the end of its answer, by route and GraphQL operation (HTTP only).",
+            ["route", "operation"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "myopenip_graphql_errors",
+            "Errors in GraphQL results sent over HTTP, by operation and extensions.code "
+            "(BAD_REQUEST: a document that does not parse or validate; INTERNAL_SERVER_ERROR: a bug).",
+            ["operation", "code"],
+            registry=self.registry,
+        )
+        self.open_websockets = Gauge(
+            "myopenip_open_websockets", "WebSocket connections open now.", multiprocess_mode="livesum",
+            registry=self.registry,
+        )
+        self.open_subscriptions = Gauge(
+            "myopenip_open_subscriptions",
+            "Operations (subscriptions, mostly) running over WebSocket connections now.",
+            multiprocess_mode="livesum",
+            registry=self.registry,
+        )
+        self._labels: set[str] = set()
+        self._gauge_source: Callable[[], tuple[int, int]] | None = None
+
+    def operation_label(self, document: object, operation_name: object) -> str:
+        """The label of the operation a request runs: its name, ANONYMOUS, or NONE when the
+        document names no single operation; OTHER past MAX_OPERATION_LABELS names."""
+        if not isinstance(document, str) or not (operation_name is None or isinstance(operation_name, str)):
+            return NONE
+        operation = chosen_operation(document, operation_name)
+        if operation is None:
+            return NONE
+        if operation.name is None:
+            return ANONYMOUS
+        name = operation.name.value
+        if name not in self._labels:
+            if len(self._labels) >= MAX_OPERATION_LABELS:
+                return OTHER
+            self._labels.add(name)
+        return name
+
+    # --- the gauges ------------------------------------------------------------------------------
+
+    def watch(self, source: Callable[[], tuple[int, int]]) -> None:
+        """Where the gauges read (open WebSockets, open subscriptions) of this process."""
+        self._gauge_source = source
+
+    def refresh_gauges(self) -> None:
+        if self._gauge_source is not None:
+            websockets, subscriptions = self._gauge_source()
+            self.open_websockets.set(websockets)
+            self.open_subscriptions.set(subscriptions)
+
+    async def refresh_gauges_forever(self, every: float = 1.0) -> None:
+        """Multiprocess mode: a worker's /metrics reads the other workers' gauges from their
+        files, so each worker writes its own every second."""
+        while True:
+            self.refresh_gauges()
+            await asyncio.sleep(every)
+
+    def process_exited(self) -> None:
+        """Multiprocess mode: this worker's gauges stop counting (its counters stay in the totals)."""
+        if self.multiprocess:
+            with suppress(Exception):
+                multiprocess.mark_process_dead(os.getpid())
+
+    # --- /metrics --------------------------------------------------------------------------------
+
+    async def endpoint(self, request: Request) -> Response:
+        """The Prometheus text format: this process's metrics, or every worker's added up."""
+        self.refresh_gauges()
+        if self.multiprocess:
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            data = generate_latest(registry)
+        else:
+            data = generate_latest(self.registry)
+        return Response(data, media_type=CONTENT_TYPE_LATEST)

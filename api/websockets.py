@@ -1,0 +1,156 @@
+"""The two WebSocket protocols of /graphql, over Strawberry's handlers: graphql-transport-ws
+and the legacy graphql-ws, both with keep-alives sent by the view's one task, a rejected
+connection_init closed with 4403, and a socket that says nothing in time closed with 4408."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncGenerator
+from contextlib import suppress
+from json import JSONDecodeError
+
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+
+FORBIDDEN_CLOSE_CODE = 4403  # a missing or unknown token in connection_init, on both protocols
+
+
+class WebSocketAdapter(ASGIWebSocketAdapter):
+    async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object, None]:
+        """Strawberry's, without holding a message's text while it waits for the next one."""
+        try:
+            while self.ws.application_state != WebSocketState.DISCONNECTED:
+                try:
+                    yield self.view.decode_json(await self.ws.receive_text())
+                except JSONDecodeError as error:
+                    if not ignore_parsing_errors:
+                        raise NonJsonMessageReceived from error
+        except KeyError as error:
+            raise NonTextMessageReceived from error
+        except WebSocketDisconnect:
+            pass
+
+
+class _Registered:
+    """A WebSocket handler that the view's connection registry knows while it runs (for a
+    graceful shutdown), and that keeps little while its connection is idle: its keep-alives
+    are sent by the view's one keep-alive task (api/keepalive.py), and it lets go of each
+    message once handled."""
+
+    async def handle(self) -> None:
+        self.view.connections.handlers.add(self)
+        try:
+            await super().handle()
+        finally:
+            self.view.connections.handlers.discard(self)
+            self.view.keep_alives.discard(self)
+
+    async def handle_message(self, message) -> None:
+        try:
+            await super().handle_message(message)
+        finally:
+            # Strawberry's read loop holds the last message until the next one comes, and a
+            # subscriber's last message is its subscription's whole document.
+            if isinstance(message, dict):
+                message.clear()
+
+    @staticmethod
+    def _share_document(message) -> None:
+        """Subscribers of the same operation send the same document: one copy of its text
+        is kept for them all (it lives as long as an operation uses it)."""
+        payload = message.get("payload") if isinstance(message, dict) else None
+        if isinstance(payload, dict) and type(payload.get("query")) is str:
+            payload["query"] = sys.intern(payload["query"])
+
+
+class TransportWSHandler(_Registered, BaseGraphQLTransportWSHandler):
+    """graphql-transport-ws, with keep-alive: once acknowledged, the server sends a `ping`
+    every keep_alive_interval (the client answers `pong`), so that proxies keep idle
+    connections open. Strawberry's handler only answers the client's pings."""
+
+    async def handle_connection_init(self, message) -> None:
+        await super().handle_connection_init(message)
+        # Strawberry keeps its connection_init timer's task, cancelled by now, for the
+        # connection's lifetime.
+        self.connection_init_timeout_task = None
+        if self.connection_acknowledged and self.view.keep_alive:
+            self.view.keep_alives.add(self)
+
+    async def send_keep_alive(self) -> None:
+        await self.send_message({"type": "ping"})
+
+    async def handle_subscribe(self, message) -> None:
+        self._share_document(message)
+        await super().handle_subscribe(message)
+
+    async def run_operation(self, operation) -> None:
+        self.view.connections.operations += 1
+        try:
+            await super().run_operation(operation)
+        finally:
+            self.view.connections.operations -= 1
+
+
+class LegacyWSHandler(_Registered, BaseGraphQLWSHandler):
+    """The legacy graphql-ws protocol, with `ka` keep-alives. A rejected connection_init
+    closes with 4403, as on graphql-transport-ws; Strawberry closes with 1011."""
+
+    async def handle(self) -> None:
+        # As on graphql-transport-ws: a socket that sends no connection_init in time is closed
+        # (4408), so that unauthenticated sockets are not kept open.
+        # A timer, not a sleeping task: it costs less while the connection lives.
+        watch = asyncio.get_running_loop().call_later(
+            self.view.connection_init_wait_timeout.total_seconds(), self._close_unless_initialised
+        )
+        try:
+            await super().handle()
+        finally:
+            watch.cancel()
+            if self._closing is not None:
+                with suppress(BaseException):
+                    await self._closing
+
+    _closing: asyncio.Task | None = None
+
+    def _close_unless_initialised(self) -> None:
+        if not self.connection_acknowledged:
+            self._closing = asyncio.ensure_future(
+                self.websocket.close(code=4408, reason="Connection initialisation timeout")
+            )
+
+    async def handle_connection_init(self, message) -> None:
+        if self.connection_acknowledged:
+            await self.websocket.close(code=4429, reason="Too many initialisation requests")
+            return
+        payload = message.get("payload")
+        self.context.connection_params = payload if isinstance(payload, dict) else None
+        try:
+            await self.view.on_ws_connect(self.context)
+        except ConnectionRejectionError as error:
+            await self.send_message({"type": "connection_error", "payload": error.payload})
+            await self.websocket.close(code=FORBIDDEN_CLOSE_CODE, reason="Forbidden")
+            return
+        await self.send_message({"type": "connection_ack"})
+        self.connection_acknowledged = True
+        if self.keep_alive:
+            await self.send_keep_alive()  # as Strawberry's handler does, one at once
+            self.view.keep_alives.add(self)
+
+    async def send_keep_alive(self) -> None:
+        await self.send_message({"type": "ka"})
+
+    async def handle_start(self, message) -> None:
+        self._share_document(message)
+        await super().handle_start(message)
+
+    async def handle_async_results(self, *args, **kwargs) -> None:
+        self.view.connections.operations += 1
+        try:
+            await super().handle_async_results(*args, **kwargs)
+        finally:
+            self.view.connections.operations -= 1

@@ -1,0 +1,144 @@
+"""What users read: error messages, function labels and help texts, in French and English.
+
+French is the default. The seven French texts marked "seed" are the user's own words and
+are served exactly as written.
+"""
+
+from __future__ import annotations
+
+from contacts.rules import Code, Function, Problem, Requirement
+
+FR, EN = "fr", "en"
+LANGUAGES = (FR, EN)
+
+MESSAGES: dict[Code, dict[str, str]] = {
+    Code.CONTACT_WITHOUT_FUNCTION: {  # seed
+        FR: "Un des contacts n'a pas de fonction assignée. Veuillez cocher la case correspondante ou retirer le contact du devis",
+        EN: "One of the contacts has no function assigned. Please tick the matching box or remove the contact from the quote",
+    },
+    Code.ON_SITE_CONTACT_REQUIRED: {  # seed
+        FR: "Vous devez sélectionner au moins un contact sur site pour l'intervention du fournisseur",
+        EN: "You must select at least one on-site contact for the supplier's intervention",
+    },
+    Code.DELIVERY_CONTACT_REQUIRED: {  # seed
+        FR: "Vous devez renseigner au moins un contact pour la réception de votre colis",
+        EN: "You must provide at least one contact to receive your parcel",
+    },
+    Code.TRACKING_CONTACT_REQUIRED: {  # seed
+        FR: "Vous devez renseigner au moins un contact pour le suivi de votre commande",
+        EN: "You must provide at least one contact to follow your order",
+    },
+    Code.TRACKING_CONTACT_LIMIT: {  # seed
+        FR: "Le nombre maximum de contact est atteint, veuillez créer une liste de diffusion si vous souhaitez ajouter plus de 3 contacts pour le suivi de votre commande",
+        EN: "The maximum number of contacts is reached, please create a mailing list if you want more than 3 contacts to follow your order",
+    },
+    Code.CONTACT_INCOMPLETE: {  # seed
+        FR: "Il manque des informations à ce contact. Veuillez le compléter dans le module Entreprises si vous souhaitez l'ajouter au devis.",
+        EN: "This contact is missing some information. Please complete it in the Enterprises module if you want to add it to the quote.",
+    },
+    Code.PHONE_NOT_MOBILE: {  # seed
+        FR: "Veuillez privilégier un numéro de mobile.",
+        EN: "Please give a mobile number if you can.",
+    },
+    Code.CONTACT_ALREADY_ON_QUOTE: {
+        FR: "Ce contact figure déjà dans la liste des contacts du devis.",
+        EN: "This contact is already on the quote's contact list.",
+    },
+    Code.CONTACT_NOT_ELIGIBLE: {
+        FR: "Ce contact n'appartient ni au client du devis ni à votre entreprise.",
+        EN: "This contact belongs neither to the quote's client nor to your company.",
+    },
+    Code.QUOTE_CONTACT_LIMIT: {
+        FR: "Un devis compte au plus {limit} contacts. Retirez-en un pour en ajouter un autre.",
+        EN: "A quote holds at most {limit} contacts. Remove one to add another.",
+    },
+    Code.QUOTE_NOT_EDITABLE: {
+        FR: "La commande est passée : ses contacts ne peuvent plus être modifiés.",
+        EN: "The order is placed: its contacts can no longer be changed.",
+    },
+    Code.NOT_FOUND: {
+        FR: "Cet élément est introuvable.",
+        EN: "This item cannot be found.",
+    },
+    Code.FORBIDDEN: {
+        FR: "Vous n'avez pas le droit de faire cette modification.",
+        EN: "You are not allowed to make this change.",
+    },
+    Code.REQUIRED: {
+        FR: "Ce champ est obligatoire.",
+        EN: "This field is required.",
+    },
+    Code.INVALID_EMAIL: {
+        FR: "Cette adresse email n'est pas valide.",
+        EN: "This email address is not valid.",
+    },
+    Code.INVALID_PHONE: {
+        FR: "Ce numéro de téléphone n'est pas valide.",
+        EN: "This phone number is not valid.",
+    },
+    Code.TOO_LONG: {
+        FR: "Ce champ est trop long : {limit} caractères au plus.",
+        EN: "This field is too long: {limit} characters at most.",
+    },
+}
+
+FUNCTION_LABELS: dict[Function, dict[str, str]] = {
+    Function.ON_SITE: {FR: "Intervention sur site", EN: "On-site intervention"},
+    Function.DELIVERY: {FR: "Livraison de matériel", EN: "Equipment delivery"},
+    Function.TRACKING: {FR: "Suivi de commande", EN: "Order tracking"},
+}
+
+FUNCTION_HELP: dict[Function, dict[str, str]] = {
+    Function.ON_SITE: {
+        FR: "Le contact sera sollicité par le fournisseur ou sous-traitant pour la mise en service de la solution souscrite (ex : prise de rendez-vous, accueil et vérification le jour du rendez-vous). Veuillez privilégier un numéro de mobile.",
+        EN: "The supplier or subcontractor will contact this person to commission the service ordered (e.g. making an appointment, welcoming the technician and checking on the day). Please give a mobile number if you can.",
+    },
+    Function.DELIVERY: {
+        FR: "Le contact pourra être sollicité pour la livraison du matériel commandé (routeur, modem). Veuillez privilégier un numéro de mobile.",
+        EN: "This person may be contacted for the delivery of the equipment ordered (router, modem). Please give a mobile number if you can.",
+    },
+    Function.TRACKING: {
+        FR: "Le(s) contact(s) pourra être sollicité par le service déploiement pour des précisions ou des informations de rejet de commandes fournisseurs. Veuillez créer une liste de diffusion si vous souhaitez ajouter plus de 3 contacts.",
+        EN: "The deployment team may contact these people for details, or to pass on a supplier's rejection of the order. Please create a mailing list if you want more than 3 contacts.",
+    },
+}
+
+_SUMMARY = {
+    "single_required": {FR: "1 contact unique obligatoire", EN: "1 single contact, required"},
+    "single_optional": {FR: "1 contact au plus, facultatif", EN: "At most 1 contact, optional"},
+    "tracking": {FR: "1 contact obligatoire, 3 max.", EN: "1 contact required, 3 max."},
+}
+
+
+def message(problem: Problem, language: str) -> str:
+    text = MESSAGES[problem.code][language]
+    return text.format(limit=problem.limit) if "{limit}" in text else text
+
+
+def summary(requirement: Requirement, language: str) -> str:
+    if requirement.function == Function.TRACKING:
+        key = "tracking"
+    else:
+        key = "single_required" if requirement.is_required else "single_optional"
+    return _SUMMARY[key][language]
+
+
+def negotiate(accept_language: str | None) -> str:
+    """English when, among the fr* and en* tags, the first with the highest q is an en one."""
+    best, best_q = FR, -1.0
+    for part in (accept_language or "").split(","):
+        tag, _, params = part.strip().partition(";")
+        primary = tag.strip().lower().split("-")[0]
+        if primary not in LANGUAGES:
+            continue
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if q > best_q:
+            best, best_q = primary, q
+    return best if best_q > 0 else FR

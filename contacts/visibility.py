@@ -1,0 +1,65 @@
+"""What a viewer may see: its partner's quotes, contacts and enterprises, and nothing else.
+
+Each lookup is one statement scoped to the viewer's partner, so that another partner's row and
+a row that does not exist look the same (None). A command locks what it looks up (`lock=True`:
+`FOR UPDATE` of that row only, on PostgreSQL) in the order every command takes its locks: the
+enterprise contact, then the quote, then (last, just before the commit) the partner's data
+version.
+"""
+
+from __future__ import annotations
+
+from contacts import db
+from contacts.auth import Viewer
+from contacts.models import Contact, Enterprise, EnterpriseKind, Quote
+from contacts.reads import cols, quote_rows, quotes_sql
+
+# An enterprise the partner $2 may see: itself, or one of its clients.
+_OWNED = (f'((e."kind" = \'{EnterpriseKind.CLIENT.value}\' AND e."partner_id" = $2) '
+          f'OR (e."kind" = \'{EnterpriseKind.PARTNER.value}\' AND e."id" = $2))')
+
+
+async def _quote_where(where: str, key: int, viewer: Viewer, lock: bool) -> Quote | None:
+    text = quotes_sql(where) + (" FOR UPDATE OF q" if lock else "")
+    found = quote_rows(await db.run(text, viewer.partner_id, key))
+    return found[0] if found else None
+
+
+async def visible_quote(viewer: Viewer, quote_id: int | None, *, lock: bool = False) -> Quote | None:
+    """The viewer's quote, with its client; locked (the quote's row only) when asked."""
+    if quote_id is None:
+        return None
+    return await _quote_where('q."id" = $2', quote_id, viewer, lock)
+
+
+async def quote_of_assignment(viewer: Viewer, assignment_id: int | None, *, lock: bool = False) -> Quote | None:
+    """The viewer's quote that holds an assignment, with its client: one statement."""
+    if assignment_id is None:
+        return None
+    return await _quote_where('q."id" = (SELECT "quote_id" FROM "contact_assignment" WHERE "id" = $2)',
+                              assignment_id, viewer, lock)
+
+
+async def visible_enterprise(viewer: Viewer, enterprise_id: int | None) -> Enterprise | None:
+    """The viewer's company, or one of its clients."""
+    if enterprise_id is None:
+        return None
+    rows = await db.run(f'SELECT {cols(Enterprise, "e")} FROM "enterprise" e WHERE e."id" = $1 AND {_OWNED}',
+                        enterprise_id, viewer.partner_id)
+    found = db.rows_as(Enterprise, rows)
+    return found[0] if found else None
+
+
+async def visible_contact(viewer: Viewer, contact_id: int | None, *, lock: bool = False) -> Contact | None:
+    """A contact of the viewer's company or of one of its clients, with its enterprise;
+    locked (the contact's row only) when asked."""
+    if contact_id is None:
+        return None
+    rows = await db.run(
+        f'SELECT {cols(Contact, "c")}, {cols(Enterprise, "e", "enterprise.")} FROM "contact" c '
+        f'JOIN "enterprise" e ON e."id" = c."enterprise_id" WHERE c."id" = $1 AND {_OWNED}'
+        + (" FOR UPDATE OF c" if lock else ""),
+        contact_id, viewer.partner_id,
+    )
+    found = db.rows_as(Contact, rows, {"enterprise": Enterprise})
+    return found[0] if found else None

@@ -1,0 +1,114 @@
+"""Plain objects completed by compiled selections (schema/execution.py) answer exactly what
+graphql-core's own field-by-field completion answers: data, errors and their paths."""
+
+from __future__ import annotations
+
+import pytest
+import strawberry
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from contacts.auth import viewer_named
+from contacts.events import MemoryBus
+from schema.ids import encode_id
+from contacts.models import Quote
+from bench import operations
+from schema import build_schema
+from schema.context import Context
+from schema.execution import PlainExecutionContext
+from tests.conftest import reset_demo
+
+schema = build_schema()
+
+REFERENCE = build_schema()
+REFERENCE.execution_context_class = StrawberryGraphQLCoreExecutionContext  # graphql-core's completion
+
+
+def _answer(result) -> dict:
+    return {"data": result.data, "errors": [e.formatted for e in result.errors or []]}
+
+
+async def test_the_step2_screen_reads_the_same_as_with_graphql_cores_completion(backend):
+    await reset_demo()
+    assert schema.execution_context_class is PlainExecutionContext
+    documents = [operations.quote_query(), operations.operation("VIEWER_QUERY"), operations.operation("QUOTES_QUERY")]
+    compared = 0
+    for username in ("demo-alice", "demo-bob", "demo-victor"):
+        viewer = await viewer_named(username)
+        for quote in await Quote.all():
+            for language in ("fr", "en"):
+                for document in documents:
+                    variables = {"id": encode_id("Quote", quote.id)}
+                    ours, theirs = [
+                        await s.execute(document, variable_values=variables, context_value=Context(viewer=viewer, language=language, bus=MemoryBus()))
+                        for s in (schema, REFERENCE)
+                    ]
+                    assert _answer(ours) == _answer(theirs)
+                    compared += 1
+    assert compared >= 3 * 2 * 3 * 2  # users x quotes x languages x documents, at the least
+
+
+# --- Without a database: a plain type holding a value its field cannot take ---------------
+
+
+@strawberry.type
+class Line:
+    label: str
+    amount: int
+
+
+@strawberry.type
+class Basket:
+    lines: list[Line]
+    note: str | None
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def basket(self, broken: bool = False) -> Basket:
+        lines = [Line(label="a", amount=1), Line(label=None if broken else "b", amount=2)]  # type: ignore[arg-type]
+        return Basket(lines=lines, note=None)
+
+
+PLAIN = strawberry.Schema(Query, execution_context_class=PlainExecutionContext)
+GRAPHQL_CORE = strawberry.Schema(Query)
+
+
+@pytest.mark.parametrize(
+    ("document", "variables"),
+    [
+        ("{ basket { lines { label amount } note } }", None),
+        ("{ basket(broken: true) { lines { label amount } note } }", None),  # null in a non-null field
+        ("{ basket { ...B lines { amount __typename } } } fragment B on Basket { lines { label } n: note }", None),
+        ("query ($x: Boolean!) { basket { lines { label @include(if: $x) amount } } }", {"x": True}),
+        ("query ($x: Boolean!) { basket { lines { label @include(if: $x) amount } } }", {"x": False}),
+    ],
+)
+async def test_errors_paths_and_directives_are_graphql_cores(document, variables):
+    for _ in range(2):  # the second execution uses the selections compiled by the first
+        ours = await PLAIN.execute(document, variable_values=variables)
+        theirs = await GRAPHQL_CORE.execute(document, variable_values=variables)
+        assert _answer(ours) == _answer(theirs)
+
+
+async def test_a_document_is_validated_once_and_its_errors_every_time():
+    schema_with_limits = build_schema()
+    validated = schema_with_limits.validated
+    document = "{ viewer { name } } # validated once"
+    before = len(validated)
+    for _ in range(3):
+        await schema_with_limits.execute(document, context_value=Context(viewer=None, language="fr", bus=MemoryBus()))
+    assert len(validated) == before + 1
+    too_many_aliases = "{ " + "".join(f"a{i}: __typename " for i in range(31)) + "}"
+    for _ in range(2):
+        result = await schema_with_limits.execute(too_many_aliases)
+        assert result.errors and "30" in result.errors[0].message
+
+
+async def test_an_error_is_reported_as_graphql_core_reports_it():
+    result = await PLAIN.execute("{ basket(broken: true) { lines { label } } }")
+    assert result.data is None
+    assert [(e.message, e.path) for e in result.errors] == [
+        ("Cannot return null for non-nullable field Line.label.", ["basket", "lines", 1, "label"])
+    ]
+

@@ -1,0 +1,123 @@
+"""The step-2 query runs a fixed number of SQL queries, whatever the number of lines and contacts.
+
+In-process: the schema is executed against the backend's database (opened by the `backend`
+fixture in this process) while every SQL statement Tortoise sends is counted, from the
+DEBUG records its database clients write to the "tortoise.db_client" logger (one per
+statement: "<sql>: <values>").
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+
+from contacts.auth import viewer_named
+from contacts.events import MemoryBus
+from schema.ids import encode_id
+from contacts.models import (
+    Contact,
+    ContactAssignment,
+    ContactSource,
+    Enterprise,
+    EnterpriseKind,
+    Product,
+    Quote,
+    QuoteLine,
+)
+from contacts.text import search_key
+from schema import build_schema
+from schema.context import Context
+from tests.support.api import QUOTE
+from tests.conftest import reset_demo
+
+schema = build_schema()
+
+
+class SqlCounter(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # Statements are logged as ("%s: %s", sql, values); connection messages are not.
+        if record.msg == "%s: %s" and record.args and isinstance(record.args[0], str):
+            self.statements.append(record.args[0])
+
+
+@contextmanager
+def counting():
+    logger = logging.getLogger("tortoise.db_client")
+    counter, level = SqlCounter(), logger.level
+    logger.addHandler(counter)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield counter.statements
+    finally:
+        logger.removeHandler(counter)
+        logger.setLevel(level)
+
+
+async def make_quote(partner: Enterprise, lines: int, enterprise_contacts: int, assigned: int, adhoc: int) -> int:
+    """A quote for a new client with `enterprise_contacts` contacts, `lines` lines, `assigned` of
+    those contacts and `adhoc` one-off contacts on it."""
+    client = await Enterprise.create(name=f"Client {lines}", search_name=f"client {lines}", kind=EnterpriseKind.CLIENT, partner=partner)
+    quote = await Quote.create(reference=f"DV-COUNT-{lines}", partner=partner, client=client)
+    products = await Product.all().order_by("id")
+    for i in range(lines):
+        await QuoteLine.create(quote=quote, product=products[i % len(products)], quantity=i + 1)
+    contacts = []
+    for i in range(enterprise_contacts):
+        last = f"Nom{i:02d}"
+        contacts.append(await Contact.create(
+            enterprise=client, last_name=last, first_name=None if i % 3 else "Prénom", email=f"c{i}@client.fr",
+            phone="+33612345678" if i % 2 == 0 else ("+33142868200" if i % 5 else None), role="Rôle",
+            search_text=search_key(last),
+        ))
+    complete = [c for c in contacts if c.phone]
+    for i, contact in enumerate(complete[:assigned]):
+        await ContactAssignment.create(
+            quote=quote, contact=contact, source=ContactSource.CLIENT, on_site=i == 0, delivery=i == 1, tracking=i < 3
+        )
+    for i in range(adhoc):
+        await ContactAssignment.create(
+            quote=quote, source=ContactSource.ADHOC, last_name=f"Ponctuel{i}", email=f"p{i}@x.fr", phone="+33611111111", role="Gardien"
+        )
+    return quote.id
+
+
+async def step2(viewer, quote_id: int) -> tuple[dict, list[str]]:
+    with counting() as statements:
+        result = await schema.execute(QUOTE, variable_values={"id": encode_id("Quote", quote_id)},
+                                      context_value=Context(viewer=viewer, language="fr", bus=MemoryBus()))
+    assert result.errors is None, result.errors
+    return result.data["quote"], list(statements)
+
+
+async def test_step2_query_count_does_not_grow_with_lines_and_contacts(backend):
+    await reset_demo()
+    alice = await viewer_named("demo-alice")
+    partner = await Enterprise.get(id=alice.partner_id)
+
+    # The counter sees every statement: an N+1 loop is counted as such.
+    with counting() as statements:
+        quotes = await Quote.filter(partner_id=alice.partner_id)
+        for q in quotes:
+            await QuoteLine.filter(quote_id=q.id)
+    assert len(quotes) == 3 and len(statements) == 4
+
+    small_id = await make_quote(partner, lines=1, enterprise_contacts=1, assigned=1, adhoc=0)
+    large_id = await make_quote(partner, lines=8, enterprise_contacts=36, assigned=7, adhoc=3)
+
+    small, small_sql = await step2(alice, small_id)
+    large, large_sql = await step2(alice, large_id)
+
+    # The two quotes really differ in size...
+    assert (len(small["lines"]), len(small["assignments"]), len(small["eligibleContacts"]["client"])) == (1, 1, 1)
+    assert (len(large["lines"]), len(large["assignments"]), len(large["eligibleContacts"]["client"])) == (8, 10, 36)
+    assert len(large["eligibleContacts"]["partner"]) == 3
+    assert {a["source"] for a in large["assignments"]} == {"CLIENT", "ADHOC"}
+    assert any(r["requiredBy"] for r in large["contactRequirements"])
+    assert large["contactValidation"]["errors"] or large["contactValidation"]["warnings"]
+    # ...and are read with the same, small number of queries.
+    assert len(small_sql) == len(large_sql), "\n".join(large_sql)
+    assert 0 < len(large_sql) <= 6, "\n".join(large_sql)

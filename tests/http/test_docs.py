@@ -1,0 +1,205 @@
+"""The operations of docs/*.md run against the demo, so that the docs cannot rot.
+
+Conventions of the docs pages (docs/README.md says them to writers):
+- every ```graphql block is one operation, run in page order as demo-alice on fresh demo data;
+- a ```json block right after it holds its variables; strings such as "<quoteId>" in it are
+  placeholders, filled from the demo data (PLACEHOLDERS below) or from an earlier answer:
+  "<assignmentId>" is the assignment of the latest answer that has one, and a block with
+  `save=NAME` keeps its assignment as "<NAME>";
+- a comment `<!-- docs-test: ... -->` before a block changes how it runs: `as=demo-victor`
+  (the token; `as=none` sends none), `lang=en` (Accept-Language), `expect=CODE,CODE` (the
+  userErrors codes of the answer, in order, or the top-level error codes; without it, the
+  answer must have neither), `save=NAME`, `event=KIND` (for a subscription);
+- a subscription is started over WebSocket (graphql-transport-ws); the next operation of the
+  page then runs, and the subscription must receive an event (of kind KIND when given);
+- ```js blocks are checked for syntax with `node --check` when node is there.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from graphql import OperationType, parse
+
+from tests.http.test_live import health, listening
+from tests.support import api as h
+from tests.support.wsclient import WAIT, LiveClient
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+PAGES = sorted(DOCS.glob("*.md"))
+BLOCK = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", re.S | re.M)
+DIRECTIVE = re.compile(r"<!--\s*docs-test:(.*?)-->", re.S)
+NODE = shutil.which("node")
+
+
+def blocks(text: str) -> list[dict]:
+    """The fenced blocks of a page, each with the docs-test directives written before it."""
+    found, previous_end = [], 0
+    for match in BLOCK.finditer(text):
+        before = text[previous_end:match.start()]
+        directives = {}
+        for comment in DIRECTIVE.findall(before):
+            for item in comment.split():
+                key, _, value = item.partition("=")
+                directives[key] = value
+        found.append({"lang": match.group(1), "text": match.group(2), "directives": directives,
+                      "prose": before, "line": text.count("\n", 0, match.start()) + 1})
+        previous_end = match.end()
+    return found
+
+
+def operations(text: str) -> list[dict]:
+    """The graphql blocks of a page, each with its variables (the json block right after it)."""
+    found = blocks(text)
+    result = []
+    for i, block in enumerate(found):
+        if block["lang"] != "graphql":
+            continue
+        variables = None
+        following = found[i + 1] if i + 1 < len(found) else None
+        if following and following["lang"] == "json" and not following["prose"].strip():
+            variables = following["text"]
+        result.append({**block, "variables": variables})
+    return result
+
+
+def fill(value, placeholders: dict[str, str]):
+    if isinstance(value, str):
+        match = re.fullmatch(r"<(\w+)>", value)
+        if match:
+            assert match.group(1) in placeholders, f"unknown placeholder {value}: known are {sorted(placeholders)}"
+            return placeholders[match.group(1)]
+        return value
+    if isinstance(value, list):
+        return [fill(v, placeholders) for v in value]
+    if isinstance(value, dict):
+        return {k: fill(v, placeholders) for k, v in value.items()}
+    return value
+
+
+def user_error_codes(data) -> list[str]:
+    codes = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key == "userErrors" and isinstance(value, list):
+                codes += [e["code"] for e in value]
+            else:
+                codes += user_error_codes(value)
+    elif isinstance(data, list):
+        for value in data:
+            codes += user_error_codes(value)
+    return codes
+
+
+def assignment_ids(data) -> list[str]:
+    found = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key == "assignment" and isinstance(value, dict) and value.get("id"):
+                found.append(value["id"])
+            else:
+                found += assignment_ids(value)
+    elif isinstance(data, list):
+        for value in data:
+            found += assignment_ids(value)
+    return found
+
+
+async def demo_placeholders(api) -> dict[str, str]:
+    alice = await h.demo_of(api)
+    mallory = await h.demo_of(api, token="demo-mallory")
+    return {
+        "quoteId": alice.full,  # the draft whose products need an on-site and a delivery contact
+        "plainQuoteId": alice.plain,  # the draft whose products need neither
+        "orderedQuoteId": alice.ordered,
+        "mobileContactId": alice.contacts["Smith"],
+        "otherMobileContactId": alice.contacts["Dupont"],
+        "landlineContactId": alice.contacts["Listen"],
+        "receptionContactId": alice.contacts["Leroy"],
+        "incompleteContactId": alice.contacts["Fabre"],
+        "partnerContactId": alice.contacts["Durand"],
+        "clientId": alice.enterprises["Boulangerie Éloïse"],
+        "otherPartnerQuoteId": mallory.quotes["DV-2026-0201"],
+    }
+
+
+def test_every_page_has_operations_and_is_linked_from_the_readme():
+    readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    assert len(PAGES) >= 5
+    for page in PAGES:
+        if page.name == "README.md":
+            continue
+        assert operations(page.read_text(encoding="utf-8")), f"{page.name} has no ```graphql block"
+        assert f"docs/{page.name}" in readme, f"README.md does not link to docs/{page.name}"
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed: the docs' JavaScript is not checked")
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_the_javascript_of_the_docs_parses(page, tmp_path):
+    for i, block in enumerate(b for b in blocks(page.read_text(encoding="utf-8")) if b["lang"] in ("js", "javascript")):
+        source = tmp_path / f"block{i}.mjs"
+        source.write_text(block["text"], encoding="utf-8")
+        run = subprocess.run([NODE, "--check", str(source)], capture_output=True, text=True, timeout=30)
+        assert run.returncode == 0, f"{page.name}, line {block['line']}:\n{run.stderr}"
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p.name != "README.md"], ids=lambda p: p.name)
+async def test_the_operations_of_the_docs_run_against_the_demo(api, page):
+    placeholders = await demo_placeholders(api)
+    ops = operations(page.read_text(encoding="utf-8"))
+    live: list[tuple[LiveClient, dict, str]] = []  # subscriptions waiting for the next operation's change
+    try:
+        for op in ops:
+            where = f"{page.name}, line {op['line']}"
+            d = op["directives"]
+            variables = fill(json.loads(op["variables"]), placeholders) if op["variables"] else {}
+            token = None if d.get("as") == "none" else d.get("as", "demo-alice")
+            expected = [c for c in d.get("expect", "").split(",") if c]
+            document = parse(op["text"])
+            kinds = {definition.operation for definition in document.definitions if hasattr(definition, "operation")}
+
+            if OperationType.SUBSCRIPTION in kinds:
+                client = await LiveClient.connect(api.url, token, language=d.get("lang"))
+                op_id = str(len(live) + 1)
+                queues = (await health(api.http))["eventQueues"]
+                await client.ws.send(json.dumps({"id": op_id, "type": "subscribe",
+                                                 "payload": {"query": op["text"], "variables": variables}}))
+                if expected:  # refused at once: one result with the error, then complete
+                    result = await client.result(op_id)
+                    assert [e["extensions"]["code"] for e in result["errors"]] == expected, (where, result)
+                    assert (await client.message_of(op_id, WAIT))["type"] == "complete", where
+                    await client.close()
+                else:
+                    await listening(api.http, queues + 1)  # before the change that it is to see
+                    live.append((client, d, op_id))
+                continue
+
+            response = await api.post(op["text"], variables, token=token, language=d.get("lang"))
+            body = response.json()
+            if body.get("errors"):
+                got = [e.get("extensions", {}).get("code") for e in body["errors"]]
+                assert got == expected, (where, response.status_code, body["errors"])
+            else:
+                assert response.status_code == 200, (where, response.status_code, body)
+                assert user_error_codes(body["data"]) == expected, (where, body["data"])
+                ids = assignment_ids(body["data"])
+                if ids:
+                    placeholders["assignmentId"] = ids[0]
+                    if d.get("save"):
+                        placeholders[d["save"]] = ids[0]
+
+            for client, sub, op_id in live:  # the change just made reaches the subscriptions
+                event = await client.event(op_id)
+                if sub.get("event"):
+                    assert event["kind"] == sub["event"], (where, event)
+                await client.close()
+            live = []
+        assert not live, f"{page.name}: a subscription with no operation after it to show a change"
+    finally:
+        for client, _, _ in live:
+            await client.close()

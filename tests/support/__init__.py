@@ -1,0 +1,1 @@
+"""What the tests share: the server launcher, GraphQL and WebSocket clients, the load test."""

@@ -1,0 +1,94 @@
+"""The one launcher of server processes, for the tests that need a process boundary (several
+processes, Redis, nginx, SIGKILL, SIGTERM, the browser) and for `make bench`.
+
+`ServerProcess` runs a command on a free port of 127.0.0.1 and waits until it answers;
+`api_server` runs the service itself, `python -m api serve`, as `make run` does.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServerProcess:
+    """A server in a subprocess on 127.0.0.1:`port`, ready once `ready_path` answers 200.
+    `stop()` (SIGTERM, then SIGKILL after a while) or `kill()` ends it; its log is kept in a
+    file, printed when it fails to start."""
+
+    def __init__(self, name: str, command: list[str], env: dict[str, str], port: int, *,
+                 ready_path: str = "/healthz", timeout: float = 60) -> None:
+        self.name = name
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log_path = Path(tempfile.gettempdir()) / f"{name}-{port}.log"
+        self.log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=self.log,
+                                        stderr=subprocess.STDOUT)
+        self.pid = self.process.pid
+        self._wait_ready(ready_path, timeout)
+
+    def _wait_ready(self, path: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.log_path.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}{path}", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"{self.name} not ready after {timeout}s:\n{self.log_path.read_text()}")
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        self.log.close()
+
+    def __enter__(self) -> ServerProcess:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def api_server(database_url: str, *, broker_url: str = "memory://", env: dict[str, str] | None = None,
+               workers: int = 1, demo: bool = False, port: int | None = None,
+               command: list[str] | None = None, process_class: type[ServerProcess] = ServerProcess) -> ServerProcess:
+    """`python -m api serve` on `database_url` (or `command`, with {port} in it)."""
+    port = port or free_port()
+    if command is None:
+        command = [sys.executable, "-m", "api", "serve", "--port", str(port), "--workers", str(workers)]
+        if demo:
+            command.append("--demo")
+    else:
+        command = [part.format(port=port) for part in command]
+    settings = {"DATABASE_URL": database_url, "BROKER_URL": broker_url, "LOG_LEVEL": "WARNING"}
+    return process_class("api-server", command, {**settings, **(env or {})}, port)

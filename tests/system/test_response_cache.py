@@ -1,0 +1,101 @@
+"""The response cache costs nothing in correctness (issue 6): after an accepted change, a read
+through either of two server processes sees it at once, and no cached answer goes to another
+partner, another permission set, another user or another language."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support import api as h
+from tests.conftest import reset_demo
+from tests.support.service import GraphQLClient
+from tests.support.process import api_server
+
+
+@pytest.fixture
+async def two(backend):
+    """Two server processes on the same database, each with its own response cache."""
+    await reset_demo()
+    servers = [api_server(backend.database_url), api_server(backend.database_url)]
+    clients = [GraphQLClient.of(s.url) for s in servers]
+    yield clients
+    for client, server in zip(clients, servers):
+        await client.http.aclose()
+        server.stop()
+
+
+async def test_a_change_made_on_one_process_is_read_at_once_on_the_other(two):
+    a, b = two
+    demo = await h.demo_of(a)
+    before_a, before_b = await h.quote(a, demo.full), await h.quote(b, demo.full)  # both cached now
+    assert before_a == before_b == await h.quote(b, demo.full)
+    assert before_a["assignments"] == []
+
+    added = await h.assign(a, demo.full, demo.contacts["Smith"], ["ON_SITE"])
+    assert added["userErrors"] == []
+    seen = await h.quote(b, demo.full)
+    assert [x["lastName"] for x in seen["assignments"]] == ["Smith"]
+    assert seen["version"] > before_b["version"]
+
+    # A change that leaves the quote's version alone (a contact only in its drop-down lists).
+    renamed = await h.update_contact(b, contactId=demo.contacts["Dupont"], lastName="Dupond")
+    assert renamed["userErrors"] == []
+    names = {e["contact"]["lastName"] for e in (await h.quote(a, demo.full))["eligibleContacts"]["client"]}
+    assert "Dupond" in names and "Dupont" not in names
+
+    # A refused change leaves the answer as it was, on both.
+    refused = await h.assign(b, demo.full, demo.contacts["Fabre"])  # incomplete contact
+    assert h.codes(refused["userErrors"]) == ["CONTACT_INCOMPLETE"]
+    assert await h.quote(a, demo.full) == await h.quote(b, demo.full)
+
+
+async def test_cached_answers_stay_with_their_partner_permissions_user_and_language(two):
+    a, _ = two
+    demo = await h.demo_of(a)
+    request = "query($id: ID!) { viewer { name } quote(id: $id) { reference viewerCanEdit eligibleContacts { client { canAdd contact { canEdit } } } contactValidation { errors { message } } } }"
+
+    alice = await a(request, {"id": demo.full}, token="demo-alice")
+    alice_again = await a(request, {"id": demo.full}, token="demo-alice")
+    assert alice == alice_again and alice["viewer"]["name"] == "Alice Durand"
+    assert alice["quote"]["viewerCanEdit"] is True
+
+    bob = await a(request, {"id": demo.full}, token="demo-bob")  # same partner, no CONTACT_EDIT
+    assert bob["viewer"]["name"] == "Bob Lefèvre"
+    assert {e["contact"]["canEdit"] for e in bob["quote"]["eligibleContacts"]["client"]} == {False}
+
+    victor = await a(request, {"id": demo.full}, token="demo-victor")  # read only
+    assert victor["quote"]["viewerCanEdit"] is False
+    assert {e["canAdd"] for e in victor["quote"]["eligibleContacts"]["client"]} == {False}
+
+    mallory = await a(request, {"id": demo.full}, token="demo-mallory")  # another partner
+    assert mallory["quote"] is None and mallory["viewer"]["name"] == "Mallory Girard"
+
+    english = await a(request, {"id": demo.full}, token="demo-alice", language="en")
+    assert english["quote"]["contactValidation"]["errors"][0]["message"].startswith("You must")
+    french = await a(request, {"id": demo.full}, token="demo-alice")
+    assert french["quote"]["contactValidation"]["errors"][0]["message"].startswith("Vous devez")
+
+
+async def test_a_change_answers_what_a_read_on_the_other_process_then_shows(two):
+    """The mutations answer the quote as their transaction left it, without reading it again
+    (issue 6): the same step-2 screen as a read made right after, through another process."""
+    a, b = two
+    demo = await h.demo_of(a)
+    q = demo.full
+
+    async def same_as_read(payload: dict) -> dict:
+        assert payload["userErrors"] == []
+        assert payload["quote"] == await h.quote(b, q)
+        return payload
+
+    smith = await same_as_read(await h.assign(a, q, demo.contacts["Smith"], ["ON_SITE", "TRACKING"]))
+    adhoc = await same_as_read(await h.add_adhoc(a, q))
+    smith_id, adhoc_id = smith["assignment"]["id"], adhoc["assignment"]["id"]
+    moved = await same_as_read(await h.set_function(a, adhoc_id, "ON_SITE"))  # ON_SITE leaves Smith
+    assert [x["functions"] for x in moved["quote"]["assignments"]] == [["TRACKING"], ["ON_SITE"]]
+    await same_as_read(await h.set_function(a, adhoc_id, "DELIVERY"))
+    await same_as_read(await h.set_function(a, smith_id, "TRACKING", False))
+    removed = await same_as_read(await h.unassign(a, smith_id))
+    assert [x["id"] for x in removed["quote"]["assignments"]] == [adhoc_id]
+    refused = await h.unassign(a, smith_id)  # already gone
+    assert [e["code"] for e in refused["userErrors"]] == ["NOT_FOUND"]
