@@ -1,4 +1,4 @@
-"""The GraphQL schema of the order-contacts API (see ../shared/contract/schema.graphql)."""
+"""The GraphQL schema of the order-contacts API (`schema.graphql`; its rules: docs/rules.md)."""
 
 from __future__ import annotations
 
