@@ -1,12 +1,13 @@
 # make run: install what is needed into .venv, then serve the demo on http://127.0.0.1:8000
 # make test: install what is needed into .venv, then run the whole test suite
+# make types: the step-2 operations as .graphql documents and their TypeScript types, in types/ (commit them)
 # make bench: the service against the raw-SQL floor on PostgreSQL and SQLite (not part of make test), see BENCHMARKS.md
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install npm-install run test schema clean bench load
+.PHONY: install npm-install run test schema types clean bench load
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,10 +17,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The tests' npm packages, when npm is there (without it, the tests that need them skip):
-# the graphql-http audit suite (tests/test_http_audit.py) and the files of GraphiQL's page
-# (tests/browser/test_graphiql_in_chromium.py).
-NPM_DIRS := tests/http_audit tests/browser/graphiql
+# The npm packages, when npm is there (without it, the tests that need them skip): the
+# graphql-http audit suite (tests/test_http_audit.py), the files of GraphiQL's page
+# (tests/browser/test_graphiql_in_chromium.py), and graphql-codegen, TypeScript and graphql-ws
+# for the typed operations (types/, tests/test_types.py).
+NPM_DIRS := tests/http_audit tests/browser/graphiql types
 %/node_modules/.installed: %/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
 	  cd $* && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
@@ -33,6 +35,12 @@ run: install
 # schema.graphql: the served schema as SDL (tests/test_schema_file.py fails when it is stale).
 schema: install
 	$(PY) -m schema.sdl
+
+# types/: frontend_stub/operations.js as .graphql documents, and their TypeScript types generated
+# by graphql-codegen from schema.graphql (tests/test_types.py fails when they are stale).
+types: types/node_modules/.installed
+	@command -v node >/dev/null 2>&1 || { echo "make types: needs Node.js 20 or later, and npm"; exit 1; }
+	cd types && node generate.mjs
 
 test: install npm-install
 	$(PY) -m pytest -q
