@@ -12,7 +12,9 @@ Conventions of the docs pages (docs/README.md says them to writers):
   answer must have neither), `save=NAME`, `event=KIND` (for a subscription);
 - a subscription is started over WebSocket (graphql-transport-ws); the next operation of the
   page then runs, and the subscription must receive an event (of kind KIND when given);
-- ```js blocks are checked for syntax with `node --check` when node is there.
+- ```js blocks are checked for syntax with `node --check` when node is there;
+- ```ts blocks are excerpts of the typed example, types/example/*.ts (which tests/test_types.py
+  type-checks and runs): each must appear there as it is.
 
 docs/rules.md carries every text the service sends: each value of the served `ErrorCode` enum
 has a table row there with its French and English messages exactly as the service sends them,
@@ -152,6 +154,18 @@ def test_the_javascript_of_the_docs_parses(page, tmp_path):
         source.write_text(block["text"], encoding="utf-8")
         run = subprocess.run([NODE, "--check", str(source)], capture_output=True, text=True, timeout=30)
         assert run.returncode == 0, f"{page.name}, line {block['line']}:\n{run.stderr}"
+
+
+def test_the_typescript_of_the_docs_is_the_typed_example():
+    example = "\n".join(p.read_text(encoding="utf-8") for p in sorted((DOCS.parent / "types" / "example").glob("*.ts")))
+    shown = 0
+    for page in PAGES:
+        for block in blocks(page.read_text(encoding="utf-8")):
+            if block["lang"] in ("ts", "typescript"):
+                shown += 1
+                assert block["text"].strip() in example, (
+                    f"{page.name}, line {block['line']}: not an excerpt of types/example/*.ts, as it is")
+    assert shown, "no ```ts block in the docs"
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if p.name != "README.md"], ids=lambda p: p.name)
