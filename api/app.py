@@ -43,6 +43,16 @@ from schema import Limits, build_schema
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend_stub"
 
 
+class FrontendFiles(StaticFiles):
+    """The step-2 screen's files. The npm packages of its typed operations (types/node_modules,
+    tooling for `make types`) are not the screen's: they are not served."""
+
+    def lookup_path(self, path: str):
+        if "node_modules" in Path(path).parts:
+            return "", None
+        return super().lookup_path(path)
+
+
 class App(Starlette):
     """Starlette, but a WebSocket to /graphql goes straight to the GraphQL view with its request
     id, metrics and access-log line (observability.ObservedWebSocket): none of the other
@@ -121,7 +131,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         WebSocketRoute("/graphql", graphql),
     ]
     if FRONTEND.is_dir():
-        routes.append(Mount("/", StaticFiles(directory=FRONTEND, html=True), name="frontend"))
+        routes.append(Mount("/", FrontendFiles(directory=FRONTEND, html=True), name="frontend"))
     app = App(
         routes=routes,
         middleware=[

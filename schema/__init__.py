@@ -1,5 +1,6 @@
 """The GraphQL face of the order-contacts API: `build_schema` makes the schema that /graphql
-serves (its SDL is `schema.graphql`, written by `python -m schema.sdl`).
+serves (its SDL is `schema.graphql`, written by `python -m schema.sdl`; the rules it
+serves: docs/rules.md).
 
 Types, Query, Mutation and Subscription are thin over the domain (`contacts`); `extensions`
 holds the limits, the caches and the masking of unexpected errors; `live` shares one live

@@ -2,8 +2,8 @@
 
     make schema              # or: python -m schema.sdl
 rewrites that file. tests/test_schema_file.py fails when the file and the schema that a real
-server serves differ, and `.ci/run` checks the file against the contract
-(../shared/contract/check.py schema.graphql) before the test suite.
+server serves differ, and `.ci/run` checks, before the test suite, that the file still keeps
+the API contract promised to frontends and partners.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
 HEADER = (
     "# The GraphQL schema that /graphql serves, as SDL. Written by `make schema` from schema/:\n"
-    "# do not edit it by hand. The contract it must keep is ../shared/contract/schema.graphql.\n\n"
+    "# do not edit it by hand. Its rules, messages and limits: docs/rules.md.\n\n"
 )
 
 

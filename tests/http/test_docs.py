@@ -12,7 +12,13 @@ Conventions of the docs pages (docs/README.md says them to writers):
   answer must have neither), `save=NAME`, `event=KIND` (for a subscription);
 - a subscription is started over WebSocket (graphql-transport-ws); the next operation of the
   page then runs, and the subscription must receive an event (of kind KIND when given);
-- ```js blocks are checked for syntax with `node --check` when node is there.
+- ```js blocks are checked for syntax with `node --check` when node is there;
+- ```ts blocks are excerpts of the typed example, frontend_stub/types/example/*.ts (which tests/unit/test_types.py
+  type-checks and runs): each must appear there as it is.
+
+docs/rules.md carries every text the service sends: each value of the served `ErrorCode` enum
+has a table row there with its French and English messages exactly as the service sends them,
+and so do the functions' labels and help texts and the columns' summaries.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from tests.support.wsclient import WAIT, LiveClient
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 PAGES = sorted(DOCS.glob("*.md"))
+RULES = DOCS / "rules.md"
 BLOCK = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", re.S | re.M)
 DIRECTIVE = re.compile(r"<!--\s*docs-test:(.*?)-->", re.S)
 NODE = shutil.which("node")
@@ -128,14 +135,16 @@ async def demo_placeholders(api) -> dict[str, str]:
     }
 
 
-def test_every_page_has_operations_and_is_linked_from_the_readme():
+def test_every_page_has_operations_and_is_linked_from_both_readmes():
     readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
-    assert len(PAGES) >= 5
+    index = (DOCS / "README.md").read_text(encoding="utf-8")
+    assert len(PAGES) >= 6
     for page in PAGES:
         if page.name == "README.md":
             continue
         assert operations(page.read_text(encoding="utf-8")), f"{page.name} has no ```graphql block"
-        assert f"docs/{page.name}" in readme, f"README.md does not link to docs/{page.name}"
+        assert f"](docs/{page.name})" in readme, f"README.md does not link to docs/{page.name}"
+        assert f"]({page.name})" in index, f"docs/README.md does not link to {page.name}"
 
 
 @pytest.mark.skipif(NODE is None, reason="node is not installed: the docs' JavaScript is not checked")
@@ -146,6 +155,18 @@ def test_the_javascript_of_the_docs_parses(page, tmp_path):
         source.write_text(block["text"], encoding="utf-8")
         run = subprocess.run([NODE, "--check", str(source)], capture_output=True, text=True, timeout=30)
         assert run.returncode == 0, f"{page.name}, line {block['line']}:\n{run.stderr}"
+
+
+def test_the_typescript_of_the_docs_is_the_typed_example():
+    example = "\n".join(p.read_text(encoding="utf-8") for p in sorted((DOCS.parent / "frontend_stub" / "types" / "example").glob("*.ts")))
+    shown = 0
+    for page in PAGES:
+        for block in blocks(page.read_text(encoding="utf-8")):
+            if block["lang"] in ("ts", "typescript"):
+                shown += 1
+                assert block["text"].strip() in example, (
+                    f"{page.name}, line {block['line']}: not an excerpt of frontend_stub/types/example/*.ts, as it is")
+    assert shown, "no ```ts block in the docs"
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if p.name != "README.md"], ids=lambda p: p.name)
@@ -203,3 +224,98 @@ async def test_the_operations_of_the_docs_run_against_the_demo(api, page):
     finally:
         for client, _, _ in live:
             await client.close()
+
+
+# --- docs/rules.md carries the service's texts ------------------------------------------------
+
+
+def service_messages() -> dict[str, dict[str, str]]:
+    """The user-error texts of the service by code, then by language ("fr", "en"), from the
+    module the service sends them from: the one place to change when that module moves."""
+    from contacts.messages import MESSAGES
+
+    return {getattr(code, "value", code): dict(texts) for code, texts in MESSAGES.items()}
+
+
+def table_rows(text: str, key: str) -> list[list[str]]:
+    """The cells of every table row of the page whose first cell is `key`."""
+    rows = []
+    for line in text.splitlines():
+        if line.startswith("|"):
+            cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+            if cells[0] == key:
+                rows.append(cells)
+    return rows
+
+
+def as_sent(template: str) -> re.Pattern:
+    """A message template as the service fills it in: a number for `{limit}`, any text for
+    another placeholder."""
+    parts = re.split(r"\{(\w+)\}", template)
+    return re.compile("".join(
+        re.escape(part) if i % 2 == 0 else (r"\d+" if part == "limit" else ".+?") for i, part in enumerate(parts)
+    ))
+
+
+def row_with(rows: list[list[str]], *texts: str | re.Pattern) -> bool:
+    """Whether one of the rows has a cell that is each of `texts`, exactly."""
+    def cell_is(cell: str, text: str | re.Pattern) -> bool:
+        return bool(text.fullmatch(cell)) if isinstance(text, re.Pattern) else cell == text
+
+    return any(all(any(cell_is(cell, text) for cell in row[1:]) for text in texts) for row in rows)
+
+
+SERVED = """{
+  __type(name: "ErrorCode") { enumValues { name } }
+  contactFunctions { function label help }
+}"""
+SUMMARIES = "query($id: ID!) { quote(id: $id) { contactRequirements { function summary } } }"
+
+
+async def test_the_rules_page_has_every_error_code_with_its_messages(api):
+    body = (await api.post(SERVED)).json()
+    codes = [value["name"] for value in body["data"]["__type"]["enumValues"]]
+    assert "CONTACT_WITHOUT_FUNCTION" in codes and len(codes) >= 17, codes
+    messages = service_messages()
+    page = RULES.read_text(encoding="utf-8")
+    problems = []
+    for code in codes:
+        texts = messages.get(code)
+        if not texts:
+            problems.append(f"{code}: the service has no message for it (see service_messages())")
+            continue
+        rows = table_rows(page, f"`{code}`")
+        if not rows:
+            problems.append(f"{code}: no table row starting | `{code}` |")
+        elif not row_with(rows, as_sent(texts["fr"]), as_sent(texts["en"])):
+            problems.append(f"{code}: no row with the messages as sent:\n  fr: {texts['fr']}\n  en: {texts['en']}")
+    assert not problems, "docs/rules.md differs from the service:\n" + "\n".join(problems)
+
+
+async def test_the_rules_page_has_the_labels_help_and_summaries_the_service_sends(api):
+    demo = await h.demo_of(api)
+    page = RULES.read_text(encoding="utf-8")
+    problems = []
+    functions = {}
+    for language in ("fr", "en"):
+        for entry in (await api(SERVED, language=language))["contactFunctions"]:
+            functions.setdefault(entry["function"], {})[language] = entry
+    assert sorted(functions) == ["DELIVERY", "ON_SITE", "TRACKING"]
+    for function, texts in functions.items():
+        rows = table_rows(page, f"`{function}`")
+        label = f"{texts['fr']['label']} / {texts['en']['label']}"
+        if not row_with(rows, label):
+            problems.append(f"{function}: no row with the label {label!r}")
+        if not row_with(rows, texts["fr"]["help"], texts["en"]["help"]):
+            problems.append(f"{function}: no row with the help texts as sent")
+    summaries = set()
+    for quote in (demo.full, demo.plain):  # every function required, then ON_SITE and DELIVERY not
+        sent = {language: (await api(SUMMARIES, {"id": quote}, language=language))["quote"]["contactRequirements"]
+                for language in ("fr", "en")}
+        summaries |= {(fr["summary"], en["summary"]) for fr, en in zip(sent["fr"], sent["en"])}
+    assert len(summaries) == 3, summaries
+    summary_rows = [line for line in page.splitlines() if line.startswith("|")]
+    for fr, en in sorted(summaries):
+        if not any(f"| {fr} | {en} |" in line for line in summary_rows):
+            problems.append(f"no row with the summaries {fr!r} / {en!r}")
+    assert not problems, "docs/rules.md differs from the service:\n" + "\n".join(problems)

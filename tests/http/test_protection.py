@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
+import pytest
 from graphql import get_introspection_query
 
 from tests.support.api import demo_of
@@ -124,3 +127,13 @@ async def test_unexpected_error_is_masked_and_logged(api, caplog):
     assert response.headers["x-request-id"] == "req-masked-1"
     [logged] = [r for r in caplog.records if r.name == "schema.errors"]
     assert "req-masked-1" in logged.getMessage() and "quote_line" in str(logged.exc_info[1])
+
+
+NPM_FOLDER = Path(__file__).resolve().parents[2] / "frontend_stub" / "types" / "node_modules"
+
+
+@pytest.mark.skipif(not (NPM_FOLDER / "graphql" / "package.json").is_file(),
+                    reason="the npm packages of frontend_stub/types/ are not installed (make test installs them)")
+async def test_the_npm_packages_beside_the_screen_are_not_served(api):
+    assert (await api.http.get("/types/package.json")).status_code == 200  # the typed operations are
+    assert (await api.http.get("/types/node_modules/graphql/package.json")).status_code == 404
