@@ -14,12 +14,22 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# GraphiQL's files (the page at /graphql), served by the app itself: the npm packages pinned in
+# api/graphiql-assets/package-lock.json. Without npm, or when npm ci fails, the app still runs
+# and its GraphiQL page loads those files from the unpkg CDN (the server's log says so).
+GRAPHIQL_ASSETS_DIR := api/graphiql-assets
+$(GRAPHIQL_ASSETS_DIR)/node_modules/.installed: $(GRAPHIQL_ASSETS_DIR)/package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  echo "make: npm not found: GraphiQL (/graphql) will load its files from the unpkg CDN"; \
+	elif (cd $(GRAPHIQL_ASSETS_DIR) && npm ci --no-audit --no-fund --loglevel=error); then \
+	  touch $@; \
+	else echo "make: npm ci failed in $(GRAPHIQL_ASSETS_DIR): GraphiQL (/graphql) will load its files from the unpkg CDN"; fi
+
+install: $(STAMP) $(GRAPHIQL_ASSETS_DIR)/node_modules/.installed
 
 # The tests' npm packages, when npm is there (without it, the tests that need them skip):
-# the graphql-http audit suite (tests/test_http_audit.py) and the files of GraphiQL's page
-# (tests/browser/test_graphiql_in_chromium.py).
-NPM_DIRS := tests/http_audit tests/browser/graphiql
+# the graphql-http audit suite (tests/test_http_audit.py).
+NPM_DIRS := tests/http_audit
 %/node_modules/.installed: %/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
 	  cd $* && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
@@ -50,4 +60,4 @@ load: install
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(PY) -m tests.load --seconds 60 --clients 40
 
 clean:
-	rm -rf $(VENV) myopenip.sqlite3
+	rm -rf $(VENV) myopenip.sqlite3 $(GRAPHIQL_ASSETS_DIR)/node_modules

@@ -22,7 +22,7 @@ from strawberry.http.websocket_origin import normalize_allowed_origins
 from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
-from api import events, observability
+from api import events, graphiql, observability
 from api.body_limit import BodyLimitMiddleware
 from api.graphql_view import GraphQLView
 from api.request_id import RequestIdMiddleware
@@ -148,12 +148,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 observability.process_exited()
                 await bus.stop()
 
+    # GraphiQL's files, served by the app itself unless GRAPHIQL_ASSETS=cdn (api/graphiql.py).
+    graphiql_assets = graphiql.configure(settings.graphiql_assets)
     routes = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", observability.metrics),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
+        Route(graphiql.ASSETS_PATH + "{file:path}", graphiql_assets.serve, methods=["GET", "HEAD"]),
     ]
     if FRONTEND.is_dir():
         routes.append(Mount("/", StaticFiles(directory=FRONTEND, html=True), name="frontend"))
