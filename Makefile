@@ -37,13 +37,23 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# GraphiQL's files (the page at /graphql), served by the app itself: the npm packages pinned in
+# api/graphiql-assets/package-lock.json. Without npm, or when npm ci fails, the app still runs
+# and its GraphiQL page loads those files from the unpkg CDN (the server's log says so).
+GRAPHIQL_ASSETS_DIR := api/graphiql-assets
+$(GRAPHIQL_ASSETS_DIR)/node_modules/.installed: $(GRAPHIQL_ASSETS_DIR)/package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  echo "make: npm not found: GraphiQL (/graphql) will load its files from the unpkg CDN"; \
+	elif (cd $(GRAPHIQL_ASSETS_DIR) && npm ci --no-audit --no-fund --loglevel=error); then \
+	  touch $@; \
+	else echo "make: npm ci failed in $(GRAPHIQL_ASSETS_DIR): GraphiQL (/graphql) will load its files from the unpkg CDN"; fi
 
-# The npm packages, when npm is there (without it, the tests that need them skip): the
-# graphql-http audit suite (tests/system/test_http_audit.py), the files of GraphiQL's page
-# (tests/system/browser/test_graphiql_in_chromium.py), and graphql-codegen, TypeScript and
+install: $(STAMP) $(GRAPHIQL_ASSETS_DIR)/node_modules/.installed
+
+# The tests' npm packages, when npm is there (without it, the tests that need them skip): the
+# graphql-http audit suite (tests/system/test_http_audit.py), and graphql-codegen, TypeScript and
 # graphql-ws for the typed operations (frontend_stub/types/, tests/unit/test_types.py).
-NPM_DIRS := tests/system/http_audit tests/system/browser/graphiql frontend_stub/types
+NPM_DIRS := tests/system/http_audit frontend_stub/types
 %/node_modules/.installed: %/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
 	  cd $* && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
@@ -54,7 +64,7 @@ npm-install: $(NPM_DIRS:%=%/node_modules/.installed)
 run: install
 	$(PY) -m api serve --demo
 
-# schema.graphql: the served schema as SDL (tests/test_schema_file.py fails when it is stale).
+# schema.graphql: the served schema as SDL (tests/http/test_schema_file.py fails when it is stale).
 schema: install
 	$(PY) -m schema.sdl
 
@@ -82,4 +92,4 @@ load: install
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(PY) -m tests.support.load --seconds 60 --clients 40
 
 clean:
-	rm -rf .venv .venv-* myopenip.sqlite3
+	rm -rf .venv .venv-* myopenip.sqlite3 $(GRAPHIQL_ASSETS_DIR)/node_modules

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.http.websocket_origin import normalize_allowed_origins
 from tortoise.contrib.starlette import RegisterTortoise
 
+from api import graphiql
 from api.access_log import AccessLog
 from api.body_limit import BodyLimitMiddleware
 from api.connections import Connections
@@ -92,10 +93,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         Limits(settings.max_query_depth, settings.max_aliases, settings.max_tokens),
         extra_extensions=(lambda: RecordOperation(metrics),),
     )
+    # GraphiQL's files, served by the app itself unless GRAPHIQL_ASSETS=cdn (api/graphiql.py).
+    graphiql_assets = graphiql.assets_of(settings.graphiql_assets)
     graphql = GraphQLView(
         schema,
         bus=bus,
         connections=connections,
+        graphiql_assets=graphiql_assets,
         response_cache=ResponseCache(settings.response_cache_entries) if settings.response_cache_entries > 0 else None,
         keep_alive=True,
         keep_alive_interval=settings.keep_alive_seconds,
@@ -129,6 +133,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         Route("/metrics", metrics.endpoint),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
+        Route(graphiql.ASSETS_PATH + "{file:path}", graphiql_assets.serve, methods=["GET", "HEAD"]),
     ]
     if FRONTEND.is_dir():
         routes.append(Mount("/", FrontendFiles(directory=FRONTEND, html=True), name="frontend"))

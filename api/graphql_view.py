@@ -59,9 +59,10 @@ class GraphQLView(GraphQL):
     websocket_adapter_class = WebSocketAdapter
 
     def __init__(self, schema, *, bus: EventBus, connections: Connections, response_cache: ResponseCache | None,
-                 **kwargs) -> None:
+                 graphiql_assets: graphiql.Assets, **kwargs) -> None:
         super().__init__(schema, **kwargs)
         self.bus = bus
+        self.graphiql_assets = graphiql_assets
         self.connections = connections
         self.response_cache = response_cache
         self.keep_alives = KeepAlive(self.keep_alive_interval)
@@ -205,7 +206,7 @@ class GraphQLView(GraphQL):
     async def render_graphql_ide(self, request: Request) -> Response:
         """Strawberry's GraphiQL page, opened with the demo's token and one tab per step-2
         operation (api/graphiql.py)."""
-        return HTMLResponse(await graphiql.render(self.schema, self.graphql_ide_html, self.bus))
+        return HTMLResponse(await graphiql.render(self.schema, self.graphql_ide_html, self.bus, self.graphiql_assets))
 
     def should_render_graphql_ide(self, request) -> bool:
         """GraphiQL for a browser only (HTML accepted), as the authentication sees it; a

@@ -18,6 +18,14 @@ def _flag(name: str, default: bool) -> bool:
     return default if value is None or value == "" else value.lower() not in ("0", "false", "no", "off")
 
 
+def _choice(name: str, choices: tuple[str, ...]) -> str:
+    """One of `choices` (the first by default); anything else stops the start, saying why."""
+    value = (os.environ.get(name) or choices[0]).strip().lower()
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 def _list(name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
 
@@ -47,6 +55,10 @@ class Settings:
     graceful_shutdown_seconds: float = 20.0
     # One JSON line per request on standard output (logger api.access).
     access_log: bool = True
+    # Where the GraphiQL page (GET /graphql in a browser) takes its files from: "local", the
+    # app itself (the npm packages of api/graphiql-assets; the CDN, with a warning, when they
+    # are not installed), or "cdn", the unpkg CDN (api/graphiql.py).
+    graphiql_assets: str = "local"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -65,6 +77,7 @@ class Settings:
             allowed_origins=_list("ALLOWED_ORIGINS"),
             graceful_shutdown_seconds=float(os.environ.get("GRACEFUL_SHUTDOWN_SECONDS") or 20),
             access_log=_flag("ACCESS_LOG", True),
+            graphiql_assets=_choice("GRAPHIQL_ASSETS", ("local", "cdn")),
         )
 
 

@@ -2,7 +2,7 @@
 // One state object; render() draws the screen from it, always from the last quote received
 // (query, mutation payload or subscription event alike: they all select QUOTE_STEP2).
 
-import { createClient } from './graphql.js';
+import { createClient, GraphQLRequestError } from './graphql.js';
 import {
   VIEWER_QUERY, QUOTES_QUERY, QUOTE_QUERY, ASSIGN_CONTACT, ASSIGN_ADHOC_CONTACT, UNASSIGN_CONTACT,
   SET_ASSIGNMENT_FUNCTION, PLACE_ORDER, UPDATE_CONTACT, QUOTE_CONTACTS_CHANGED,
@@ -17,6 +17,7 @@ const TEXTS = {
     switchLang: 'English',
     quote: 'Devis',
     noQuote: 'Aucun devis',
+    chooseQuote: '— Choisir un devis —',
     client: 'Client',
     products: 'Produits',
     DRAFT: 'brouillon',
@@ -26,11 +27,23 @@ const TEXTS = {
     step2: 'Étape 2 : informations complémentaires',
     clientContacts: 'Contacts client existants',
     partnerContacts: 'Contacts partenaire référent existants',
+    filterClient: 'Filtrer les contacts client',
+    filterPartner: 'Filtrer les contacts partenaire',
+    filterCount: '{shown} contact(s) sur {total}',
+    noMatch: 'Aucun contact ne correspond',
     choose: '— Choisir un contact —',
     incomplete: 'incomplet',
-    addClient: 'Ajouter le contact client choisi au devis',
-    addPartner: 'Ajouter le contact partenaire choisi au devis',
-    completeOpen: 'Compléter ce contact ici',
+    alreadyOnQuote: 'déjà sur le devis',
+    phoneShort: 'Tél.',
+    addClient: '+ Ajouter le contact client choisi au devis',
+    addPartner: '+ Ajouter le contact partenaire choisi au devis',
+    // The seed's sentence, with « en cliquant ici » as the link (when the viewer may edit the contact).
+    incompleteBefore: 'Il manque des informations à ce contact. Veuillez le compléter dans le module Entreprises ',
+    incompleteLink: 'en cliquant ici',
+    incompleteAfter: " si vous souhaitez l'ajouter au devis.",
+    missingList: 'Manquant : {fields}.',
+    noEditRight: "Vous n'avez pas le droit de modifier les contacts : demandez à un collègue qui a ce droit " +
+      "de le compléter. Ce menu se mettra alors à jour de lui-même.",
     completeTitle: 'Compléter le contact {name}',
     saveContact: 'Enregistrer le contact',
     cancel: 'Annuler',
@@ -41,6 +54,9 @@ const TEXTS = {
     lastName: 'Nom', firstName: 'Prénom', email: 'Email', phone: 'Téléphone', role: 'Rôle',
     required: 'obligatoire',
     missing: 'manquant',
+    phoneHint: 'Ex. : 06 12 34 56 78',
+    phoneFormat: 'Format attendu : un numéro français, comme 06 12 34 56 78, ou un numéro international ' +
+      "commençant par + et l'indicatif du pays, comme +32 2 123 45 67.",
     listTitle: 'Liste des contacts du devis',
     contact: 'Contact',
     remove: 'Retirer',
@@ -49,13 +65,17 @@ const TEXTS = {
     helpFor: 'Aide : {label}',
     fnFor: '{label} : {name}',
     roleIs: 'Rôle : {role}',
+    yes: 'oui', no: 'non',
+    noFunction: 'Aucune fonction cochée',
+    notMobile: 'Pas un mobile ({label})',
     CLIENT: 'client', PARTNER: 'partenaire', ADHOC: 'ponctuel',
     validationTitle: 'Contrôle des contacts',
     valid: 'Les contacts du devis sont en règle.',
     errors: 'À corriger',
     warnings: 'À noter',
+    pending: 'Il reste à régler avant la commande :',
     placeOrder: 'Passer la commande',
-    readOnly: "Lecture seule : vous ne pouvez pas modifier les contacts de ce devis.",
+    readOnly: 'Lecture seule : vous ne pouvez pas modifier les contacts de ce devis.',
     ordered: 'Commande passée le {date} : ses contacts ne changent plus.',
     liveconnecting: 'Connexion…',
     liveconnected: 'En direct',
@@ -63,11 +83,25 @@ const TEXTS = {
     liveunauthorized: 'Direct refusé',
     liveunavailable: 'Direct indisponible',
     liveidle: '',
-    added: 'Contact ajouté au devis.',
-    removed: 'Contact retiré du devis.',
+    offline: "Connexion au serveur perdue : les modifications sont suspendues jusqu'à son retour. " +
+      'Ce que vous avez saisi est conservé.',
+    networkLost: "Le serveur ne répond pas : cette modification n'a pas été enregistrée.",
+    unknownUser: 'Utilisateur inconnu ou session expirée : choisissez un utilisateur de démonstration en haut de la page.',
+    serverError: 'Erreur inattendue du serveur. Réessayez ; si elle se répète, donnez ce code au support : {id}.',
+    added: '{name} ajouté au devis.',
+    removed: '{name} retiré du devis.',
+    undo: 'Annuler le retrait',
+    undoName: 'Annuler le retrait de {name}',
+    restored: '{name} est de nouveau sur le devis.',
     completed: "Contact complété : vous pouvez l'ajouter au devis.",
     orderPlaced: 'Commande passée.',
+    moved: '{label} : {to} remplace {from}.',
     changedBy: '{actor} a modifié les contacts du devis.',
+    eventCONTACT_ADDED: '{actor} a ajouté {name} au devis.',
+    eventCONTACT_REMOVED: '{actor} a retiré {name} du devis.',
+    eventFUNCTIONS_CHANGED: '{actor} a changé les fonctions de {name}.',
+    eventCONTACTS_EDITED: '{actor} a modifié un contact de la liste ou des menus.',
+    eventORDER_PLACED: '{actor} a passé la commande.',
     quoteNotFound: 'Ce devis est introuvable.',
   },
   en: {
@@ -77,6 +111,7 @@ const TEXTS = {
     switchLang: 'Français',
     quote: 'Quote',
     noQuote: 'No quote',
+    chooseQuote: '— Choose a quote —',
     client: 'Client',
     products: 'Products',
     DRAFT: 'draft',
@@ -86,21 +121,35 @@ const TEXTS = {
     step2: 'Step 2: additional information',
     clientContacts: 'Existing client contacts',
     partnerContacts: 'Existing partner referent contacts',
+    filterClient: 'Filter the client contacts',
+    filterPartner: 'Filter the partner contacts',
+    filterCount: '{shown} of {total} contacts',
+    noMatch: 'No contact matches',
     choose: '— Choose a contact —',
     incomplete: 'incomplete',
-    addClient: 'Add the chosen client contact to the quote',
-    addPartner: 'Add the chosen partner contact to the quote',
-    completeOpen: 'Complete this contact here',
+    alreadyOnQuote: 'already on the quote',
+    phoneShort: 'Phone',
+    addClient: '+ Add the chosen client contact to the quote',
+    addPartner: '+ Add the chosen partner contact to the quote',
+    incompleteBefore: 'This contact is missing some information. Please complete it in the Enterprises module ',
+    incompleteLink: 'by clicking here',
+    incompleteAfter: ' if you want to add it to the quote.',
+    missingList: 'Missing: {fields}.',
+    noEditRight: 'You may not edit contacts: ask a colleague who may to complete it. ' +
+      'This menu will then update by itself.',
     completeTitle: 'Complete the contact {name}',
     saveContact: 'Save the contact',
     cancel: 'Cancel',
     adhocTitle: 'Add a contact',
     adhocSubmit: 'Add to the quote',
     adhocNote: 'Contacts added as one-offs will not be saved in your list of contacts. ' +
-      'To add them permanently, please go to the « Enterprise » section.',
+      'To add them permanently, please go to the Enterprises module.',
     lastName: 'Last name', firstName: 'First name', email: 'Email', phone: 'Phone', role: 'Role',
     required: 'required',
     missing: 'missing',
+    phoneHint: 'E.g. 06 12 34 56 78',
+    phoneFormat: 'Expected: a French number, such as 06 12 34 56 78, or an international number ' +
+      'starting with + and the country code, such as +32 2 123 45 67.',
     listTitle: "The quote's contacts",
     contact: 'Contact',
     remove: 'Remove',
@@ -109,11 +158,15 @@ const TEXTS = {
     helpFor: 'Help: {label}',
     fnFor: '{label}: {name}',
     roleIs: 'Role: {role}',
+    yes: 'yes', no: 'no',
+    noFunction: 'No function ticked',
+    notMobile: 'Not a mobile ({label})',
     CLIENT: 'client', PARTNER: 'partner', ADHOC: 'one-off',
     validationTitle: 'Contact check',
     valid: "The quote's contacts are in order.",
     errors: 'To fix',
     warnings: 'To note',
+    pending: 'Still to settle before the order:',
     placeOrder: 'Place the order',
     readOnly: "Read only: you may not change this quote's contacts.",
     ordered: 'Order placed on {date}: its contacts no longer change.',
@@ -123,11 +176,24 @@ const TEXTS = {
     liveunauthorized: 'Live updates refused',
     liveunavailable: 'Live updates unavailable',
     liveidle: '',
-    added: 'Contact added to the quote.',
-    removed: 'Contact removed from the quote.',
+    offline: 'Connection to the server lost: changes are paused until it is back. What you typed is kept.',
+    networkLost: 'The server does not answer: this change was not saved.',
+    unknownUser: 'Unknown user or expired session: choose a demo user at the top of the page.',
+    serverError: 'Unexpected server error. Please try again; if it happens again, give this code to support: {id}.',
+    added: '{name} added to the quote.',
+    removed: '{name} removed from the quote.',
+    undo: 'Undo the removal',
+    undoName: 'Undo the removal of {name}',
+    restored: '{name} is back on the quote.',
     completed: 'Contact completed: you can add it to the quote.',
     orderPlaced: 'Order placed.',
+    moved: '{label}: {to} replaces {from}.',
     changedBy: "{actor} changed the quote's contacts.",
+    eventCONTACT_ADDED: '{actor} added {name} to the quote.',
+    eventCONTACT_REMOVED: '{actor} removed {name} from the quote.',
+    eventFUNCTIONS_CHANGED: "{actor} changed {name}'s functions.",
+    eventCONTACTS_EDITED: '{actor} edited a contact of the list or of the menus.',
+    eventORDER_PLACED: '{actor} placed the order.',
     quoteNotFound: 'This quote cannot be found.',
   },
 };
@@ -138,10 +204,16 @@ const FIELDS = [
   { name: 'lastName', type: 'text', required: true, autocomplete: 'family-name' },
   { name: 'firstName', type: 'text', required: false, autocomplete: 'given-name' },
   { name: 'email', type: 'email', required: true, autocomplete: 'email' },
-  { name: 'phone', type: 'tel', required: true, autocomplete: 'tel' },
+  { name: 'phone', type: 'tel', required: true, autocomplete: 'tel', hint: 'phoneHint' },
   { name: 'role', type: 'text', required: true, autocomplete: 'organization-title' },
 ];
 const MISSING_TO_FIELD = { LAST_NAME: 'lastName', FIRST_NAME: 'firstName', EMAIL: 'email', PHONE: 'phone', ROLE: 'role' };
+const RADIO_FUNCTIONS = ['ON_SITE', 'DELIVERY'];   // one contact at a time (the API moves them)
+const FILTER_FROM = 8;            // a drop-down with this many contacts gets a filter field
+const NOTICE_MS = 8000;           // how long a notice stays on screen
+// Errors of these areas are about the quote as it was when they came: a newer quote drops them.
+// (The forms' errors are about what the user typed, and stay.)
+const QUOTE_BOUND_ERRORS = ['client', 'partner', 'list', 'order'];
 
 // --- the one state ---------------------------------------------------------------------
 const params = new URLSearchParams(location.search);
@@ -153,10 +225,15 @@ const state = {
   quotes: [],                           // the picker's list
   quoteId: params.get('quote'),
   quote: null,                          // the last QUOTE_STEP2 received
+  notFound: false,                      // the quote asked for does not exist or is not the viewer's
   selected: { client: '', partner: '' },
+  filter: { client: '', partner: '' },
   completing: null,                     // id of the contact whose completion form is open
   errors: { global: [], client: [], partner: [], adhoc: [], complete: [], list: [], order: [] },
+  errorsVersion: {},                    // the quote version each area's errors were about
+  undo: null,                           // the assignment just removed, until the next change
   live: 'idle',
+  reachable: { socket: true, http: true },
 };
 
 const client = createClient({
@@ -165,8 +242,12 @@ const client = createClient({
   headers: () => ({ Authorization: `Bearer ${state.token}`, 'Accept-Language': state.lang }),
   onStatus: (status, info) => {
     state.live = status;
-    renderLive();
-    if (status === 'connected' && info?.reconnected) refreshQuote();   // events may have been missed
+    // 'reconnecting': a socket we had (or tried to open) is gone; 'unauthorized' and 'idle' are
+    // not a network problem.
+    setReachable('socket', status !== 'reconnecting');
+    if (status === 'connected' && info?.reconnected) {   // events may have been missed
+      if (state.viewer) refreshQuote(); else loadAll();
+    }
   },
 });
 
@@ -186,6 +267,7 @@ function h(tag, attrs = {}, ...children) {
 const ICONS = {
   person: 'M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm0 2c-4 0-8 2-8 5v1h16v-1c0-3-4-5-8-5z',
   trash: 'M9 3h6l1 2h4v2H4V5h4l1-2zm-3 6h12l-1 12H7L6 9zm4 2v8h1.5v-8H10zm3.5 0v8H15v-8h-1.5z',
+  check: 'M9 16.2 4.8 12l-1.4 1.4L9 19 21 7l-1.4-1.4z',
 };
 function icon(name) {
   const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
@@ -199,17 +281,79 @@ function icon(name) {
   return svg;
 }
 const fullName = (c) => [c.lastName, c.firstName].filter(Boolean).join(' ');
-const errorList = (errors) => errors.length ? h('ul', {}, errors.map((e) => h('li', {}, e.message))) : '';
 const fieldOf = (e) => e.field?.[e.field.length - 1];
+const labelOf = (fn) => state.functions.find((f) => f.function === fn)?.label ?? fn;
 function setContent(el, ...children) {
   el.replaceChildren(...children.flat().filter((c) => c != null && c !== false && c !== ''));
 }
-function messagesOf(error) {
-  return error.errors ? error.errors.map((e) => ({ message: e.message })) : [{ message: String(error) }];
+// +33612345678 as the French write it (06 12 34 56 78); other countries as stored (E.164).
+function formatPhone(phone) {
+  const french = /^\+33(\d{9})$/.exec(phone ?? '');
+  return french ? `0${french[1]}`.replace(/(\d{2})(?=\d)/g, '$1 ') : phone ?? '';
 }
-function announce(text) {
-  $('notice').textContent = '';
-  setTimeout(() => { $('notice').textContent = text; }, 50);
+// Lower case, no accents, for filtering.
+const fold = (text) => (text ?? '').normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+
+// The contact a userError is about ("Dupont Éric", "Leroy (Livraison de matériel)"), or null.
+function targetOf(e, q = state.quote) {
+  const a = e.assignmentId && q?.assignments.find((x) => x.id === e.assignmentId);
+  if (!a) return null;
+  return e.function && e.code === 'PHONE_NOT_MOBILE' ? `${fullName(a)} (${labelOf(e.function)})` : fullName(a);
+}
+// A userError as a list item, naming its contact first when it has one.
+function errorItem(e) {
+  const target = targetOf(e);
+  return h('li', {}, target && [h('strong', {}, target), state.lang === 'fr' ? ' : ' : ': '], e.message);
+}
+const errorList = (errors) => errors.length ? h('ul', {}, errors.map(errorItem)) : '';
+
+// What the user reads of a failed request: in the page's language for what is not the API's
+// own message (no network, unknown token, a bug on the server).
+function messagesOf(error) {
+  if (!(error instanceof GraphQLRequestError)) return [{ message: String(error) }];
+  if (error.code === 'NETWORK') return [{ message: t('networkLost'), code: 'NETWORK' }];
+  if (error.code === 'UNAUTHENTICATED') return [{ message: t('unknownUser'), code: 'UNAUTHENTICATED' }];
+  const bug = error.errors.find((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR' || e.message === 'Unexpected error.');
+  if (bug || error.status >= 500) {
+    return [{ message: t('serverError', { id: bug?.extensions?.requestId ?? error.requestId ?? '' }) }];
+  }
+  return error.errors.map((e) => ({ message: e.message, code: e.extensions?.code }));
+}
+
+// Short notices, visible for a few seconds and read out (role="status").
+function notify(text) {
+  const box = $('notices');
+  const item = h('p', {}, text);
+  box.append(item);
+  while (box.children.length > 3) box.firstElementChild.remove();
+  setTimeout(() => item.remove(), NOTICE_MS);
+}
+
+// --- the connection ------------------------------------------------------------------------
+// Offline when the live socket is lost or a request found no server. Changes are then
+// disabled; they come back, and the messages of the outage go, once both answer again.
+const isOffline = () => !state.reachable.socket || !state.reachable.http;
+
+function setReachable(part, up) {
+  const wasOffline = isOffline();
+  state.reachable[part] = up;
+  if (!up && part === 'http') probeUntilReachable();
+  if (wasOffline && !isOffline()) {
+    for (const k of Object.keys(state.errors)) state.errors[k] = state.errors[k].filter((e) => e.code !== 'NETWORK');
+  }
+  render();
+}
+
+let probing = false;
+async function probeUntilReachable() {
+  if (probing) return;
+  probing = true;
+  for (let delay = 500; !(await client.reachable()); delay = Math.min(delay * 2, 5000)) {
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+  probing = false;
+  setReachable('http', true);
+  if (!state.viewer) loadAll(); else refreshQuote();
 }
 
 // --- loading -------------------------------------------------------------------------------
@@ -225,12 +369,14 @@ async function loadAll() {
     state.viewer = v.viewer;
     state.functions = v.contactFunctions;
     state.quotes = q.quotes.edges.map((e) => e.node);
-    const keep = state.quotes.some((x) => x.id === state.quoteId) ? state.quoteId : state.quotes[0]?.id ?? null;
-    await openQuote(keep, { keepForms: keep === state.quote?.id });
+    // The quote asked for (address, or the one open when switching user or language), else the first.
+    const id = state.quoteId ?? state.quotes[0]?.id ?? null;
+    await openQuote(id, { keepForms: id === state.quote?.id });
   } catch (e) {
     if (generation !== loadGeneration) return;
     state.viewer = null; state.quotes = []; state.quote = null;
-    state.errors.global = messagesOf(e);
+    state.errors.global = messagesOf(e).filter((m) => m.code !== 'NETWORK');   // the banner says it
+    if (e.code === 'NETWORK') setReachable('http', false);
     render();
   }
 }
@@ -239,22 +385,45 @@ async function openQuote(id, { keepForms = false } = {}) {
   if (!keepForms || id !== state.quoteId) {
     state.quote = null;
     state.selected = { client: '', partner: '' };
+    state.filter = { client: '', partner: '' };
+    for (const source of ['client', 'partner']) $(`${source}-filter`).value = '';
     state.completing = null;
+    state.undo = null;
     for (const k of ['client', 'partner', 'adhoc', 'complete', 'list', 'order']) state.errors[k] = [];
   }
   state.quoteId = id;
+  state.notFound = false;
+  state.errors.global = state.errors.global.filter((e) => e.code !== 'QUOTE_NOT_FOUND');
   stopSubscription?.();
   stopSubscription = null;
   if (state.live === 'unavailable') state.live = 'connected';   // the socket itself is still up
   updateUrl();
   if (!id) { render(); return; }
+  if (!state.quotes.some((x) => x.id === id)) {
+    // Not in the picker's list (an address typed or shared, another user's quote): open it only
+    // if the viewer may see it. Another partner's quote and an id that does not exist look the same.
+    try {
+      const data = await client.request(QUOTE_QUERY, { id });
+      if (id !== state.quoteId) return;
+      if (!data.quote) { showNotFound(); return; }
+    } catch (e) {
+      state.errors.global = messagesOf(e);
+      render();
+      return;
+    }
+  }
   // Subscribe first, so that no change falls between the query and the subscription.
   stopSubscription = client.subscribe(QUOTE_CONTACTS_CHANGED, { quoteId: id }, {
     next: ({ data, errors }) => {
       if (errors?.length) { state.errors.global = errors; state.live = 'unavailable'; render(); return; }
       const event = data.quoteContactsChanged;
+      const before = state.quote;
       // RESYNC is no one's change: the server's link to the other processes came back.
-      if (event.kind !== 'RESYNC' && state.viewer && ![state.viewer.name, state.token].includes(event.actor)) announce(t('changedBy', { actor: event.actor }));
+      const mine = !state.viewer || [state.viewer.name, state.token].includes(event.actor);
+      if (event.kind !== 'RESYNC' && !mine) {
+        notify(describeEvent(event, before));
+        if (before) radioMoves(before, event.quote).forEach(notify);
+      }
       applyQuote(event.quote);
     },
     error: (errors) => {
@@ -266,28 +435,63 @@ async function openQuote(id, { keepForms = false } = {}) {
   await refreshQuote();
 }
 
+function showNotFound() {
+  stopSubscription?.();
+  stopSubscription = null;
+  state.quote = null;
+  state.notFound = true;
+  state.errors.global = [{ message: t('quoteNotFound'), code: 'QUOTE_NOT_FOUND' }];
+  render();
+}
+
 async function refreshQuote() {
   const id = state.quoteId;
-  if (!id) return;
+  if (!id || state.notFound) return;
   try {
     const data = await client.request(QUOTE_QUERY, { id });
     if (id !== state.quoteId) return;
-    if (!data.quote) state.errors.global = [{ message: t('quoteNotFound') }];
+    if (!data.quote) { showNotFound(); return; }
     applyQuote(data.quote);
   } catch (e) {
+    if (e.code === 'NETWORK') { setReachable('http', false); return; }
     state.errors.global = messagesOf(e);
     render();
   }
 }
 
-// Keeps the newest quote: an older version arriving late (a slow event) is dropped.
-function applyQuote(quote) {
-  if (!quote || quote.id !== state.quoteId) { render(); return; }
+// Keeps the newest quote: an older version arriving late (a slow event) is dropped. A newer
+// one drops the errors that were about an older one: every message shown is true of the quote
+// as it stands.
+function applyQuote(quote, { draw = true } = {}) {
+  if (!quote || quote.id !== state.quoteId) { if (draw) render(); return; }
   if (state.quote?.id === quote.id && quote.version < state.quote.version) return;
+  for (const k of QUOTE_BOUND_ERRORS) {
+    if ((state.errorsVersion[k] ?? quote.version) < quote.version) state.errors[k] = [];
+  }
   state.quote = quote;
   const listed = state.quotes.find((q) => q.id === quote.id);
   if (listed) listed.status = quote.status;
-  render();
+  if (draw) render();
+}
+
+// The words for another user's change, naming the contact concerned when the event says which.
+function describeEvent(event, before) {
+  const a = [event.quote, before].map((q) => q?.assignments.find((x) => x.id === event.assignmentId)).find(Boolean);
+  const key = `event${event.kind}`;
+  const namesContact = ['CONTACT_ADDED', 'CONTACT_REMOVED', 'FUNCTIONS_CHANGED'].includes(event.kind);
+  if (!(key in TEXTS[state.lang]) || (namesContact && !a)) return t('changedBy', { actor: event.actor });
+  return t(key, { actor: event.actor, name: a ? fullName(a) : '' });
+}
+
+// ON_SITE and DELIVERY move from one contact to another without a word from the API: say it.
+function radioMoves(before, after) {
+  return RADIO_FUNCTIONS.flatMap((fn) => {
+    const from = before.assignments.find((a) => a.functions.includes(fn));
+    const to = after.assignments.find((a) => a.functions.includes(fn));
+    const stays = from && after.assignments.some((a) => a.id === from.id);
+    return from && to && from.id !== to.id && stays
+      ? [t('moved', { label: labelOf(fn), from: fullName(from), to: fullName(to) })] : [];
+  });
 }
 
 // --- mutations -----------------------------------------------------------------------------
@@ -295,6 +499,7 @@ function applyQuote(quote) {
 // click waits for the first answer instead of being lost or racing it.
 let queue = Promise.resolve();
 function mutate(operation, input, errorSlot) {
+  state.undo = null;                          // any other change closes the last removal's undo
   const run = () => send(operation, input, errorSlot);
   const result = queue.then(run, run);
   queue = result.catch(() => {});
@@ -302,58 +507,85 @@ function mutate(operation, input, errorSlot) {
 }
 
 async function send(operation, input, errorSlot) {
+  const before = state.quote;
   state.errors[errorSlot] = [];
   try {
     const data = await client.request(operation, { input });
     const payload = Object.values(data)[0];
-    state.errors[errorSlot] = payload.userErrors;
-    if (payload.quote) applyQuote(payload.quote);
-    else render();
+    if (payload.quote) applyQuote(payload.quote, { draw: false });
+    setErrors(errorSlot, payload.userErrors);
+    if (payload.quote && before?.id === payload.quote.id) radioMoves(before, payload.quote).forEach(notify);
+    render();
     return payload;
   } catch (e) {
-    state.errors[errorSlot] = messagesOf(e);
-    render();
+    setErrors(errorSlot, messagesOf(e));
+    if (e.code === 'NETWORK') setReachable('http', false); else render();
     return null;
   }
 }
 
+function setErrors(slot, errors) {
+  state.errors[slot] = errors;
+  state.errorsVersion[slot] = state.quote?.version;
+}
+
 async function addSelected(source) {
   const contactId = state.selected[source];
-  if (!contactId) return;
+  if (!contactId || isOffline()) return;
+  const name = fullName(findEligible(contactId).contact);
   const payload = await mutate(ASSIGN_CONTACT, { quoteId: state.quoteId, contactId }, source);
   if (payload && !payload.userErrors.length) {
     state.selected[source] = '';
     render();
     $(`${source}-select`).focus();
-    announce(t('added'));
+    notify(t('added', { name }));
   }
 }
 
 async function addAdhoc(event) {
   event.preventDefault();
+  if (isOffline()) return;
   const input = { quoteId: state.quoteId };
   for (const f of FIELDS) {
     const value = $(`adhoc-${f.name}`).value.trim();
     if (f.required || value) input[f.name] = value;
   }
   const payload = await mutate(ASSIGN_ADHOC_CONTACT, input, 'adhoc');
-  if (!payload) return;
+  if (!payload) return;                       // not sent: what was typed stays
   if (payload.userErrors.length) focusFirstInvalid('adhoc');
   else {
     $('adhoc-form').reset();
     $('adhoc-lastName').focus();
-    announce(t('added'));
+    notify(t('added', { name: fullName(input) }));
   }
 }
 
 async function removeAssignment(assignmentId) {
   const rows = state.quote.assignments;
   const index = rows.findIndex((a) => a.id === assignmentId);
+  const removed = rows[index];
   const payload = await mutate(UNASSIGN_CONTACT, { assignmentId }, 'list');
   if (payload && !payload.userErrors.length) {
+    state.undo = removed;                     // until the next change: see renderUndo
+    render();
     const next = state.quote.assignments[Math.min(index, state.quote.assignments.length - 1)];
     (next ? $(`remove-${next.id}`) : $('list-heading')).focus();
-    announce(t('removed'));
+  }
+}
+
+// Puts the contact just removed back, with the functions it had (and, for a one-off contact,
+// the details it had): the same mutations as adding it, under the same rules.
+async function undoRemoval() {
+  const a = state.undo;
+  if (!a || isOffline()) return;
+  const input = a.contact
+    ? { quoteId: state.quoteId, contactId: a.contact.id, functions: a.functions }
+    : { quoteId: state.quoteId, lastName: a.lastName, email: a.email, phone: a.phone, role: a.role, functions: a.functions,
+        ...(a.firstName ? { firstName: a.firstName } : {}) };
+  const payload = await mutate(a.contact ? ASSIGN_CONTACT : ASSIGN_ADHOC_CONTACT, input, 'list');
+  if (payload && !payload.userErrors.length) {
+    notify(t('restored', { name: fullName(a) }));
+    $(`remove-${payload.assignment.id}`)?.focus();
   }
 }
 
@@ -362,8 +594,9 @@ function setFunction(assignmentId, fn, enabled) {
 }
 
 async function placeOrder() {
+  if (isOffline()) return;
   const payload = await mutate(PLACE_ORDER, { quoteId: state.quoteId }, 'order');
-  if (payload && !payload.userErrors.length) announce(t('orderPlaced'));
+  if (payload && !payload.userErrors.length) notify(t('orderPlaced'));
 }
 
 function openCompletion(contactId) {
@@ -385,6 +618,7 @@ function closeCompletion(focusSource) {
 
 async function saveCompletion(event) {
   event.preventDefault();
+  if (isOffline()) return;
   const contactId = state.completing;
   const input = { contactId };
   for (const f of FIELDS) input[f.name] = $(`complete-${f.name}`).value.trim();
@@ -395,7 +629,7 @@ async function saveCompletion(event) {
   state.completing = null;
   await refreshQuote();                       // the contact can now be added at once
   if (source) { state.selected[source] = contactId; render(); $(`${source}-add`).focus(); }
-  announce(t('completed'));
+  notify(t('completed'));
 }
 
 function focusFirstInvalid(prefix) {
@@ -424,20 +658,35 @@ function render() {
   $('lang-switch').textContent = t('switchLang');
   $('lang-switch').lang = state.lang === 'fr' ? 'en' : 'fr';
   $('user-select').value = state.token;
+  const offline = isOffline();
+  $('offline').hidden = !offline;
+  $('offline').textContent = offline ? t('offline') : '';
   setContent($('global-errors'), errorList(state.errors.global));
   renderLive();
   renderQuotePicker();
   const q = state.quote;
   $('step2').hidden = !q;
   if (q) {
+    // A frozen list (order placed, or no right to change it) is a plain read-only table: no
+    // menus, no form, no button. Offline, the controls stay but are disabled.
+    const frozen = !q.viewerCanEdit;
+    const canChange = !frozen && !offline;
     renderNotices(q);
-    renderPicker('client', q);
-    renderPicker('partner', q);
-    renderCompletion(q);
-    renderForm('adhoc', state.errors.adhoc, !q.viewerCanEdit);
-    renderTable(q);
-    renderValidation(q);
-    $('place-order').disabled = !q.viewerCanEdit;
+    $('pickers').hidden = frozen;
+    $('adhoc-form').hidden = frozen;
+    if (frozen) {
+      $('complete-form').hidden = true;
+    } else {
+      renderPicker('client', q, canChange);
+      renderPicker('partner', q, canChange);
+      renderCompletion(q, canChange);
+      renderForm('adhoc', state.errors.adhoc, false, !canChange);
+    }
+    renderTable(q, frozen, canChange);
+    renderUndo(canChange);
+    renderValidation(q, frozen);
+    $('place-order').hidden = frozen;
+    $('place-order').disabled = !canChange;
     setContent($('order-errors'), errorList(state.errors.order));
   }
   if (focusedId && document.activeElement?.id !== focusedId) $(focusedId)?.focus();
@@ -451,10 +700,11 @@ function renderLive() {
 
 function renderQuotePicker() {
   const select = $('quote-select');
-  const options = state.quotes.length
-    ? state.quotes.map((q) => h('option', { value: q.id, selected: q.id === state.quoteId },
-        `${q.reference} — ${q.client.name} (${t(q.status)})`))
-    : [h('option', { value: '' }, t('noQuote'))];
+  const open = state.quotes.some((q) => q.id === state.quoteId);
+  const options = state.quotes.map((q) => h('option', { value: q.id, selected: q.id === state.quoteId },
+    `${q.reference} — ${q.client.name} (${t(q.status)})`));
+  if (!state.quotes.length) options.push(h('option', { value: '' }, t('noQuote')));
+  else if (!open) options.unshift(h('option', { value: '', selected: true }, t('chooseQuote')));
   syncOptions(select, options);
   const q = state.quote;
   setContent($('quote-summary'), q && h('dl', {},
@@ -468,7 +718,8 @@ function renderQuotePicker() {
 
 // Rebuilds a select's options only when they changed, so an open list is not disturbed.
 function syncOptions(select, options) {
-  const signature = options.map((o) => `${o.value}|${o.textContent}|${o.hasAttribute('selected')}`).join('\n');
+  const signature = options.map((o) =>
+    `${o.value}|${o.textContent}|${o.hasAttribute('selected')}|${o.hasAttribute('disabled')}`).join('\n');
   if (select.dataset.signature === signature) return;
   select.dataset.signature = signature;
   select.replaceChildren(...options);
@@ -485,29 +736,65 @@ function renderNotices(q) {
     ? t('ordered', { date: new Date(q.orderedAt).toLocaleString(state.lang) }) : '';
 }
 
-function renderPicker(source, q) {
+// A contact as a line of a drop-down: name, role, phone, email, and why it cannot be added.
+function optionText(entry) {
+  const c = entry.contact;
+  const onQuote = entry.reasons.some((r) => r.code === 'CONTACT_ALREADY_ON_QUOTE');
+  const notes = [onQuote && t('alreadyOnQuote'), !c.isComplete && t('incomplete')].filter(Boolean);
+  return [fullName(c), c.role, formatPhone(c.phone), c.email].filter(Boolean).join(' — ') +
+    (notes.length ? ` (${notes.join(', ')})` : '');
+}
+
+// Every word of the query in the name, role or email (case and accents ignored); or, for a
+// query of digits, the phone as stored (+33612345678) or as written in France (06 12 34 56 78).
+function matches(contact, query) {
+  if (!query) return true;
+  const text = fold([fullName(contact), contact.role, contact.email].join(' '));
+  if (fold(query).split(/\s+/).filter(Boolean).every((word) => text.includes(word))) return true;
+  const digits = query.replace(/\D/g, '');
+  const phone = `${(contact.phone ?? '').replace(/\D/g, '')} ${formatPhone(contact.phone).replace(/\D/g, '')}`;
+  return /^[\d\s+().-]+$/.test(query) && digits.length >= 2 && phone.includes(digits);
+}
+
+function renderPicker(source, q, canChange) {
   const eligible = q.eligibleContacts[source];
   if (state.selected[source] && !eligible.some((e) => e.contact.id === state.selected[source])) {
     state.selected[source] = '';
   }
-  const options = [h('option', { value: '' }, t('choose'))].concat(eligible.map((e) =>
-    h('option', { value: e.contact.id, selected: e.contact.id === state.selected[source] },
-      fullName(e.contact) + (e.contact.role ? ` — ${e.contact.role}` : '') +
-      (e.contact.isComplete ? '' : ` (${t('incomplete')})`))));
+  // A long list can be filtered by typing (name, role, email or phone).
+  const filtering = eligible.length >= FILTER_FROM;
+  $(`${source}-filter-row`).hidden = !filtering;
+  const query = filtering ? state.filter[source].trim() : '';
+  const shown = eligible.filter((e) => e.contact.id === state.selected[source] || matches(e.contact, query));
+  // Contacts already on the quote stay listed, marked, and cannot be chosen.
+  const options = [h('option', { value: '' }, t('choose'))].concat(shown.map((e) =>
+    h('option', { value: e.contact.id, selected: e.contact.id === state.selected[source],
+      disabled: e.reasons.some((r) => r.code === 'CONTACT_ALREADY_ON_QUOTE') }, optionText(e))));
+  if (!shown.length && query) options.push(h('option', { value: '', disabled: true }, t('noMatch')));
   syncOptions($(`${source}-select`), options);
+  $(`${source}-count`).textContent = query ? t('filterCount', { shown: shown.length, total: eligible.length }) : '';
+
   const chosen = eligible.find((e) => e.contact.id === state.selected[source]);
-  $(`${source}-add`).disabled = !q.viewerCanEdit || !chosen?.canAdd;
+  $(`${source}-add`).disabled = !canChange || !chosen?.canAdd;
+  setContent($(`${source}-chosen`), chosen &&
+    [chosen.contact.phone && `${t('phoneShort')} ${formatPhone(chosen.contact.phone)}`, chosen.contact.email]
+      .filter(Boolean).join(' · '));
   const reasons = chosen ? chosen.reasons : [];
-  const incomplete = reasons.some((r) => r.code === 'CONTACT_INCOMPLETE');
-  const canComplete = incomplete && chosen.contact.canEdit && state.completing !== chosen.contact.id;
+  const incomplete = reasons.find((r) => r.code === 'CONTACT_INCOMPLETE');
+  const missing = incomplete && chosen.contact.missingFields.map((m) => t(MISSING_TO_FIELD[m]).toLowerCase()).join(', ');
   setContent($(`${source}-reasons`),
-    errorList(reasons),
-    canComplete && h('button', { type: 'button', id: `${source}-complete`, class: 'link',
-      onclick: () => openCompletion(chosen.contact.id) }, t('completeOpen')));
+    reasons.length > 0 && h('ul', {}, reasons.map((r) => r === incomplete && chosen.contact.canEdit
+      ? h('li', {}, t('incompleteBefore'),
+          h('a', { href: '#complete-form', id: `${source}-complete`,
+            onclick: (e) => { e.preventDefault(); openCompletion(chosen.contact.id); } }, t('incompleteLink')),
+          t('incompleteAfter'))
+      : h('li', {}, r.message))),
+    incomplete && missing && h('p', {}, t('missingList', { fields: missing })),
+    incomplete && !chosen.contact.canEdit && h('p', { class: 'no-right' }, t('noEditRight')));
   setContent($(`${source}-errors`), errorList(state.errors[source]));
 }
 
-function renderCompletion(q) {
+function renderCompletion(q, canChange) {
   const entry = state.completing && findEligible(state.completing);
   if (state.completing && (!entry || entry.contact.isComplete && !state.errors.complete.length)) state.completing = null;
   const form = $('complete-form');
@@ -517,88 +804,121 @@ function renderCompletion(q) {
   $('complete-heading').textContent = t('completeTitle', { name: fullName(contact) });
   const missing = new Set(contact.missingFields.map((m) => MISSING_TO_FIELD[m]));
   for (const f of FIELDS) {
-    $(`complete-${f.name}-hint`).textContent = missing.has(f.name) ? `(${t('missing')})` : '';
+    $(`complete-${f.name}-missing`).textContent = missing.has(f.name) ? `(${t('missing')})` : '';
   }
-  renderForm('complete', state.errors.complete, !contact.canEdit);
+  renderForm('complete', state.errors.complete, !contact.canEdit, !canChange);
 }
 
 // Shows each userError under the input its `field` path names; the others above the buttons.
-function renderForm(prefix, errors, disabled) {
+// A refused phone says which format is expected.
+function renderForm(prefix, errors, disabled, submitDisabled) {
   const names = new Set(FIELDS.map((f) => f.name));
   for (const f of FIELDS) {
     const mine = errors.filter((e) => fieldOf(e) === f.name);
     const input = $(`${prefix}-${f.name}`);
     input.disabled = disabled;
     input.setAttribute('aria-invalid', mine.length ? 'true' : 'false');
-    setContent($(`${prefix}-${f.name}-error`), mine.map((e) => h('span', {}, e.message)));
+    setContent($(`${prefix}-${f.name}-error`), mine.map((e) => h('span', {}, e.message)),
+      mine.some((e) => e.code === 'INVALID_PHONE') && h('span', {}, t('phoneFormat')));
     const label = $(`${prefix}-${f.name}-label`);
     label.firstChild.textContent = t(f.name);
     label.querySelector('abbr')?.setAttribute('title', t('required'));
+    if (f.hint) $(`${prefix}-${f.name}-hint`).textContent = t(f.hint);
   }
   setContent($(`${prefix}-errors`), errorList(errors.filter((e) => !names.has(fieldOf(e)))));
-  for (const b of $(`${prefix}-form`).querySelectorAll('button[type=submit]')) b.disabled = disabled;
+  for (const b of $(`${prefix}-form`).querySelectorAll('button[type=submit]')) b.disabled = disabled || submitDisabled;
 }
 
-function renderTable(q) {
-  const canEdit = q.viewerCanEdit;
+function renderTable(q, frozen, canChange) {
   const requirements = Object.fromEntries(q.contactRequirements.map((r) => [r.function, r]));
   const columns = state.functions.map((f) => ({ ...f, requirement: requirements[f.function] }));
-  setContent($('contacts-table').tHead, h('tr', {},
-    h('th', { scope: 'col' }, t('contact')),
-    h('th', { scope: 'col' }, t('remove')),
-    columns.map((c) => h('th', { scope: 'col', id: `col-${c.function}` },
+  setContent($('contacts-table').tHead, h('tr', { role: 'row' },
+    h('th', { scope: 'col', role: 'columnheader', class: 'col-who' }, t('contact')),
+    !frozen && h('th', { scope: 'col', role: 'columnheader', class: 'col-remove' }, t('remove')),
+    columns.map((c) => h('th', { scope: 'col', role: 'columnheader', id: `col-${c.function}` },
       h('span', { class: 'col-label' }, c.label),
       h('span', { class: 'tip' },
         h('button', { type: 'button', class: 'info', 'aria-label': t('helpFor', { label: c.label }),
           'aria-describedby': `help-${c.function}` }, 'i'),
         h('span', { role: 'tooltip', id: `help-${c.function}` }, c.help)),
-      c.requirement && h('span', { class: 'requirement', id: `req-${c.function}` },
+      !frozen && c.requirement && h('span', { class: 'requirement', id: `req-${c.function}` },
         c.requirement.summary, h('span', { class: 'count' }, ` (${c.requirement.count}/${c.requirement.max})`))))));
+  // What is wrong with each contact, on its own row: the rules' errors and warnings, and the
+  // errors of the last refused change.
+  const v = q.contactValidation;
   const rowErrors = (a) => state.errors.list.filter((e) => e.assignmentId === a.id);
   const rows = q.assignments.map((a) => {
     const name = fullName(a);
-    const bad = rowErrors(a);
-    return h('tr', { class: bad.length ? 'invalid' : null },
-      h('th', { scope: 'row', class: 'who', title: t('roleIs', { role: a.role }), tabindex: '0', id: `name-${a.id}` },
+    const bad = frozen ? [] : rowErrors(a);
+    const problems = frozen ? [] : [...v.errors, ...v.warnings].filter((e) => e.assignmentId === a.id);
+    const noFunction = problems.some((e) => e.code === 'CONTACT_WITHOUT_FUNCTION');
+    const badges = problems.map((e, i) => e.code === 'CONTACT_WITHOUT_FUNCTION'
+      ? h('span', { class: 'badge error', id: `problem-${a.id}-${i}` }, t('noFunction'))
+      : e.code === 'PHONE_NOT_MOBILE'
+        ? h('span', { class: 'badge warning', id: `problem-${a.id}-${i}` }, t('notMobile', { label: labelOf(e.function) }))
+        : null);
+    const badgeIds = badges.filter(Boolean).map((b) => b.id).join(' ');
+    return h('tr', { role: 'row', class: bad.length || noFunction ? 'invalid' : null },
+      h('th', { scope: 'row', role: 'rowheader', class: 'who', title: t('roleIs', { role: a.role }), id: `name-${a.id}` },
         icon('person'),
         h('span', { class: 'name' }, name),
-        h('span', { class: 'role' }, `, ${t('roleIs', { role: a.role })}`),
-        h('span', { class: 'source' }, ` ${t(a.source)}`)),
-      h('td', {}, h('button', { type: 'button', class: 'remove', id: `remove-${a.id}`, disabled: !canEdit,
-        'aria-label': t('removeContact', { name }), onclick: () => removeAssignment(a.id) }, icon('trash'))),
+        h('span', { class: 'source' }, ` ${t(a.source)}`),
+        h('span', { class: 'details' }, [a.role, formatPhone(a.phone)].filter(Boolean).join(' · ')),
+        badges),
+      !frozen && h('td', { role: 'cell', class: 'remove-cell' },
+        h('button', { type: 'button', class: 'remove', id: `remove-${a.id}`, disabled: !canChange,
+          'aria-label': t('removeContact', { name }), onclick: () => removeAssignment(a.id) }, icon('trash'))),
       columns.map((c) => {
+        const on = a.functions.includes(c.function);
+        if (frozen) {
+          return h('td', { role: 'cell', class: 'fn mark' },
+            h('span', { class: 'fn-label' }, c.label),
+            on ? [icon('check'), h('span', { class: 'visually-hidden' }, t('yes'))]
+              : [h('span', { class: 'dash', 'aria-hidden': 'true' }, '–'), h('span', { class: 'visually-hidden' }, t('no'))]);
+        }
         const fnErrors = bad.filter((e) => e.function === c.function);
-        return h('td', {}, h('input', {
-          type: 'checkbox', id: `fn-${a.id}-${c.function}`, checked: a.functions.includes(c.function),
-          disabled: !canEdit, 'aria-label': t('fnFor', { label: c.label, name }),
-          'aria-invalid': fnErrors.length ? 'true' : null,
-          'aria-describedby': fnErrors.length ? 'list-errors' : `req-${c.function}`,
-          onchange: (e) => setFunction(a.id, c.function, e.target.checked),
-        }));
+        const id = `fn-${a.id}-${c.function}`;
+        return h('td', { role: 'cell', class: 'fn' },
+          h('label', { class: 'fn-label', for: id }, c.label),
+          h('input', {
+            type: 'checkbox', id, checked: on, disabled: !canChange,
+            'aria-label': t('fnFor', { label: c.label, name }),
+            'aria-invalid': fnErrors.length || noFunction ? 'true' : null,
+            'aria-describedby': fnErrors.length ? 'list-errors' : noFunction ? badgeIds : `req-${c.function}`,
+            onchange: (e) => setFunction(a.id, c.function, e.target.checked),
+          }));
       }));
   });
   setContent($('contacts-table').tBodies[0], rows.length ? rows
-    : h('tr', {}, h('td', { colspan: String(2 + columns.length), class: 'empty' }, t('noContacts'))));
+    : h('tr', { role: 'row' }, h('td', { role: 'cell', colspan: String((frozen ? 1 : 2) + columns.length), class: 'empty' },
+      t('noContacts'))));
   setContent($('list-errors'), errorList(state.errors.list));
 }
 
-function renderValidation(q) {
+// The contact just removed, with a button to put it back, until the next change.
+function renderUndo(canChange) {
+  const a = state.undo;
+  setContent($('undo'), a && [
+    h('span', {}, t('removed', { name: fullName(a) })),
+    h('button', { type: 'button', class: 'link', id: 'undo-remove', disabled: !canChange,
+      'aria-label': t('undoName', { name: fullName(a) }), onclick: undoRemoval }, t('undo'))]);
+}
+
+function renderValidation(q, frozen) {
+  // An ordered quote has nothing left to check; a read-only viewer reads what remains, as
+  // information rather than as something to correct.
+  $('validation-card').hidden = q.status === 'ORDERED';
   const v = q.contactValidation;
-  const key = JSON.stringify([state.lang, v]);
+  const key = JSON.stringify([state.lang, frozen, v, q.assignments.map((a) => [a.id, fullName(a)])]);
   const el = $('validation');
   if (el.dataset.key === key) return;   // unchanged: do not announce it again
   el.dataset.key = key;
   setContent(el,
-    v.errors.length ? [h('h4', {}, t('errors')), h('ul', { class: 'errors' }, v.errors.map((e) => h('li', {}, e.message)))]
+    v.errors.length ? [h('h4', {}, frozen ? t('pending') : t('errors')),
+      h('ul', { class: frozen ? 'pending' : 'errors' }, v.errors.map(errorItem))]
       : q.status === 'DRAFT' && h('p', { class: 'ok' }, t('valid')),
     v.warnings.length > 0 && [h('h4', {}, t('warnings')),
-      h('ul', { class: 'warnings' }, v.warnings.map((w) => h('li', {}, w.message + warningTarget(q, w))))]);
-}
-
-function warningTarget(q, w) {
-  const a = q.assignments.find((x) => x.id === w.assignmentId);
-  const label = state.functions.find((f) => f.function === w.function)?.label;
-  return a ? ` (${[fullName(a), label].filter(Boolean).join(', ')})` : '';
+      h('ul', { class: 'warnings' }, v.warnings.map(errorItem))]);
 }
 
 // --- the static parts, built once -----------------------------------------------------------
@@ -607,10 +927,11 @@ function buildFields(prefix) {
   container.replaceChildren(...FIELDS.map((f) => h('div', { class: 'field' },
     h('label', { for: `${prefix}-${f.name}`, id: `${prefix}-${f.name}-label` }, '',
       f.required && h('abbr', { title: '' }, ' *'),
-      h('span', { class: 'hint', id: `${prefix}-${f.name}-hint` })),
+      h('span', { class: 'missing', id: `${prefix}-${f.name}-missing` })),
     h('input', { id: `${prefix}-${f.name}`, name: f.name, type: f.type, autocomplete: f.autocomplete,
       'aria-required': f.required ? 'true' : null,
-      'aria-describedby': `${prefix}-${f.name}-error` }),
+      'aria-describedby': [f.hint && `${prefix}-${f.name}-hint`, `${prefix}-${f.name}-error`].filter(Boolean).join(' ') }),
+    f.hint && h('div', { class: 'field-hint', id: `${prefix}-${f.name}-hint` }),
     h('div', { class: 'field-error', id: `${prefix}-${f.name}-error`, 'aria-live': 'polite' }))));
 }
 
@@ -642,6 +963,10 @@ function start() {
       state.selected[source] = e.target.value;
       state.errors[source] = [];
       if (state.completing && state.completing !== e.target.value) state.completing = null;
+      render();
+    });
+    $(`${source}-filter`).addEventListener('input', (e) => {
+      state.filter[source] = e.target.value;
       render();
     });
     $(`${source}-add`).addEventListener('click', () => addSelected(source));

@@ -5,41 +5,66 @@
 //   const data = await client.request(QUERY, variables);          // throws GraphQLRequestError
 //   const stop = client.subscribe(SUBSCRIPTION, variables, { next, error, complete });
 //   client.restart();   // new connection_init (e.g. after a change of token or language)
+//   await client.reachable();   // true once the server answers HTTP again (after a NETWORK error)
+//
+// onStatus(status) tells the socket's state: connecting, connected, reconnecting (lost, or
+// not reachable: the server is gone or the network is down), unauthorized, idle.
 
 export class GraphQLRequestError extends Error {
-  constructor(errors, status) {
+  // code: the first error's extensions.code, or NETWORK when no answer came (no server, no
+  // network, or no answer within REQUEST_TIMEOUT_MS).
+  constructor(errors, status, requestId = null) {
     super(errors.map((e) => e.message).join('\n'));
     this.errors = errors;
     this.status = status;
     this.code = errors[0]?.extensions?.code;
+    this.requestId = requestId;
   }
 }
 
+const REQUEST_TIMEOUT_MS = 30000;
 const PING_EVERY_MS = 15000;   // the client pings; no pong in time means a dead connection
 const PONG_WITHIN_MS = 5000;
 const BACKOFF_FIRST_MS = 300;
 const BACKOFF_MAX_MS = 8000;
 
 export function createClient({ httpUrl, wsUrl, headers, onStatus = () => {} }) {
+  function post(body) {
+    return fetch(httpUrl, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...headers() },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+  }
+
   async function request(query, variables = {}) {
     let response;
     try {
-      response = await fetch(httpUrl, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...headers() },
-        body: JSON.stringify({ query, variables }),
-      });
+      response = await post({ query, variables });
     } catch (e) {
+      // The browser's own words ("Failed to fetch") are for developers: the code says what happened.
       throw new GraphQLRequestError([{ message: e.message, extensions: { code: 'NETWORK' } }], 0);
     }
+    const requestId = response.headers.get('X-Request-ID');
     let body;
     try {
       body = await response.json();
     } catch {
-      throw new GraphQLRequestError([{ message: `HTTP ${response.status}` }], response.status);
+      throw new GraphQLRequestError([{ message: `HTTP ${response.status}` }], response.status, requestId);
     }
-    if (body.errors?.length) throw new GraphQLRequestError(body.errors, response.status);
+    if (body.errors?.length) throw new GraphQLRequestError(body.errors, response.status, requestId);
     return body.data;
+  }
+
+  // Whether the server answers at all (any HTTP status will do).
+  async function reachable() {
+    try {
+      await post({ query: '{ __typename }' });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   // --- subscriptions -------------------------------------------------------------------
@@ -56,13 +81,14 @@ export function createClient({ httpUrl, wsUrl, headers, onStatus = () => {} }) {
   const send = (msg) => socket?.readyState === WebSocket.OPEN && socket.send(JSON.stringify(msg));
   const sendSubscribe = (id, s) => send({ id, type: 'subscribe', payload: { query: s.query, variables: s.variables } });
 
-  function connect() {
+  // status: 'reconnecting' after a connection was lost, 'connecting' for a first one or a restart.
+  function connect(status = everAcked ? 'reconnecting' : 'connecting') {
     clearTimeout(retryTimer);
     retryTimer = null;
     acked = false;
     const ws = new WebSocket(wsUrl, 'graphql-transport-ws');
     socket = ws;
-    onStatus(everAcked ? 'reconnecting' : 'connecting');
+    onStatus(status);
     ws.onopen = () => ws.send(JSON.stringify({ type: 'connection_init', payload: headers() }));
     ws.onmessage = (event) => {
       if (ws !== socket) return;
@@ -139,7 +165,7 @@ export function createClient({ httpUrl, wsUrl, headers, onStatus = () => {} }) {
     const id = String(nextId++);
     subs.set(id, { query, variables, sink });
     if (acked) sendSubscribe(id, subs.get(id));
-    else if (!socket && !retryTimer) connect();
+    else if (!socket && !retryTimer) connect('connecting');
     return () => {
       if (subs.delete(id) && acked) send({ id, type: 'complete' });
     };
@@ -156,7 +182,7 @@ export function createClient({ httpUrl, wsUrl, headers, onStatus = () => {} }) {
     clearTimeout(retryTimer);
     retryTimer = null;
     attempt = 0;
-    if (subs.size) connect();
+    if (subs.size) connect('connecting');   // a change of headers, not a lost connection
   }
 
   // Back online: do not wait for the backoff.
@@ -164,5 +190,5 @@ export function createClient({ httpUrl, wsUrl, headers, onStatus = () => {} }) {
     if (retryTimer) { clearTimeout(retryTimer); retryTimer = null; attempt = 0; connect(); }
   });
 
-  return { request, subscribe, restart };
+  return { request, reachable, subscribe, restart };
 }

@@ -1,7 +1,7 @@
 """The served schema as SDL, committed as `schema.graphql` at the top of the repository.
 
     make schema              # or: python -m schema.sdl
-rewrites that file. tests/test_schema_file.py fails when the file and the schema that a real
+rewrites that file. tests/http/test_schema_file.py fails when the file and the schema that a real
 server serves differ, and `.ci/run` checks, before the test suite, that the file still keeps
 the API contract promised to frontends and partners.
 """

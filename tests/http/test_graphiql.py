@@ -1,20 +1,29 @@
-"""GraphiQL opens with the demo's token and one tab per step-2 operation, ready to run
-(api/graphiql.py). The page in a real browser: tests/browser/test_graphiql_in_chromium.py."""
+"""GraphiQL opens with the demo's token and one tab per step-2 operation, ready to run, its files
+served by the app itself (api/graphiql.py). The page in a real browser, with no network beyond
+the app: tests/system/browser/test_graphiql_in_chromium.py."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import logging
 import re
 
+import pytest
 from graphql import parse, validate
+from strawberry.http.ides import get_graphql_ide_html
 
-from api.graphiql import DEFAULT_HEADERS, TABS, frontend_operations
+from api.graphiql import ASSETS_DIR, DEFAULT_HEADERS, TABS, find_assets, frontend_operations
+from api.settings import Settings
 from schema import build_schema
 from tests.conftest import empty_database
 from tests.http.test_live import listening
+from tests.support.service import running
 from tests.support.wsclient import LiveClient
 
-STRAWBERRY_PAGE = "https://unpkg.com/"
+CDN = "https://unpkg.com/"
+ASSETS_INSTALLED = (ASSETS_DIR / "graphiql").is_dir()
 
 
 def tabs_of(html: str) -> tuple[str, list[dict]]:
@@ -23,8 +32,16 @@ def tabs_of(html: str) -> tuple[str, list[dict]]:
     return headers, tabs
 
 
-def assets(html: str) -> set[str]:
-    return set(re.findall(r'(?:src|href)="(https?://[^"]+)"', html))
+def assets(html: str) -> dict[str, str]:
+    """The page's scripts and style sheets, each with its integrity hash."""
+    tags = re.findall(r"<(?:script|link)\b[^>]*>", html)
+    found = {}
+    for tag in tags:
+        url = re.search(r'(?:src|href)="([^"]+)"', tag)
+        if url and not url.group(1).startswith("data:"):
+            integrity = re.search(r'integrity="([^"]+)"', tag)
+            found[url.group(1)] = integrity.group(1) if integrity else None
+    return found
 
 
 def test_every_operation_of_the_screen_has_a_tab():
@@ -40,12 +57,9 @@ async def test_graphiql_opens_with_the_token_and_the_step2_operations_ready_to_r
     page = await api.http.get("/graphql", headers={"Accept": "text/html"})  # no token needed
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     html = page.text
-    # The same files as Strawberry's own page, nothing more (they come from the unpkg CDN).
-    from strawberry.http.ides import get_graphql_ide_html
-
-    assert assets(html) == assets(get_graphql_ide_html("graphiql"))
-    assert all(url.startswith(STRAWBERRY_PAGE) for url in assets(html))
-    assert html.count("integrity=") == get_graphql_ide_html("graphiql").count("integrity=")
+    # The same files as Strawberry's own page, with the same integrity hashes, nothing more.
+    strawberry = assets(get_graphql_ide_html("graphiql"))
+    assert sorted(assets(html).values()) == sorted(strawberry.values()) and len(strawberry) == 7
 
     headers, tabs = tabs_of(html)
     assert headers == DEFAULT_HEADERS and json.loads(headers) == {"Authorization": "Bearer demo-alice"}
@@ -103,3 +117,57 @@ async def test_without_the_demo_data_the_tabs_say_what_to_fill_in(api):
     _, tabs = tabs_of(html)
     assert json.loads(tabs[0]["variables"]) == {"id": "<a draft quote id: the Quotes tab lists them>"}
     assert len(tabs) == len(TABS)
+
+
+@pytest.mark.skipif(not ASSETS_INSTALLED, reason="GraphiQL's npm packages are not installed: `make install` runs npm ci in api/graphiql-assets")
+async def test_graphiql_files_come_from_the_app_itself(api):
+    html = (await api.http.get("/graphql", headers={"Accept": "text/html"})).text
+    files = assets(html)
+    assert len(files) == 7 and all(url.startswith("/graphiql/") for url in files), files
+    for url, integrity in files.items():
+        # What the browser checks: the bytes served match the page's integrity hash.
+        answer = await api.http.get(url)
+        assert answer.status_code == 200, url
+        algorithm, _, expected = integrity.partition("-")
+        assert base64.b64encode(hashlib.new(algorithm, answer.content).digest()).decode() == expected, url
+        assert answer.headers["content-type"].startswith("text/css" if url.endswith(".css") else "text/javascript")
+        assert "immutable" in answer.headers["cache-control"]  # the version is in the address
+    # Only those files: not the rest of node_modules, not outside it.
+    for url in ("/graphiql/graphiql@3.8.3/package.json", "/graphiql/react@18.2.0/index.js",
+                "/graphiql/graphiql@3.8.3/../../package.json", "/graphiql/graphiql@9.9.9/graphiql.min.js"):
+        assert (await api.http.get(url)).status_code == 404, url
+
+
+async def test_graphiql_from_the_cdn_when_asked(backend):
+    async with running(backend.database, graphiql_assets="cdn") as cdn_service, cdn_service.http() as http:
+        html = (await http.get("/graphql", headers={"Accept": "text/html"})).text
+        assert assets(html) == assets(get_graphql_ide_html("graphiql"))
+        assert all(url.startswith(CDN) for url in assets(html))
+        assert (await http.get("/graphiql/graphiql@3.8.3/graphiql.min.js")).status_code == 404
+
+
+def test_without_the_npm_packages_the_page_falls_back_to_the_cdn_and_the_log_says_so(tmp_path, caplog):
+    html = get_graphql_ide_html("graphiql")
+    with caplog.at_level(logging.WARNING, logger="api.graphiql"):
+        found = find_assets("local", html, folder=tmp_path / "node_modules")
+    assert not found.local and found.rewrite(html) == html
+    assert "unpkg CDN" in caplog.text and "graphiql is not installed" in caplog.text
+
+    # Another version of a package than the page names (its integrity hash would fail): the CDN too.
+    package = tmp_path / "node_modules" / "react"
+    package.mkdir(parents=True)
+    (package / "package.json").write_text('{"version": "18.3.1"}')
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="api.graphiql"):
+        assert not find_assets("local", html, folder=tmp_path / "node_modules").local
+    assert "react 18.3.1 is installed where the page needs 18.2.0" in caplog.text
+
+
+def test_graphiql_assets_setting(monkeypatch):
+    monkeypatch.delenv("GRAPHIQL_ASSETS", raising=False)
+    assert Settings.from_env().graphiql_assets == "local"
+    monkeypatch.setenv("GRAPHIQL_ASSETS", "CDN")
+    assert Settings.from_env().graphiql_assets == "cdn"
+    monkeypatch.setenv("GRAPHIQL_ASSETS", "internet")
+    with pytest.raises(ValueError, match="GRAPHIQL_ASSETS must be one of local, cdn"):
+        Settings.from_env()

@@ -19,7 +19,7 @@ the rules (`contacts.rules`) to the state the previous one left (so no update wa
 changes saw the same state), and the invariants hold after every step, not only at the end.
 
 Every client, and the one connection pool they share, is built before the clock starts; the
-run is a number of requests (the suite's: tests/test_concurrency.py), or a time measured from
+run is a number of requests (the suite's: tests/system/test_load.py), or a time measured from
 the first request (by hand), so that what it checks never depends on how fast the machine is.
 By hand, longer:
 

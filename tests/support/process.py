@@ -81,7 +81,8 @@ class ServerProcess:
 
 def api_server(database_url: str, *, broker_url: str = "memory://", env: dict[str, str] | None = None,
                workers: int = 1, demo: bool = False, port: int | None = None,
-               command: list[str] | None = None, process_class: type[ServerProcess] = ServerProcess) -> ServerProcess:
+               command: list[str] | None = None, process_class: type[ServerProcess] = ServerProcess,
+               ready_path: str = "/healthz") -> ServerProcess:
     """`python -m api serve` on `database_url` (or `command`, with {port} in it)."""
     port = port or free_port()
     if command is None:
@@ -91,4 +92,4 @@ def api_server(database_url: str, *, broker_url: str = "memory://", env: dict[st
     else:
         command = [part.format(port=port) for part in command]
     settings = {"DATABASE_URL": database_url, "BROKER_URL": broker_url, "LOG_LEVEL": "WARNING"}
-    return process_class("api-server", command, {**settings, **(env or {})}, port)
+    return process_class("api-server", command, {**settings, **(env or {})}, port, ready_path=ready_path)

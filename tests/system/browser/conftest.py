@@ -1,4 +1,4 @@
-"""The browser fixture of the browser tests (see tests/browser/chromium.py)."""
+"""The browser fixture of the browser tests (see tests/system/browser/chromium.py)."""
 
 from __future__ import annotations
 

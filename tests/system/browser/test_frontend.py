@@ -6,20 +6,21 @@ is read from the API first; the assertions are on what a user sees on the page.
 
 Needs Debian's chromium (/usr/bin/chromium, or CHROMIUM_PATH) and the `playwright` package;
 the tests skip, saying which is missing, without them. No `playwright install` is needed.
+
+Nothing here waits a fixed time: every step waits for what the user would see (Playwright's
+`expect` polls until its timeout), so a busy machine makes the tests slower, not red.
 """
 from __future__ import annotations
 
+import base64
 import os
 import shlex
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.support.process import ServerProcess, api_server, free_port
 from tests.system.browser.chromium import browser_missing
 
 if browser_missing() is None:
@@ -27,6 +28,8 @@ if browser_missing() is None:
 
 ROOT = Path(__file__).resolve().parents[3]
 SCREENSHOT = ROOT / "docs" / "screenshot-step2.png"
+PHONE_SCREENSHOT = ROOT / "docs" / "screenshot-step2-phone.png"
+PHONE = {"width": 390, "height": 844}
 
 if browser_missing():
     pytestmark = pytest.mark.skip(reason=browser_missing())
@@ -47,54 +50,37 @@ MSG = {
 ADHOC_NOTE = ("Les contacts ajoutés ponctuellement ne seront pas enregistrés dans la liste de vos contacts. "
               "Pour les ajouter de façon permanente, veuillez vous rendre dans la rubrique « Entreprise ».")
 LABEL = {"ON_SITE": "Intervention sur site", "DELIVERY": "Livraison de matériel", "TRACKING": "Suivi de commande"}
+# The seed's sentence for an incomplete contact, « en cliquant ici » being the link.
+INCOMPLETE_WITH_LINK = ("Il manque des informations à ce contact. Veuillez le compléter dans le module Entreprises "
+                        "en cliquant ici si vous souhaitez l'ajouter au devis.")
+OFFLINE = ("Connexion au serveur perdue : les modifications sont suspendues jusqu'à son retour. "
+           "Ce que vous avez saisi est conservé.")
+NOT_FOUND = "Ce devis est introuvable."
+ADD = {"client": "+ Ajouter le contact client choisi au devis", "partner": "+ Ajouter le contact partenaire choisi au devis"}
+MENU = {"client": "Contacts client existants", "partner": "Contacts partenaire référent existants"}
 
 
 # --- the server ------------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Server:
-    """`python -m api serve --demo` on a free port; STEP2_SERVER_CMD ({port}) runs another one."""
+    """The service on a port and an SQLite file of its own, with the demo data, that a test may
+    stop and start again (the pages then reconnect); STEP2_SERVER_CMD ({port}) runs another."""
 
-    def __init__(self, db: Path, log: Path):
+    def __init__(self, db: Path):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.db = db
-        self.log = log
-        self.proc: subprocess.Popen | None = None
+        self.process: ServerProcess | None = None
 
     def start(self) -> None:
         custom = os.environ.get("STEP2_SERVER_CMD")
-        cmd = (shlex.split(custom.format(port=self.port)) if custom else
-               [sys.executable, "-m", "api", "serve", "--demo", "--port", str(self.port)])
-        env = {**os.environ, "DATABASE_URL": f"sqlite://{self.db}", "BROKER_URL": "memory://"}
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the server stopped at once:\n{self.log.read_text()[-3000:]}")
-            try:
-                if httpx.get(self.url + "/", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"the server did not answer on {self.url}:\n{self.log.read_text()[-3000:]}")
+        self.process = api_server(f"sqlite://{self.db}", demo=True, port=self.port,
+                                  command=shlex.split(custom) if custom else None, ready_path="/")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
+        if self.process is not None:
+            self.process.stop(timeout=10)
+            self.process = None
 
     def gql(self, token: str, query: str, variables: dict | None = None, lang: str = "fr") -> dict:
         response = httpx.post(self.url + "/graphql", json={"query": query, "variables": variables or {}},
@@ -106,7 +92,7 @@ class Server:
 
 @pytest.fixture
 def server(tmp_path):
-    srv = Server(tmp_path / "step2.sqlite3", tmp_path / "server.log")
+    srv = Server(tmp_path / "step2.sqlite3")
     srv.start()
     yield srv
     srv.stop()
@@ -118,16 +104,17 @@ class Pages:
     def __init__(self, browser, server):
         self.browser, self.server, self.contexts, self.errors = browser, server, [], []
 
-    def open(self, user="demo-alice", quote=None, lang=None):
-        context = self.browser.new_context(viewport={"width": 1200, "height": 1000})
+    def open(self, user="demo-alice", quote=None, lang=None, viewport=None, live=True):
+        context = self.browser.new_context(viewport=viewport or {"width": 1200, "height": 1000})
         self.contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda e: self.errors.append(str(e)))
         query = f"?user={user}" + (f"&quote={quote}" if quote else "") + (f"&lang={lang}" if lang else "")
         page.goto(self.server.url + "/" + query)
-        expect(page.locator("#live-status")).to_have_text(
-            "En direct" if lang != "en" else "Live", timeout=10000)
-        if quote:
+        if live:
+            expect(page.locator("#live-status")).to_have_text(
+                "En direct" if lang != "en" else "Live", timeout=10000)
+        if quote and live:
             expect(page.locator("#step2")).to_be_visible()
         return page
 
@@ -148,7 +135,7 @@ def pages(browser, server):
 
 DEMO = """
 { quotes(first: 100) { edges { node {
-    id reference status
+    id reference status client { id }
     lines { product { requiresOnSiteContact requiresDeliveryContact } }
     eligibleContacts {
       client { contact { id lastName firstName role phoneIsMobile isComplete missingFields } }
@@ -202,58 +189,144 @@ def assign(server, quote, contact, functions=(), token="demo-alice") -> str:
     return payload["assignment"]["id"]
 
 
+CREATE_CONTACT = """mutation($input: CreateContactInput!) { createContact(input: $input) {
+  contact { id } userErrors { code message } } }"""
+
+
 # --- helpers on the page ----------------------------------------------------------------------
 
 def row(page, contact):
-    return page.locator("#contacts-table tbody tr", has=page.locator("th .name", has_text=name(contact)))
+    return page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=name(contact)))
 
 
 def box(page, contact, function, label=None):
     return page.get_by_role("checkbox", name=f"{label or LABEL[function]} : {name(contact)}", exact=True)
 
 
+def menu(page, source):
+    return page.get_by_role("combobox", name=MENU[source], exact=True)
+
+
 def add_from_list(page, source, contact):
-    page.get_by_label("Contacts client existants" if source == "client"
-                      else "Contacts partenaire référent existants").select_option(contact["id"])
-    word = "client" if source == "client" else "partenaire"
-    page.get_by_role("button", name=f"Ajouter le contact {word} choisi au devis").click()
+    menu(page, source).select_option(contact["id"])
+    page.get_by_role("button", name=ADD[source], exact=True).click()
     expect(row(page, contact)).to_be_visible()
+
+
+def notice(page, text):
+    """A short notice (role="status"), visible on the screen."""
+    return page.get_by_role("status").get_by_text(text, exact=True)
+
+
+def size(locator) -> tuple[float, float]:
+    box_ = locator.bounding_box()
+    return box_["width"], box_["height"]
+
+
+# WCAG 2's contrast ratio between an element's text colour and the background it sits on.
+CONTRAST = """(el) => {
+  const rgb = (c) => c.match(/[\\d.]+/g).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  let bg = [255, 255, 255];
+  for (let n = el; n && n.nodeType === 1; n = n.parentElement) {
+    const c = rgb(getComputedStyle(n).backgroundColor);
+    if (c.length < 4 || c[3] > 0) { bg = c; break; }
+  }
+  const [hi, lo] = [lum(rgb(getComputedStyle(el).color)), lum(bg)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}"""
+
+
+def contrast(locator) -> float:
+    return locator.evaluate(CONTRAST)
 
 
 # --- the tests --------------------------------------------------------------------------------
 
-def test_add_and_remove_contacts(server, demo, pages):
+def test_add_and_remove_contacts_then_undo(server, demo, pages):
     page = pages.open(quote=demo.both["id"])
-    expect(page.locator("#contacts-table tbody")).to_contain_text("Aucun contact sur ce devis.")
+    expect(page.get_by_role("table")).to_contain_text("Aucun contact sur ce devis.")
     client, partner = demo.client_complete[0], demo.partner_complete[0]
 
-    # Keyboard only: pick the client contact in its menu, then press the "+" button.
-    menu = page.get_by_label("Contacts client existants")
-    menu.focus()
-    menu.select_option(client["id"])
+    # Keyboard only: pick the client contact in its menu, then press the "+" button, whose
+    # accessible name starts with the "+" it shows.
+    menu(page, "client").focus()
+    menu(page, "client").select_option(client["id"])
     page.keyboard.press("Tab")
-    expect(page.get_by_role("button", name="Ajouter le contact client choisi au devis")).to_be_focused()
+    expect(page.get_by_role("button", name=ADD["client"], exact=True)).to_be_focused()
     page.keyboard.press("Enter")
     expect(row(page, client)).to_be_visible()
+    expect(notice(page, f"{name(client)} ajouté au devis.")).to_be_visible()
     add_from_list(page, "partner", partner)
-    expect(page.locator("#contacts-table tbody tr")).to_have_count(2)
+    expect(page.get_by_role("row")).to_have_count(3)   # the header and two contacts
 
-    # The contact's role on hover (title) and for a screen reader (text of the row header).
-    who = row(page, client).locator("th")
+    # The contact's role is on its row, in plain sight (and on hover, by title).
+    who = page.get_by_role("rowheader", name=name(client))
     expect(who).to_have_attribute("title", f"Rôle : {client['role']}")
-    expect(who).to_contain_text(client["role"])
-    # A contact on the quote cannot be added twice.
-    page.get_by_label("Contacts client existants").select_option(client["id"])
-    expect(page.get_by_role("button", name="Ajouter le contact client choisi au devis")).to_be_disabled()
+    expect(who.get_by_text(client["role"])).to_be_visible()
+    expect(who).not_to_have_attribute("tabindex", "0")
+    expect(page.get_by_text(", Rôle")).to_have_count(0)
+    # A contact on the quote is marked in its menu and cannot be chosen again.
+    on_quote = menu(page, "client").get_by_role("option", name=name(client), exact=False)
+    expect(on_quote).to_contain_text("(déjà sur le devis)")
+    expect(on_quote).to_be_disabled()
     # Without a function, the rule's message shows.
     expect(page.locator("#validation")).to_contain_text(MSG["CONTACT_WITHOUT_FUNCTION"])
 
+    # The trash button removes at once, and offers to undo.
+    box(page, client, "TRACKING").click()
+    expect(box(page, client, "TRACKING")).to_be_checked()
     page.get_by_role("button", name=f"Retirer {name(client)} du devis").click()
     expect(row(page, client)).to_have_count(0)
-    expect(page.locator("#contacts-table tbody tr")).to_have_count(1)
+    undo = page.get_by_role("button", name=f"Annuler le retrait de {name(client)}", exact=True)
+    expect(page.get_by_role("status").get_by_text(f"{name(client)} retiré du devis.")).to_be_visible()
+    expect(undo).to_have_text("Annuler le retrait")
+    undo.click()
+    expect(row(page, client)).to_be_visible()
+    expect(box(page, client, "TRACKING")).to_be_checked()      # with the functions it had
+    expect(notice(page, f"{name(client)} est de nouveau sur le devis.")).to_be_visible()
+    expect(undo).to_have_count(0)
+
+    # Another change closes the undo: only the last removal can be undone.
     page.get_by_role("button", name=f"Retirer {name(partner)} du devis").press("Enter")
-    expect(page.locator("#contacts-table tbody")).to_contain_text("Aucun contact sur ce devis.")
+    expect(row(page, partner)).to_have_count(0)
+    expect(page.get_by_role("button", name=f"Annuler le retrait de {name(partner)}")).to_be_visible()
+    page.get_by_role("button", name=f"Retirer {name(client)} du devis").click()
+    expect(page.get_by_role("table")).to_contain_text("Aucun contact sur ce devis.")
+    expect(page.get_by_role("button", name=f"Annuler le retrait de {name(partner)}")).to_have_count(0)
+    expect(page.get_by_role("button", name=f"Annuler le retrait de {name(client)}")).to_be_visible()
     expect(page.locator("#validation")).not_to_contain_text(MSG["CONTACT_WITHOUT_FUNCTION"])
+
+
+def test_every_problem_of_a_contact_names_it_and_marks_its_row(server, demo, pages):
+    first, second, landline = demo.client_complete[0], demo.partner_complete[0], demo.landline
+    assign(server, demo.both, first)
+    assign(server, demo.both, second)
+    assign(server, demo.both, landline, ["DELIVERY"])
+    page = pages.open(quote=demo.both["id"])
+    validation = page.locator("#validation")
+
+    # Once per contact without a function, each naming its contact; its row says so too.
+    problems = validation.get_by_role("listitem").filter(has_text=MSG["CONTACT_WITHOUT_FUNCTION"])
+    expect(problems).to_have_count(2)
+    expect(problems.nth(0)).to_have_text(f"{name(first)} : {MSG['CONTACT_WITHOUT_FUNCTION']}")
+    expect(problems.nth(1)).to_have_text(f"{name(second)} : {MSG['CONTACT_WITHOUT_FUNCTION']}")
+    for contact in (first, second):
+        expect(row(page, contact).get_by_text("Aucune fonction cochée")).to_be_visible()
+        expect(box(page, contact, "TRACKING")).to_have_attribute("aria-invalid", "true")
+    expect(row(page, landline).get_by_text("Aucune fonction cochée")).to_have_count(0)
+    # A warning names its contact and function, and shows on that row.
+    expect(validation.get_by_role("listitem").filter(has_text=MSG["PHONE_NOT_MOBILE"])).to_have_text(
+        f"{name(landline)} (Livraison de matériel) : {MSG['PHONE_NOT_MOBILE']}")
+    expect(row(page, landline).get_by_text("Pas un mobile (Livraison de matériel)")).to_be_visible()
+
+    # Ticking a function puts that contact right: its message and its mark go, not the other's.
+    box(page, first, "TRACKING").click()
+    expect(problems).to_have_count(1)
+    expect(problems).to_have_text(f"{name(second)} : {MSG['CONTACT_WITHOUT_FUNCTION']}")
+    expect(row(page, first).get_by_text("Aucune fonction cochée")).to_have_count(0)
+    expect(box(page, first, "TRACKING")).not_to_have_attribute("aria-invalid", "true")
 
 
 def test_tracking_limit_message(server, demo, pages):
@@ -271,7 +344,7 @@ def test_tracking_limit_message(server, demo, pages):
     fourth.click()
     alert = page.locator("#list-errors")
     expect(alert).to_have_attribute("role", "alert")
-    expect(alert).to_have_text(MSG["TRACKING_CONTACT_LIMIT"])
+    expect(alert).to_have_text(f"{name(contacts[3])} : {MSG['TRACKING_CONTACT_LIMIT']}")
     expect(fourth).not_to_be_checked()
     expect(fourth).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#req-TRACKING")).to_contain_text("(3/3)")
@@ -284,11 +357,12 @@ def test_tracking_limit_message(server, demo, pages):
     expect(fourth).to_be_checked()
 
 
-def test_on_site_and_delivery_act_as_radio_buttons(server, demo, pages):
+def test_on_site_and_delivery_move_between_contacts_and_the_screen_says_so(server, demo, pages):
     first, second = demo.mobile, demo.landline
     assign(server, demo.both, first)
     assign(server, demo.both, second)
     page = pages.open(quote=demo.both["id"])
+    bob = pages.open(user="demo-bob", quote=demo.both["id"])
     validation = page.locator("#validation")
     expect(validation).to_contain_text(MSG["ON_SITE_CONTACT_REQUIRED"])
     expect(validation).to_contain_text(MSG["DELIVERY_CONTACT_REQUIRED"])
@@ -297,13 +371,19 @@ def test_on_site_and_delivery_act_as_radio_buttons(server, demo, pages):
     box(page, first, "ON_SITE").click()
     expect(box(page, first, "ON_SITE")).to_be_checked()
     expect(validation).not_to_contain_text(MSG["ON_SITE_CONTACT_REQUIRED"])
+    # Bob sees Alice's change, and is told of it (on screen, and read out: role="status").
+    expect(box(bob, first, "ON_SITE")).to_be_checked()
+    expect(notice(bob, f"Alice Durand a changé les fonctions de {name(first)}.")).to_be_visible()
 
-    # Keyboard: Space on the second contact's box moves on-site to it.
+    # Keyboard: Space on the second contact's box moves on-site to it, and the screen says so.
     box(page, second, "ON_SITE").focus()
     page.keyboard.press("Space")
     expect(box(page, second, "ON_SITE")).to_be_checked()
     expect(box(page, first, "ON_SITE")).not_to_be_checked()
     expect(box(page, second, "ON_SITE")).to_be_focused()
+    moved = f"Intervention sur site : {name(second)} remplace {name(first)}."
+    expect(notice(page, moved)).to_be_visible()
+    expect(notice(bob, moved)).to_be_visible()
     # A landline on the on-site contact: the warning, which does not block.
     expect(validation).to_contain_text(MSG["PHONE_NOT_MOBILE"])
 
@@ -313,19 +393,23 @@ def test_on_site_and_delivery_act_as_radio_buttons(server, demo, pages):
     expect(box(page, first, "DELIVERY")).to_be_checked()
     expect(box(page, second, "DELIVERY")).not_to_be_checked()
     expect(box(page, second, "ON_SITE")).to_be_checked()
+    expect(notice(page, f"Livraison de matériel : {name(first)} remplace {name(second)}.")).to_be_visible()
     expect(validation).not_to_contain_text(MSG["DELIVERY_CONTACT_REQUIRED"])
 
 
 ADHOC_ERRORS = """mutation($input: AssignAdhocContactInput!) { assignAdhocContact(input: $input) {
   assignment { id } userErrors { code message field } } }"""
+PHONE_FORMAT = ("Format attendu : un numéro français, comme 06 12 34 56 78, ou un numéro international "
+                "commençant par + et l'indicatif du pays, comme +32 2 123 45 67.")
 
 
 def test_adhoc_form_errors_and_success(server, demo, pages):
     page = pages.open(quote=demo.both["id"])
-    form = page.locator("#adhoc-form")
+    form = page.get_by_role("form", name="Ajouter un contact")
     expect(form).to_contain_text(ADHOC_NOTE)
     for label in ("Nom", "Prénom", "Email", "Téléphone", "Rôle"):
         expect(form.get_by_label(label, exact=False).first).to_be_editable()
+    expect(form.get_by_text("Ex. : 06 12 34 56 78")).to_be_visible()
 
     bad = {"lastName": "", "firstName": "", "email": "pas-un-email", "phone": "12", "role": ""}
     expected = server.gql("demo-alice", ADHOC_ERRORS, {"input": {"quoteId": demo.both["id"], **bad}})
@@ -334,16 +418,18 @@ def test_adhoc_form_errors_and_success(server, demo, pages):
 
     page.locator("#adhoc-email").fill(bad["email"])
     page.locator("#adhoc-phone").fill(bad["phone"])
-    page.get_by_role("button", name="Ajouter au devis").click()
+    form.get_by_role("button", name="Ajouter au devis").click()
     for field in ("lastName", "email", "phone", "role"):
-        messages = [e["message"] for e in expected if e["field"][-1] == field]
-        expect(page.locator(f"#adhoc-{field}-error")).to_have_text("".join(messages))
+        messages = "".join(e["message"] for e in expected if e["field"][-1] == field)
+        # A refused phone also says which format is expected.
+        expect(page.locator(f"#adhoc-{field}-error")).to_have_text(messages + (PHONE_FORMAT if field == "phone" else ""))
         expect(page.locator(f"#adhoc-{field}")).to_have_attribute("aria-invalid", "true")
         described = page.locator(f"#adhoc-{field}").get_attribute("aria-describedby")
         assert f"adhoc-{field}-error" in described.split()
+    expect(form.get_by_text(PHONE_FORMAT)).to_be_visible()
     expect(page.locator("#adhoc-firstName")).to_have_attribute("aria-invalid", "false")
     expect(page.locator("#adhoc-lastName")).to_be_focused()   # the first field at fault
-    expect(page.locator("#contacts-table tbody")).to_contain_text("Aucun contact sur ce devis.")
+    expect(page.get_by_role("table")).to_contain_text("Aucun contact sur ce devis.")
 
     page.locator("#adhoc-lastName").fill("Ponctuel")
     page.locator("#adhoc-firstName").fill("Paul")
@@ -353,31 +439,41 @@ def test_adhoc_form_errors_and_success(server, demo, pages):
     page.locator("#adhoc-role").press("Enter")
     adhoc = {"lastName": "Ponctuel", "firstName": "Paul", "role": "Gardien"}
     expect(row(page, adhoc)).to_be_visible()
-    expect(row(page, adhoc).locator("th")).to_have_attribute("title", "Rôle : Gardien")
+    expect(row(page, adhoc).get_by_role("rowheader")).to_have_attribute("title", "Rôle : Gardien")
+    expect(row(page, adhoc).get_by_role("rowheader")).to_contain_text("Gardien · 06 12 34 56 78")
     for field in ("lastName", "email", "phone", "role"):
         expect(page.locator(f"#adhoc-{field}-error")).to_be_empty()
         expect(page.locator(f"#adhoc-{field}")).to_have_value("")
     # Not saved among the enterprise's contacts: the menus do not offer it.
-    expect(page.get_by_label("Contacts client existants")).not_to_contain_text("Ponctuel")
-    expect(page.get_by_label("Contacts partenaire référent existants")).not_to_contain_text("Ponctuel")
+    expect(menu(page, "client")).not_to_contain_text("Ponctuel")
+    expect(menu(page, "partner")).not_to_contain_text("Ponctuel")
 
 
 def test_complete_an_incomplete_contact_then_add_it(server, demo, pages):
     contact = demo.client_incomplete
-    # Bob may not edit contacts: he sees why, without a way to complete it.
+    # Bob may not edit contacts: the API's sentence (no link), what is missing, and why he
+    # cannot complete it himself.
     bob = pages.open(user="demo-bob", quote=demo.both["id"])
-    bob.get_by_label("Contacts client existants").select_option(contact["id"])
-    expect(bob.locator("#client-reasons")).to_contain_text(MSG["CONTACT_INCOMPLETE"])
-    expect(bob.get_by_role("button", name="Ajouter le contact client choisi au devis")).to_be_disabled()
-    expect(bob.get_by_role("button", name="Compléter ce contact ici")).to_have_count(0)
+    menu(bob, "client").select_option(contact["id"])
+    reasons = bob.locator("#client-reasons")
+    expect(reasons.get_by_role("listitem")).to_have_text(MSG["CONTACT_INCOMPLETE"])
+    expect(reasons).to_contain_text("Manquant : téléphone.")
+    expect(reasons.get_by_text("Vous n'avez pas le droit de modifier les contacts : demandez à un collègue "
+                               "qui a ce droit de le compléter.", exact=False)).to_be_visible()
+    expect(bob.get_by_role("button", name=ADD["client"])).to_be_disabled()
+    expect(reasons.get_by_role("link")).to_have_count(0)
 
     page = pages.open(quote=demo.both["id"])
-    page.get_by_label("Contacts client existants").select_option(contact["id"])
-    expect(page.locator("#client-reasons")).to_contain_text(MSG["CONTACT_INCOMPLETE"])
-    add = page.get_by_role("button", name="Ajouter le contact client choisi au devis")
+    menu(page, "client").select_option(contact["id"])
+    # The seed's sentence word for word, « en cliquant ici » being the link.
+    sentence = page.locator("#client-reasons").get_by_role("listitem")
+    expect(sentence).to_have_text(INCOMPLETE_WITH_LINK)
+    expect(page.get_by_text("Compléter ce contact ici")).to_have_count(0)
+    expect(page.locator("#client-reasons")).not_to_contain_text("Vous n'avez pas le droit")
+    add = page.get_by_role("button", name=ADD["client"])
     expect(add).to_be_disabled()
-    page.get_by_role("button", name="Compléter ce contact ici").click()
-    form = page.locator("#complete-form")
+    sentence.get_by_role("link", name="en cliquant ici", exact=True).click()
+    form = page.get_by_role("form", name=f"Compléter le contact {name(contact)}")
     expect(form).to_be_visible()
     expect(form.get_by_role("heading")).to_contain_text(contact["lastName"])
 
@@ -387,6 +483,7 @@ def test_complete_an_incomplete_contact_then_add_it(server, demo, pages):
     missing = [fields[m] for m in contact["missingFields"]]
     assert missing, contact
     target, _ = missing[0]
+    expect(page.locator(f"#complete-{target}")).to_be_focused()     # the first missing field
     page.locator(f"#complete-{target}").fill("x" if target in ("phone", "email") else "")
     form.get_by_role("button", name="Enregistrer le contact").click()
     expect(page.locator(f"#complete-{target}")).to_have_attribute("aria-invalid", "true")
@@ -407,61 +504,168 @@ def test_complete_an_incomplete_contact_then_add_it(server, demo, pages):
     expect(bob.locator("#client-reasons")).not_to_contain_text(MSG["CONTACT_INCOMPLETE"])
 
 
-def test_place_the_order(server, demo, pages):
+def test_place_the_order_with_messages_true_of_the_quote_as_it_stands(server, demo, pages):
     quote = demo.neither
     contact = demo.client_complete[0]
-    assign(server, quote, contact)
+    assignment = assign(server, quote, contact)
     page = pages.open(quote=quote["id"])
     order = page.get_by_role("button", name="Passer la commande")
+    order_errors = page.locator("#order-errors")
     order.click()
-    expect(page.locator("#order-errors")).to_contain_text(MSG["CONTACT_WITHOUT_FUNCTION"])
-    expect(page.locator("#order-errors")).to_contain_text(MSG["TRACKING_CONTACT_REQUIRED"])
+    expect(order_errors).to_contain_text(f"{name(contact)} : {MSG['CONTACT_WITHOUT_FUNCTION']}")
+    expect(order_errors).to_contain_text(MSG["TRACKING_CONTACT_REQUIRED"])
     expect(page.locator("#ordered")).to_be_hidden()
 
-    box(page, contact, "TRACKING").click()
-    expect(page.locator("#validation")).to_contain_text("Les contacts du devis sont en règle.")
-    order.click()
-    expect(page.locator("#ordered")).to_be_visible()
-    expect(page.locator("#ordered")).to_contain_text("Commande passée le")
-    expect(page.locator("#order-errors")).to_be_empty()
-    expect(order).to_be_disabled()
-    expect(box(page, contact, "TRACKING")).to_be_disabled()
+    # Put right by someone else: the refusal's messages go with the problems they named.
+    out = server.gql("demo-bob", SET_FUNCTION, {"input": {"assignmentId": assignment, "function": "TRACKING",
+                                                         "enabled": True}})["setAssignmentFunction"]
+    assert not out["userErrors"], out
     expect(box(page, contact, "TRACKING")).to_be_checked()
-    expect(page.get_by_role("button", name=f"Retirer {name(contact)} du devis")).to_be_disabled()
-    expect(page.locator("#adhoc-lastName")).to_be_disabled()
+    expect(page.locator("#validation")).to_have_text("Les contacts du devis sont en règle.")
+    expect(order_errors).to_be_empty()
+
+    # Refused again after a change of one's own, then put right: the same.
+    box(page, contact, "TRACKING").click()
+    expect(box(page, contact, "TRACKING")).not_to_be_checked()
+    order.click()
+    expect(order_errors).to_contain_text(MSG["TRACKING_CONTACT_REQUIRED"])
+    box(page, contact, "TRACKING").click()
+    expect(page.locator("#validation")).to_have_text("Les contacts du devis sont en règle.")
+    expect(order_errors).to_be_empty()
+
+    order.click()
+    expect(page.locator("#ordered")).to_contain_text("Commande passée le")
+    expect(notice(page, "Commande passée.")).to_be_visible()
+    expect(order_errors).to_be_empty()
     expect(page.get_by_label("Devis", exact=True)).to_contain_text(f"{quote['reference']} — ")
     expect(page.locator("#quote-select option:checked")).to_contain_text("(commandé)")
+    # Frozen: a read-only table (see test_frozen_lists_are_plain_read_only_tables).
+    expect(order).to_be_hidden()
+    expect(page.get_by_role("checkbox")).to_have_count(0)
+    expect(row(page, contact).get_by_role("cell").nth(2)).to_contain_text("oui")
 
 
-def test_read_only_user_and_another_partner(server, demo, pages):
+def test_frozen_lists_are_plain_read_only_tables(server, demo, pages):
     contact = demo.client_complete[0]
     assign(server, demo.both, contact, ["TRACKING"])
+    assign(server, demo.both, demo.partner_complete[0])
+
+    # Victor (read only) on a draft: the list as a table, no control he cannot use.
     page = pages.open(user="demo-victor", quote=demo.both["id"])
     expect(page.locator("#read-only")).to_have_text(
         "Lecture seule : vous ne pouvez pas modifier les contacts de ce devis.")
     expect(row(page, contact)).to_be_visible()
-    expect(box(page, contact, "TRACKING")).to_be_checked()
-    for f in LABEL:
-        expect(box(page, contact, f)).to_be_disabled()
-    expect(page.get_by_role("button", name=f"Retirer {name(contact)} du devis")).to_be_disabled()
-    page.get_by_label("Contacts client existants").select_option(demo.client_complete[1]["id"])
-    expect(page.get_by_role("button", name="Ajouter le contact client choisi au devis")).to_be_disabled()
-    for field in ("lastName", "firstName", "email", "phone", "role"):
-        expect(page.locator(f"#adhoc-{field}")).to_be_disabled()
-    expect(page.get_by_role("button", name="Ajouter au devis")).to_be_disabled()
-    expect(page.get_by_role("button", name="Passer la commande")).to_be_disabled()
+    step2 = page.locator("#step2")
+    for role in ("checkbox", "combobox", "textbox"):
+        expect(step2.get_by_role(role)).to_have_count(0)
+    for label in (f"Retirer {name(contact)} du devis", "Passer la commande", "Ajouter au devis", ADD["client"]):
+        expect(page.get_by_role("button", name=label)).to_have_count(0)
+    cells = row(page, contact).get_by_role("cell")
+    expect(cells).to_have_count(3)
+    expect(cells.nth(0)).to_contain_text("non")
+    expect(cells.nth(0).locator("svg")).to_have_count(0)
+    expect(cells.nth(2)).to_contain_text("oui")
+    tick = cells.nth(2).locator("svg")
+    expect(tick).to_be_visible()
+    assert contrast(tick) >= 4.5, contrast(tick)      # a tick that reads (it was 2.6:1)
+    # What still stands in the way of the order, as information, not as a red list to fix.
+    validation = page.locator("#validation")
+    expect(validation).not_to_contain_text("À corriger")
+    expect(validation.get_by_role("heading", name="Il reste à régler avant la commande :")).to_be_visible()
+    item = validation.get_by_role("listitem").filter(has_text=MSG["CONTACT_WITHOUT_FUNCTION"])
+    expect(item).to_have_css("color", "rgb(29, 36, 51)")
+    assert contrast(item) >= 7, contrast(item)
 
-    # Switching to Mallory (another partner) from the user picker: only her own quotes.
-    mallory_refs = {e["node"]["reference"] for e in server.gql(
-        "demo-mallory", "{ quotes(first: 100) { edges { node { reference } } } }")["quotes"]["edges"]}
+    # The ordered quote, for Alice who may edit drafts: the same table, with no check to run.
+    page.get_by_label("Utilisateur (démo)").select_option("demo-alice")
+    expect(page.locator("#live-status")).to_have_text("En direct")
+    page.get_by_label("Devis", exact=True).select_option(demo.ordered["id"])
+    expect(page.locator("#ordered")).to_contain_text("Commande passée le")
+    expect(page.locator("#validation-card")).to_be_hidden()
+    expect(step2.get_by_role("checkbox")).to_have_count(0)
+
+
+def test_a_quote_that_cannot_be_seen_opens_nothing(server, demo, pages):
+    mallory = server.gql("demo-mallory", "{ quotes(first: 10) { edges { node { id } } } }")["quotes"]["edges"]
+    unknown = base64.b64encode(b"Quote:999999").decode()
+    for quote in ("garbage", unknown, mallory[0]["node"]["id"]):
+        page = pages.open(quote=quote, live=False)
+        expect(page.get_by_role("alert").get_by_text(NOT_FOUND, exact=True)).to_be_visible()
+        expect(page.locator("#step2")).to_be_hidden()
+        expect(page.get_by_label("Devis", exact=True).locator("option:checked")).to_have_text("— Choisir un devis —")
+    # Choosing a quote opens it, and the message goes.
+    page.get_by_label("Devis", exact=True).select_option(demo.both["id"])
+    expect(page.locator("#step2")).to_be_visible()
+    expect(page.get_by_text(NOT_FOUND)).to_have_count(0)
+    # Switching to a user of another partner: the same, rather than another quote.
     page.get_by_label("Utilisateur (démo)").select_option("demo-mallory")
+    expect(page.get_by_role("alert").get_by_text(NOT_FOUND, exact=True)).to_be_visible()
+    expect(page.locator("#step2")).to_be_hidden()
     picker = page.get_by_label("Devis", exact=True)
-    expect(picker.locator("option")).to_have_count(len(mallory_refs))
-    for ref in mallory_refs:
-        expect(picker).to_contain_text(ref)
+    expect(picker.locator("option")).to_have_count(1 + len(mallory))
     for ref in (demo.both["reference"], demo.neither["reference"], demo.ordered["reference"]):
         expect(picker).not_to_contain_text(ref)
-    expect(page.locator("#contacts-table")).not_to_contain_text(name(contact))
+
+
+def test_unknown_user_is_told_in_the_page_language(server, pages):
+    page = pages.open(user="nobody", live=False)
+    expect(page.get_by_role("alert").get_by_text(
+        "Utilisateur inconnu ou session expirée : choisissez un utilisateur de démonstration en haut de la page.",
+        exact=True)).to_be_visible()
+    expect(page.get_by_text("Authentication required", exact=False)).to_have_count(0)
+    english = pages.open(user="nobody", lang="en", live=False)
+    expect(english.get_by_role("alert").get_by_text(
+        "Unknown user or expired session: choose a demo user at the top of the page.", exact=True)).to_be_visible()
+
+
+def test_drop_downs_show_phone_and_email_mark_what_is_on_the_quote_and_filter(server, demo, pages):
+    # Twenty more contacts at the client: the menu gets a filter field.
+    for i in range(20):
+        out = server.gql("demo-alice", CREATE_CONTACT, {"input": {
+            "enterpriseId": demo.both["client"]["id"], "lastName": f"Renfort{i:02d}", "firstName": "Jeanne",
+            "email": f"renfort{i:02d}@example.fr", "phone": f"06 00 00 00 {i:02d}", "role": "Stagiaire"}})
+        assert not out["createContact"]["userErrors"], out
+    mobile = demo.mobile
+    assign(server, demo.both, mobile, ["TRACKING"])
+    page = pages.open(quote=demo.both["id"])
+    client_menu = menu(page, "client")
+    total = len(demo.client) + 20
+
+    # Each contact with its role, phone and email; the one on the quote marked and not choosable.
+    option = client_menu.get_by_role("option", name=name(mobile), exact=False)
+    assigned = server.gql("demo-alice", "query($id: ID!) { quote(id: $id) { assignments { phone email } } }",
+                          {"id": demo.both["id"]})["quote"]["assignments"][0]
+    national = "0" + assigned["phone"][3:]                     # +33612345678 -> 06 12 34 56 78
+    national = " ".join(national[i:i + 2] for i in range(0, 10, 2))
+    expect(option).to_have_text(f"{name(mobile)} — {mobile['role']} — {national} — {assigned['email']} (déjà sur le devis)")
+    expect(option).to_be_disabled()
+    expect(client_menu.get_by_role("option", name="Renfort07 Jeanne — Stagiaire — 06 00 00 00 07 — renfort07@example.fr",
+                                   exact=True)).to_be_enabled()
+    expect(client_menu.get_by_role("option")).to_have_count(1 + total)
+    # The partner's menu is short: no filter there.
+    expect(page.get_by_role("searchbox", name="Filtrer les contacts partenaire")).to_be_hidden()
+
+    # Typing filters by name (case and accents ignored)...
+    search = page.get_by_role("searchbox", name="Filtrer les contacts client")
+    search.fill("renfort1")
+    expect(client_menu.get_by_role("option")).to_have_count(1 + 10)
+    expect(page.get_by_text(f"10 contact(s) sur {total}")).to_be_visible()
+    search.fill("RENFÖRT07")
+    expect(client_menu.get_by_role("option")).to_have_count(2)
+    client_menu.select_option(label="Renfort07 Jeanne — Stagiaire — 06 00 00 00 07 — renfort07@example.fr")
+    # ...the chosen contact's phone and email show under the menu...
+    expect(page.locator("#client-chosen")).to_have_text("Tél. 06 00 00 00 07 · renfort07@example.fr")
+    page.get_by_role("button", name=ADD["client"]).click()
+    expect(row(page, {"lastName": "Renfort07", "firstName": "Jeanne"})).to_be_visible()
+    # ...and by phone, as typed or as stored.
+    search.fill("06 00 00 00 1")
+    expect(client_menu.get_by_role("option")).to_have_count(1 + 10)
+    search.fill("+336000000")
+    expect(client_menu.get_by_role("option")).to_have_count(1 + 20)
+    search.fill("personne de ce nom")
+    expect(client_menu.get_by_role("option", name="Aucun contact ne correspond")).to_be_disabled()
+    search.fill("")
+    expect(client_menu.get_by_role("option")).to_have_count(1 + total)
 
 
 def test_english_switch(server, demo, pages):
@@ -472,11 +676,22 @@ def test_english_switch(server, demo, pages):
     labels = {f["function"]: f["label"] for f in server.gql(
         "demo-alice", "{ contactFunctions { function label } }", lang="en")["contactFunctions"]}
     for f, label in labels.items():
-        expect(page.locator(f"#col-{f}")).to_contain_text(label)
-    expect(page.locator("#adhoc-form")).to_contain_text("will not be saved in your list of contacts")
+        expect(page.get_by_role("columnheader", name=label)).to_be_visible()
+    expect(page.get_by_role("form", name="Add a contact")).to_contain_text(
+        "will not be saved in your list of contacts. To add them permanently, please go to the Enterprises module.")
     expect(page.get_by_label("Existing client contacts")).to_be_visible()
+    expect(page.get_by_role("button", name="+ Add the chosen client contact to the quote", exact=True)).to_be_visible()
     expect(page.locator("#validation")).not_to_contain_text(MSG["TRACKING_CONTACT_REQUIRED"])
     expect(page.locator("#live-status")).to_have_text("Live", timeout=5000)
+    # English texts use English quotation marks, and one name for the enterprise module.
+    page.get_by_role("combobox", name="Existing client contacts").select_option(demo.client_incomplete["id"])
+    expect(page.locator("#client-reasons").get_by_role("listitem")).to_have_text(
+        "This contact is missing some information. Please complete it in the Enterprises module by clicking here "
+        "if you want to add it to the quote.")
+    expect(page.locator("#client-reasons").get_by_role("link", name="by clicking here", exact=True)).to_be_visible()
+    text = page.locator("body").inner_text()
+    assert "«" not in text and "»" not in text, text
+    assert "Enterprise »" not in text and "section" not in text
     page.get_by_role("button", name="Français").click()
     expect(page.locator("#validation")).to_contain_text(MSG["TRACKING_CONTACT_REQUIRED"])
 
@@ -489,9 +704,12 @@ def test_two_pages_follow_each_other_live_and_reconnect(server, demo, pages):
 
     add_from_list(alice, "client", first)
     expect(row(bob, first)).to_be_visible(timeout=1000)
+    # Bob is told who changed what, on screen and for screen readers.
+    expect(notice(bob, f"Alice Durand a ajouté {name(first)} au devis.")).to_be_visible()
     box(bob, first, "TRACKING").click()
     expect(box(bob, first, "TRACKING")).to_be_checked()
     expect(box(alice, first, "TRACKING")).to_be_checked(timeout=1000)
+    expect(notice(alice, f"Bob Lefèvre a changé les fonctions de {name(first)}.")).to_be_visible()
 
     # The connection drops (the server restarts): both pages say so, reconnect, and follow again.
     server.stop()
@@ -503,10 +721,109 @@ def test_two_pages_follow_each_other_live_and_reconnect(server, demo, pages):
     expect(row(alice, second)).to_be_visible(timeout=1000)
     alice.get_by_role("button", name=f"Retirer {name(first)} du devis").click()
     expect(row(bob, first)).to_have_count(0, timeout=1000)
+    expect(notice(bob, f"Alice Durand a retiré {name(first)} du devis.")).to_be_visible()
 
 
-def test_screenshot(server, demo, pages):
-    """Saves docs/screenshot-step2.png: a quote with contacts, functions, a warning and an error."""
+def test_server_gone_changes_wait_and_what_was_typed_stays(server, demo, pages):
+    contact = demo.client_complete[0]
+    assign(server, demo.both, contact)
+    page = pages.open(quote=demo.both["id"])
+    controls = [box(page, contact, "TRACKING"), page.get_by_role("button", name=f"Retirer {name(contact)} du devis"),
+                page.get_by_role("button", name="Ajouter au devis"), page.get_by_role("button", name="Passer la commande")]
+
+    server.stop()
+    offline = page.get_by_role("alert").get_by_text(OFFLINE, exact=True)
+    expect(offline).to_be_visible(timeout=10000)
+    for control in controls:
+        expect(control).to_be_disabled()
+    menu(page, "partner").select_option(demo.partner_complete[0]["id"])
+    expect(page.get_by_role("button", name=ADD["partner"])).to_be_disabled()
+    # The form can still be filled in; it is sent once the server is back.
+    typed = {"lastName": "Patient", "email": "patient@example.fr", "phone": "06 55 44 33 22", "role": "Gardien"}
+    for field, value in typed.items():
+        page.locator(f"#adhoc-{field}").fill(value)
+    page.locator("#adhoc-role").press("Enter")       # not sent while offline
+    expect(page.get_by_role("alert").get_by_text("Failed to fetch")).to_have_count(0)
+
+    server.start()
+    expect(offline).to_be_hidden(timeout=20000)
+    expect(page.locator("#live-status")).to_have_text("En direct")
+    for control in controls:
+        expect(control).to_be_enabled()
+    for field, value in typed.items():
+        expect(page.locator(f"#adhoc-{field}")).to_have_value(value)
+    page.get_by_role("button", name="Ajouter au devis").click()
+    expect(row(page, {"lastName": "Patient"})).to_be_visible()
+
+
+def test_a_change_that_finds_no_server_is_told_in_french_and_cleared_once_back(server, demo, pages):
+    contact = demo.client_complete[0]
+    assign(server, demo.both, contact)
+    page = pages.open(quote=demo.both["id"])
+    # The network fails under the page's requests (the live socket stays up).
+    page.route("**/graphql", lambda route: route.abort("internetdisconnected"))
+    box(page, contact, "TRACKING").click()
+    lost = page.locator("#list-errors").get_by_text(
+        "Le serveur ne répond pas : cette modification n'a pas été enregistrée.", exact=True)
+    expect(lost).to_be_visible()
+    expect(page.get_by_text("Failed to fetch")).to_have_count(0)
+    expect(page.get_by_role("alert").get_by_text(OFFLINE, exact=True)).to_be_visible()
+    expect(box(page, contact, "TRACKING")).not_to_be_checked()    # as it is on the server
+    expect(box(page, contact, "TRACKING")).to_be_disabled()
+
+    page.unroute("**/graphql")
+    expect(page.get_by_role("alert").get_by_text(OFFLINE, exact=True)).to_be_hidden(timeout=15000)
+    expect(lost).to_have_count(0)                                  # stale once back
+    expect(box(page, contact, "TRACKING")).to_be_enabled()
+    box(page, contact, "TRACKING").click()
+    expect(box(page, contact, "TRACKING")).to_be_checked()
+
+
+def test_phone_width(server, demo, pages):
+    """At 390 × 844: nothing wider than the screen, every control a touch target of at least
+    24 px (44 px for the list's lines and buttons), the functions labelled on each contact."""
+    contact, other = demo.mobile, demo.landline
+    assign(server, demo.both, contact, ["ON_SITE", "TRACKING"])
+    assign(server, demo.both, other, ["DELIVERY"])
+    page = pages.open(quote=demo.both["id"], viewport=PHONE)
+    expect(row(page, other)).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    card = page.locator("#contacts-table").bounding_box()
+    assert card["x"] >= 0 and card["x"] + card["width"] <= PHONE["width"], card
+    checkboxes = page.get_by_role("checkbox")
+    expect(checkboxes).to_have_count(6)
+    for i in range(6):
+        b = checkboxes.nth(i).bounding_box()
+        assert b["x"] >= card["x"] and b["x"] + b["width"] <= card["x"] + card["width"], b
+        assert b["width"] >= 24 and b["height"] >= 24, b
+    # Each function is labelled on the contact's own line, and the label ticks its box.
+    label = row(page, contact).get_by_text("Livraison de matériel", exact=True)
+    expect(label).to_be_visible()
+    assert size(label)[1] >= 44
+    label.click()
+    expect(box(page, contact, "DELIVERY")).to_be_checked()
+    expect(box(page, other, "DELIVERY")).not_to_be_checked()
+    for function, text in LABEL.items():
+        info = page.get_by_role("button", name=f"Aide : {text}")
+        expect(info).to_be_visible()
+        assert min(size(info)) >= 24, (function, size(info))
+    for button in (page.get_by_role("button", name=f"Retirer {name(contact)} du devis"),
+                   page.get_by_role("button", name=ADD["client"]), page.get_by_role("button", name=ADD["partner"])):
+        assert min(size(button)) >= 44, size(button)
+    info = page.get_by_role("button", name="Aide : Suivi de commande")
+    info.focus()
+    tooltip = page.get_by_role("tooltip").filter(has_text="Le(s) contact(s) pourra être sollicité")
+    expect(tooltip).to_be_visible()
+    t = tooltip.bounding_box()
+    assert t["x"] >= 0 and t["x"] + t["width"] <= PHONE["width"], t
+    page.keyboard.press("Escape")
+    expect(tooltip).to_be_hidden()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_screenshots(server, demo, pages):
+    """Saves docs/screenshot-step2.png (desktop) and docs/screenshot-step2-phone.png (390 px):
+    a quote with contacts, functions, a warning and an error."""
     mobile, landline = demo.mobile, demo.landline
     partner = demo.partner_complete[0]
     assign(server, demo.both, mobile, ["ON_SITE", "TRACKING"])
@@ -514,11 +831,16 @@ def test_screenshot(server, demo, pages):
     assign(server, demo.both, partner)
     page = pages.open(quote=demo.both["id"])
     expect(row(page, partner)).to_be_visible()
-    page.get_by_label("Contacts client existants").select_option(demo.client_incomplete["id"])
-    expect(page.locator("#client-reasons")).to_contain_text(MSG["CONTACT_INCOMPLETE"])
-    page.locator("#col-TRACKING button.info").hover()
-    expect(page.locator("#help-TRACKING")).to_be_visible()
+    menu(page, "client").select_option(demo.client_incomplete["id"])
+    expect(page.locator("#client-reasons").get_by_role("listitem")).to_have_text(INCOMPLETE_WITH_LINK)
+    page.get_by_role("button", name="Aide : Suivi de commande").hover()
+    expect(page.get_by_role("tooltip").filter(has_text="Le(s) contact(s)")).to_be_visible()
     expect(page.locator("#global-errors")).to_be_empty()
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     assert SCREENSHOT.stat().st_size > 10_000
+
+    phone = pages.open(quote=demo.both["id"], viewport=PHONE)
+    expect(row(phone, partner).get_by_text("Aucune fonction cochée")).to_be_visible()
+    phone.screenshot(path=str(PHONE_SCREENSHOT), full_page=True)
+    assert PHONE_SCREENSHOT.stat().st_size > 10_000

@@ -1,20 +1,19 @@
-"""GraphiQL in a real headless Chromium: it opens with the demo's token in the Headers editor
-and the step-2 tabs, runs a query, a mutation and a subscription as a partner would.
+"""GraphiQL in a real headless Chromium, with no network beyond the app: it opens with the
+demo's token in the Headers editor and the step-2 tabs, runs a query, a mutation and a
+subscription as a partner would.
 
-Strawberry's page loads GraphiQL, React and the explorer plugin from the unpkg CDN, which the
-test machines cannot reach: the browser gets the very same files (the page's integrity hashes
-check it) from the npm packages of tests/system/browser/graphiql (`npm ci` there; `make test` does it).
-The test fails if the page asks for anything else outside the server.
+Integrators on closed networks are the users of this page: every request to another host is
+refused here, and the test fails if the page asked for any. GraphiQL's files come from the app
+itself (the npm packages of api/graphiql-assets, which `make install` installs).
 """
 from __future__ import annotations
 
 import json
-import re
-from pathlib import Path
 
 import httpx
 import pytest
 
+from api.graphiql import ASSETS_DIR
 from tests.support.process import api_server
 
 from tests.system.browser.chromium import browser_missing
@@ -22,13 +21,11 @@ from tests.system.browser.chromium import browser_missing
 if browser_missing() is None:
     from playwright.sync_api import expect
 
-ASSETS = Path(__file__).resolve().parent / "graphiql" / "node_modules"
-CDN = re.compile(r"https://unpkg\.com/((?:@[^/@]+/)?[^/@]+)@([^/]+)/(.+)")
-
 if browser_missing():
     pytestmark = pytest.mark.skip(reason=browser_missing())
-elif not (ASSETS / "graphiql").is_dir():
-    pytestmark = pytest.mark.skip(reason="GraphiQL's npm packages are not installed: run `npm ci` in tests/system/browser/graphiql (make test does)")
+elif not (ASSETS_DIR / "graphiql").is_dir():
+    pytestmark = pytest.mark.skip(
+        reason="GraphiQL's npm packages are not installed (make install runs npm ci in api/graphiql-assets when npm is there)")
 
 
 @pytest.fixture
@@ -42,35 +39,31 @@ def editor(page, selector: str) -> str:
     return page.evaluate("(s) => document.querySelector(s).CodeMirror.getValue()", selector)
 
 
-def test_graphiql_opens_ready_to_run_the_step2_operations(browser, server):
-    outside, errors = [], []
+def run_tab(page, tab: str, operation: str, keyword: str) -> None:
+    """Opens a tab and runs it, once GraphiQL has read the operation's name from the editor
+    (it does so 100 ms after the editor changes; run before, it would send the last tab's)."""
+    page.get_by_role("tab", name=tab, exact=True).click()
+    expect(page.locator(".graphiql-query-editor")).to_contain_text(f"{keyword} {operation}")
+    page.wait_for_function(
+        "(name) => document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.operationName === name",
+        arg=operation)
+    page.get_by_role("button", name="Execute query (Ctrl-Enter)").click()
+
+
+def test_graphiql_opens_ready_to_run_the_step2_operations_without_internet(browser, server):
+    outside, errors, asked = [], [], []
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: asked.append(r.url))
 
-    def from_npm(route):
-        url = route.request.url
-        match = CDN.fullmatch(url)
-        if not match:
-            outside.append(url)
-            return route.abort()
-        name, version, path = match.groups()
-        installed = json.loads((ASSETS / name / "package.json").read_text())["version"]
-        if installed != version or not (ASSETS / name / path).is_file():
-            outside.append(f"{url} (installed: {name}@{installed})")
-            return route.abort()
-        kind = "text/css" if path.endswith(".css") else "application/javascript"
-        route.fulfill(path=str(ASSETS / name / path), content_type=kind, headers={"Access-Control-Allow-Origin": "*"})
-
-    def elsewhere(route):
-        if route.request.url.startswith(server.url):
+    def only_the_app(route):
+        if route.request.url.startswith(server.url + "/"):
             return route.continue_()
-        if route.request.url.startswith("https://unpkg.com/"):
-            return from_npm(route)
         outside.append(route.request.url)
-        return route.abort()
+        return route.abort("internetdisconnected")
 
-    context.route("**/*", elsewhere)
+    context.route("**/*", only_the_app)
     try:
         page.goto(server.url + "/graphql")
         tabs = page.locator(".graphiql-tab")
@@ -86,15 +79,12 @@ def test_graphiql_opens_ready_to_run_the_step2_operations(browser, server):
         variables = next(json.loads(text) for text in editors if '"id"' in text)
 
         # QuoteStep2, as it opens: the run button shows the quote.
-        page.click(".graphiql-execute-button")
+        page.locator(".graphiql-execute-button").click()
         expect(page.locator(".graphiql-response")).to_contain_text('"reference": "DV-2026-0101"', timeout=10000)
         assert json.loads(editor(page, ".graphiql-response .CodeMirror"))["data"]["quote"]["id"] == variables["id"]
 
         # The subscription tab: running it opens the WebSocket with the token of the Headers editor...
-        page.locator(".graphiql-tab", has_text="QuoteContactsChanged").click()
-        expect(page.locator(".graphiql-query-editor")).to_contain_text("subscription QuoteContactsChanged")
-        page.wait_for_timeout(400)  # GraphiQL reads the operation's name 100 ms after the editor changes
-        page.click(".graphiql-execute-button")
+        run_tab(page, "QuoteContactsChanged", "QuoteContactsChanged", "subscription")
         page.wait_for_function(
             "fetch('/healthz').then(r => r.json()).then(h => h.subscriptions >= 1)", timeout=10000, polling=200)
         # ...and a change made elsewhere shows in it.
@@ -107,10 +97,7 @@ def test_graphiql_opens_ready_to_run_the_step2_operations(browser, server):
         expect(page.locator(".graphiql-response")).to_contain_text('"actor": "Bob Lefèvre"')
 
         # AssignContact, as it opens: a contact added, no userErrors.
-        page.locator(".graphiql-tab", has_text="AssignContact").first.click()
-        expect(page.locator(".graphiql-query-editor")).to_contain_text("mutation AssignContact")
-        page.wait_for_timeout(400)
-        page.click(".graphiql-execute-button")
+        run_tab(page, "AssignContact", "AssignContact", "mutation")
         page.wait_for_function(  # the whole answer: CodeMirror shows only the lines in view
             "document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue().includes('assignContact')",
             timeout=10000)
@@ -118,5 +105,8 @@ def test_graphiql_opens_ready_to_run_the_step2_operations(browser, server):
         assert answer["userErrors"] == [] and answer["assignment"]["id"] and len(answer["quote"]["assignments"]) == 2
     finally:
         context.close()
-    assert not outside, f"the page asked for files outside the server and the CDN's packages: {outside}"
+    assert not outside, f"the page asked for something outside the app: {outside}"
+    assert all(url.startswith(server.url + "/") for url in asked), asked
+    # GraphiQL's seven files, from the app.
+    assert len({url for url in asked if "/graphiql/" in url}) == 7, asked
     assert not errors, f"JavaScript errors on the page: {errors}"
