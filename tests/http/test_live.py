@@ -19,8 +19,8 @@ from tests.conftest import reset_demo
 from tests.support.service import GraphQLClient, running
 from tests.support.wsclient import LEGACY_WS, PROTOCOLS, TRANSPORT_WS, WAIT, LiveClient, Rejected
 
-KEEP_ALIVE = 0.25  # seconds between the server's keep-alives in these tests
-CONNECTION_INIT = 0.5  # seconds a socket has to send connection_init in these tests
+KEEP_ALIVE = 0.1  # seconds between the server's keep-alives in these tests
+CONNECTION_INIT = 0.3  # seconds a socket has to send connection_init in these tests
 
 QUOTES = "{ quotes(first: 50) { edges { node { id reference version } } } }"
 CONTACTS = """query($id: ID!) { quote(id: $id) { version eligibleContacts {

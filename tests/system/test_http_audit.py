@@ -124,17 +124,3 @@ def test_the_content_type_of_a_post_is_checked_before_the_response_cache(demo_se
         assert response.status_code == 415, (content_type, response.text)
         assert response.json()["errors"][0]["extensions"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
     assert post(demo_server, body, **{"Content-Type": "application/json; charset=UTF-8"}).status_code == 200
-
-
-def test_accept_negotiation():
-    from api.graphql_view import negotiate_media_type
-
-    json_, gql = "application/json", "application/graphql-response+json"
-    for accept, chosen in (
-        (None, json_), ("", json_), ("*/*", json_), ("application/*", json_),
-        (json_, json_), (gql, gql), (f"{json_}, {gql}", gql), (f"{gql};q=0.5, {json_}", json_),
-        (f"{json_};q=0, */*", gql), (f"{gql};q=0, {json_};q=0, */*", None),
-        ("text/html", None), ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", json_),
-        ("APPLICATION/JSON; charset=utf-8", json_), (f"{json_};q=oops", None),
-    ):
-        assert negotiate_media_type(accept) == chosen, accept

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 
 import httpx
+import pytest
 
 from contacts.models import Quote
 from tests.conftest import reset_demo
@@ -24,11 +25,21 @@ LOAD_CLIENTS = int(os.environ.get("LOAD_CLIENTS", "40"))
 
 
 
-async def _load(backend, *, kill: bool) -> tuple[load.Report, list[str]]:
+@pytest.fixture(scope="module")
+def servers(backend):
+    """Two server processes on the backend's database, for the module's two tests: the load,
+    then the load with a kill (which leaves the first process dead: it runs last)."""
+    pair = [api_server(backend.database_url) for _ in range(2)]
+    yield pair
+    for server in pair:
+        server.stop()
+
+
+async def _load(servers, *, kill: bool) -> tuple[load.Report, list[str]]:
+    assert all(server.process.poll() is None for server in servers), "a server of the pair is gone"
     await reset_demo()
     scenario = await load.prepare()
     audited = await load.install_audit()
-    servers = [api_server(backend.database_url) for _ in range(2)]
     live = [True, True]
     try:
         def kill_first() -> None:
@@ -40,11 +51,9 @@ async def _load(backend, *, kill: bool) -> tuple[load.Report, list[str]]:
             at_half=kill_first if kill else None, live=live,
         )
         problems = await load.check(scenario, report, audited=audited)
-        print(backend.name, "kill" if kill else "load", report.summary())
+        print("kill" if kill else "load", report.summary())
         return report, problems
     finally:
-        for server in servers:
-            server.stop()
         await load.remove_audit()
 
 
@@ -58,21 +67,21 @@ def _assert_served(report: load.Report) -> None:
     assert not [c for c in report.calls if c.status and c.status >= 500], summary
 
 
-async def test_load_two_servers_forty_clients(backend):
+async def test_load_two_servers_forty_clients(servers):
     """Forty clients on the same few quotes through two server processes: afterwards every
     invariant holds, every accepted change is there, every refusal was a user error, no 5xx
     (and, on PostgreSQL, the history replays as one rule application per version)."""
-    report, problems = await _load(backend, kill=False)
+    report, problems = await _load(servers, kill=False)
     assert problems == [], "\n".join(problems[:30])
     _assert_served(report)
     assert all(c.outcome in ("accepted", "refused", "ok") for c in report.calls), report.summary()["outcomes"]
 
 
-async def test_server_killed_mid_load(backend):
+async def test_server_killed_mid_load(servers, backend):
     """SIGKILL of one of the two server processes half-way through the load: the database is
     consistent (requests cut off count as maybe-done), the other process went on serving, and
     a restarted process serves too."""
-    report, problems = await _load(backend, kill=True)
+    report, problems = await _load(servers, kill=True)
     assert problems == [], "\n".join(problems[:30])
     _assert_served(report)
     assert report.killed_after == LOAD_REQUESTS // 2, report.summary()

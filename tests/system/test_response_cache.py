@@ -12,16 +12,24 @@ from tests.support.service import GraphQLClient
 from tests.support.process import api_server
 
 
-@pytest.fixture
-async def two(backend):
+@pytest.fixture(scope="module")
+def processes(backend):
     """Two server processes on the same database, each with its own response cache."""
-    await reset_demo()
     servers = [api_server(backend.database_url), api_server(backend.database_url)]
-    clients = [GraphQLClient.of(s.url) for s in servers]
-    yield clients
-    for client, server in zip(clients, servers):
-        await client.http.aclose()
+    yield servers
+    for server in servers:
         server.stop()
+
+
+@pytest.fixture
+async def two(processes):
+    """A client of each process, over freshly loaded demo data (whose data version is new: what
+    the processes cached before cannot be served again)."""
+    await reset_demo()
+    clients = [GraphQLClient.of(s.url) for s in processes]
+    yield clients
+    for client in clients:
+        await client.http.aclose()
 
 
 async def test_a_change_made_on_one_process_is_read_at_once_on_the_other(two):

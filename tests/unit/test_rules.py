@@ -352,12 +352,3 @@ def test_control_characters_typed_in_count_as_spaces():
     assert cleaned == {"last_name": "Smith", "first_name": "Jean Paul"}
     assert [(p.code, p.field) for p in problems] == [(Code.REQUIRED, ("role",))]
     assert search_key("Élo\x00ïse", None, "A\tB") == "eloise ab"
-
-
-def test_problems_name_the_domains_fields_and_the_graphql_layer_makes_them_input_paths():
-    from schema.errors import input_path
-
-    assert input_path(("contact",)) == ["input", "contactId"]
-    assert input_path(("last_name",)) == ["input", "lastName"]
-    assert input_path(("defaults", 2, "functions")) == ["input", "defaults", "2", "functions"]
-    assert input_path(("from_quote",)) == ["input", "fromQuoteId"]

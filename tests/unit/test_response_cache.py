@@ -1,0 +1,48 @@
+"""The response cache as a data structure: what its key holds, what it keeps, and its bound.
+(That it never serves a stale answer across processes: tests/system/test_response_cache.py.)"""
+
+from __future__ import annotations
+
+from api.response_cache import ResponseCache, is_read_only
+from contacts.auth import Permission, Viewer
+
+ALICE = Viewer(1, "demo-alice", "Alice", "a@example.com", 10, frozenset({Permission.QUOTE_EDIT}), data_version=7)
+
+
+def key(viewer: Viewer = ALICE, language: str = "fr", body: bytes = b'{"query": "{ viewer { name } }"}') -> tuple:
+    return ResponseCache.key(viewer, language, "POST", body, "application/json")
+
+
+def test_the_key_holds_everything_an_answer_depends_on():
+    base = key()
+    assert key() == base
+    newer = Viewer(**{**ALICE.__dict__, "data_version": 8})
+    bob = Viewer(**{**ALICE.__dict__, "user_id": 2, "username": "demo-bob"})
+    fewer_rights = Viewer(**{**ALICE.__dict__, "permissions": frozenset()})
+    other_partner = Viewer(**{**ALICE.__dict__, "partner_id": 11})
+    for other in (key(newer), key(bob), key(fewer_rights), key(other_partner), key(language="en"),
+                  key(body=b'{"query": "{ viewer { email } }"}')):
+        assert other != base
+
+
+def test_it_keeps_successful_answers_of_bounded_size_and_forgets_the_least_recently_used():
+    cache = ResponseCache(max_entries=2, max_entry_bytes=10)
+    cache.put(("a",), 200, [], b"0123456789")
+    cache.put(("too big",), 200, [], b"01234567890")
+    cache.put(("refused",), 400, [], b"{}")
+    assert cache.get(("too big",)) is None and cache.get(("refused",)) is None
+    cache.put(("b",), 200, [], b"b")
+    assert cache.get(("a",)) is not None  # a is now the most recently used
+    cache.put(("c",), 200, [], b"c")
+    assert cache.get(("b",)) is None and cache.get(("a",)) is not None and cache.get(("c",)) is not None
+    assert len(cache) == 2
+    assert (cache.hits, cache.misses) == (3, 3)
+
+
+def test_only_a_single_query_is_read_only():
+    assert is_read_only("POST", b'{"query": "{ viewer { name } }"}', {})
+    assert is_read_only("GET", b"", {"query": "query Q { viewer { name } }"})
+    assert not is_read_only("POST", b'{"query": "mutation { placeOrder(input: {quoteId: \\"x\\"}) { quote { id } } }"}', {})
+    assert not is_read_only("POST", b'[{"query": "{ viewer { name } }"}]', {})  # a batch
+    assert not is_read_only("POST", b'{"query": "query A { viewer { name } } query B { viewer { name } }"}', {})
+    assert not is_read_only("POST", b"not json", {})
