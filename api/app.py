@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.http.websocket_origin import normalize_allowed_origins
 from tortoise.contrib.starlette import RegisterTortoise
 
-from api import graphiql
+from api.graphiql_assets import ASSETS_PATH, assets_of
 from api.access_log import AccessLog
 from api.body_limit import BodyLimitMiddleware
 from api.connections import Connections
@@ -93,8 +93,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         Limits(settings.max_query_depth, settings.max_aliases, settings.max_tokens),
         extra_extensions=(lambda: RecordOperation(metrics),),
     )
-    # GraphiQL's files, served by the app itself unless GRAPHIQL_ASSETS=cdn (api/graphiql.py).
-    graphiql_assets = graphiql.assets_of(settings.graphiql_assets)
+    # GraphiQL's files, served by the app itself unless GRAPHIQL_ASSETS=cdn (api/graphiql_assets.py).
+    graphiql_assets = assets_of(settings.graphiql_assets)
     graphql = GraphQLView(
         schema,
         bus=bus,
@@ -133,7 +133,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         Route("/metrics", metrics.endpoint),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
-        Route(graphiql.ASSETS_PATH + "{file:path}", graphiql_assets.serve, methods=["GET", "HEAD"]),
+        Route(ASSETS_PATH + "{file:path}", graphiql_assets.serve, methods=["GET", "HEAD"]),
     ]
     if FRONTEND.is_dir():
         routes.append(Mount("/", FrontendFiles(directory=FRONTEND, html=True), name="frontend"))

@@ -1,6 +1,7 @@
 """The /graphql endpoint: Strawberry's ASGI view with our authentication, context, GraphQL
 over HTTP (api/graphql_http.py), the two WebSocket protocols (api/websockets.py) and the
-response cache (api/response_cache.py)."""
+response cache (api/response_cache.py). One idea, the view, whose overrides of Strawberry's
+hooks stay together (a little over 300 lines)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from strawberry.types.graphql import OperationType
 from api import graphiql
 from api.authentication import UNAUTHENTICATED, authenticate
 from api.connections import Connections
+from api.graphiql_assets import Assets
 from api.graphql_http import (
     APPLICATION_JSON,
     CONTENT_TYPES,
@@ -59,7 +61,7 @@ class GraphQLView(GraphQL):
     websocket_adapter_class = WebSocketAdapter
 
     def __init__(self, schema, *, bus: EventBus, connections: Connections, response_cache: ResponseCache | None,
-                 graphiql_assets: graphiql.Assets, **kwargs) -> None:
+                 graphiql_assets: Assets, **kwargs) -> None:
         super().__init__(schema, **kwargs)
         self.bus = bus
         self.graphiql_assets = graphiql_assets

@@ -11,6 +11,9 @@ every mutation call these functions, so that a rule of the seed page lives in on
 - `add_problems`: why an enterprise contact cannot be added to a quote now;
 - `missing_fields` and `clean_contact_fields`: what a contact lacks, and typed-in details
   checked and normalised (E.164 phones, emails, lengths).
+
+One idea, the rules of the help page, kept in one file (a little over 300 lines) so that each
+is found by its name; tests/unit/test_rules.py mirrors it.
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ import pytest
 from graphql import parse, validate
 from strawberry.http.ides import get_graphql_ide_html
 
-from api.graphiql import ASSETS_DIR, DEFAULT_HEADERS, TABS, find_assets, frontend_operations
+from api.graphiql import DEFAULT_HEADERS, TABS, frontend_operations
+from api.graphiql_assets import ASSETS_DIR, find_assets
 from api.settings import Settings
 from schema import build_schema
 from tests.conftest import empty_database

@@ -13,7 +13,7 @@ import json
 import httpx
 import pytest
 
-from api.graphiql import ASSETS_DIR
+from api.graphiql_assets import ASSETS_DIR
 from tests.support.process import api_server
 
 from tests.system.browser.chromium import browser_missing
