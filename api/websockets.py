@@ -116,17 +116,21 @@ class LegacyWSHandler(_Registered, BaseGraphQLWSHandler):
                     await self._closing
 
     _closing: asyncio.Task | None = None
+    connection_init_received = False
 
     def _close_unless_initialised(self) -> None:
-        if not self.connection_acknowledged:
+        # A connection_init that came in time is being answered (its token looked up): not a
+        # silent socket.
+        if not self.connection_init_received:
             self._closing = asyncio.ensure_future(
                 self.websocket.close(code=4408, reason="Connection initialisation timeout")
             )
 
     async def handle_connection_init(self, message) -> None:
-        if self.connection_acknowledged:
+        if self.connection_init_received:
             await self.websocket.close(code=4429, reason="Too many initialisation requests")
             return
+        self.connection_init_received = True
         payload = message.get("payload")
         self.context.connection_params = payload if isinstance(payload, dict) else None
         try:
