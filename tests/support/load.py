@@ -181,6 +181,7 @@ class Report:
     clients: int
     servers: int
     killed_after: int | None = None  # how many calls had been sent when the server was killed
+    killed_at: float | None = None  # when, in seconds from the first request
 
     @property
     def killed(self) -> bool:
@@ -257,6 +258,7 @@ class Budget:
         self.sent = 0
         self.started = 0.0
         self.killed_after: int | None = None
+        self.killed_at: float | None = None
 
     def start(self) -> None:
         self.started = time.monotonic()
@@ -272,7 +274,7 @@ class Budget:
             return None
         half = self.sent >= self.requests // 2 if self.requests is not None else self.elapsed() >= self.seconds / 2
         if half and self.at_half is not None and self.killed_after is None:
-            self.killed_after = self.sent
+            self.killed_after, self.killed_at = self.sent, self.elapsed()
             result = self.at_half()
             if asyncio.iscoroutine(result):
                 await result
@@ -461,7 +463,7 @@ async def run_load(urls: list[str], scenario: Scenario, *, clients: int, request
         budget.start()
         await asyncio.gather(*(c.run(budget) for c in pool))
         seconds_taken = budget.elapsed()
-    return Report(calls, seconds_taken, clients, len(urls), budget.killed_after)
+    return Report(calls, seconds_taken, clients, len(urls), budget.killed_after, budget.killed_at)
 
 
 # --- The audit: every committed row change, with its transaction (PostgreSQL) ------------
