@@ -110,8 +110,8 @@ NAMED_MESSAGES: dict[Code, dict[str, str]] = {
         EN: "{name} is already on the list.",
     },
     Code.CONTACT_NOT_ELIGIBLE: {
-        FR: "{name} n'appartient ni au client du devis ni à votre entreprise.",
-        EN: "{name} belongs neither to the quote's client nor to your company.",
+        FR: "{name} n'appartient ni au client ni à votre entreprise.",
+        EN: "{name} belongs neither to the client nor to your company.",
     },
     Code.QUOTE_CONTACT_LIMIT: {
         FR: "Pas de place pour {name} : un devis compte au plus {limit} contacts.",
@@ -149,6 +149,13 @@ _SUMMARY = {
     "single_optional": {FR: "1 contact au plus, facultatif", EN: "At most 1 contact, optional"},
     "tracking": {FR: "1 contact obligatoire, 3 max.", EN: "1 contact required, 3 max."},
 }
+
+
+# The codes whose problems name their contact (a suggestion's entries and skipped, default contacts).
+NAMED_CODES = (
+    Code.CONTACT_WITHOUT_FUNCTION, Code.CONTACT_NOT_ELIGIBLE, Code.CONTACT_INCOMPLETE, Code.CONTACT_ALREADY_ON_QUOTE,
+    Code.QUOTE_CONTACT_LIMIT, Code.FUNCTION_TAKEN, Code.TRACKING_CONTACT_LIMIT,
+)
 
 
 def named_template(code: Code, language: str) -> str:
