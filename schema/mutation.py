@@ -240,7 +240,7 @@ class Mutation:
         self, info: Info[Context, None], input: ApplyContactSuggestionInput
     ) -> ApplyContactSuggestionPayload:
         outcome = await suggestions.apply_contact_suggestion(
-            info.context.viewer, decode_id("Quote", input.quote_id), suggestions.SourceKind(input.source),
+            info.context.viewer, decode_id("Quote", input.quote_id), suggestions.SourceKind(input.source.value),
             decode_id("Quote", input.from_quote_id), bus=info.context.bus,
         )
         quote = await _quote(info, outcome)

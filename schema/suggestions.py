@@ -4,6 +4,7 @@ domain's (`contacts.suggestions`, `contacts.suggestion_rules`)."""
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -20,7 +21,14 @@ from schema.types import ContactType, contact_view
 if TYPE_CHECKING:
     from schema.quote import QuoteType
 
-ContactSuggestionSource = strawberry.enum(SourceKind, name="ContactSuggestionSource")
+SOURCES = {
+    SourceKind.CLIENT_DEFAULTS: "The client's default contacts (Enterprise.contactDefaults).",
+    SourceKind.EARLIER_QUOTE: "The contact list of another quote of the same client.",
+}
+ContactSuggestionSource = strawberry.enum(
+    Enum("ContactSuggestionSource", {k.name: strawberry.enum_value(k.value, description=SOURCES[k]) for k in SourceKind}),
+    name="ContactSuggestionSource",
+)
 
 
 @strawberry.type
@@ -97,5 +105,5 @@ async def suggestion_view(info: Info[Context, None], quote: models.Quote, found:
         )
         for entry, contact, problems in zip(found.entries, found.contacts, found.plan.problems)
     ]
-    return ContactSuggestion(source=found.kind, from_quote=from_quote, label=label, entries=entries,
+    return ContactSuggestion(source=ContactSuggestionSource[found.kind.name], from_quote=from_quote, label=label, entries=entries,
                              can_apply=found.plan.applies)

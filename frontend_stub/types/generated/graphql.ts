@@ -54,7 +54,9 @@ export type ContactSource =
   | 'PARTNER';
 
 export type ContactSuggestionSource =
+  /** The client's default contacts (Enterprise.contactDefaults). */
   | 'CLIENT_DEFAULTS'
+  /** The contact list of another quote of the same client. */
   | 'EARLIER_QUOTE';
 
 export type ErrorCode =
