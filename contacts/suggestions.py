@@ -132,7 +132,7 @@ def suggestions(quote: Quote, assignments: Sequence[ContactAssignment], defaults
 # --- Applying one ------------------------------------------------------------------------
 
 
-async def _source(viewer: Viewer, quote: Quote, kind: SourceKind, from_quote: Quote | None) -> tuple[list, list[int]]:
+async def _source(quote: Quote, kind: SourceKind, from_quote: Quote | None) -> tuple[list, list[int]]:
     """The source's rows, and the enterprise contacts they name."""
     if kind == SourceKind.CLIENT_DEFAULTS:
         rows = (await reads.contact_defaults([quote.client_id]))[0]
@@ -161,7 +161,7 @@ async def apply_contact_suggestion(
                 return refused(Problem(Code.NOT_FOUND, field=("from_quote",)), quote_id=quote.id)
         if problems := gate(viewer, quote):
             return refused(*problems, quote_id=quote.id)
-        rows, contact_ids = await _source(viewer, quote, kind, from_quote)
+        rows, contact_ids = await _source(quote, kind, from_quote)
         # Locks in the order every change takes them: the enterprise contacts (in id order),
         # then the quote; run_change raises the partner's data version last.
         contacts = await lock_contacts(viewer, contact_ids)
