@@ -3,7 +3,8 @@
 Each lookup is one statement scoped to the viewer's partner, so that another partner's row and
 a row that does not exist look the same (None). A command locks what it looks up (`lock=True`:
 `FOR UPDATE` of that row only, on PostgreSQL) in the order every command takes its locks: the
-enterprise contact, then the quote, then (last, just before the commit) the partner's data
+enterprise contacts (several in id order: `lock_contacts`), then the quote (or, for a client's
+default contacts, the client's row), then (last, just before the commit) the partner's data
 version.
 """
 
