@@ -29,13 +29,18 @@ ATTEMPTS = 3
 
 @dataclass
 class Outcome:
-    """What a command did: the quote to show (None when not found), what it changed, the
-    events to publish once committed, and every problem that refused it."""
+    """What a command did: the quote (or enterprise) to show (None when not found), what it
+    changed, the events to publish once committed, and every problem that refused it. A
+    suggestion applied also says which assignments it added or gave a function (`applied`)
+    and what it did not apply (`skipped`: kept when it is refused too, to say why)."""
 
     quote_id: int | None = None
     assignment_id: int | None = None
     contact_id: int | None = None
+    enterprise_id: int | None = None
     problems: list[Problem] = field(default_factory=list)
+    applied: list[int] = field(default_factory=list)
+    skipped: list[Problem] = field(default_factory=list)
     events: list[QuoteEvent] = field(default_factory=list)
     # The quote and its contact list as this change committed them (read under the quote's
     # lock, then changed as stored): the payload shows them without reading them again.
@@ -46,8 +51,9 @@ class Outcome:
         return not self.problems
 
 
-def refused(*problems: Problem, quote_id: int | None = None, contact_id: int | None = None) -> Outcome:
-    return Outcome(quote_id=quote_id, contact_id=contact_id, problems=list(problems))
+def refused(*problems: Problem, quote_id: int | None = None, contact_id: int | None = None,
+            enterprise_id: int | None = None) -> Outcome:
+    return Outcome(quote_id=quote_id, contact_id=contact_id, enterprise_id=enterprise_id, problems=list(problems))
 
 
 def event(kind: EventKind, quote_id: int, viewer: Viewer, assignment_id: int | None = None) -> QuoteEvent:

@@ -81,7 +81,7 @@ async def _apply(changes: dict[int, frozenset[Function]], assignments: list[Cont
                 setattr(by_id[assignment_id], name, value)
 
 
-async def _bump(quote: Quote) -> None:
+async def bump(quote: Quote) -> None:
     """A new version of the locked quote, in the database and in `quote`."""
     moment = now()
     await db.run(RAISE_QUOTE_VERSION, moment, quote.id)
@@ -112,7 +112,7 @@ async def _add(
     )
     (assignment,) = db.rows_as(ContactAssignment, rows)
     object.__setattr__(assignment, "_contact", contact)
-    await _bump(quote)
+    await bump(quote)
     return Outcome(
         quote_id=quote.id, assignment_id=assignment.id, committed=(quote, [*assignments, assignment]),
         events=[event(EventKind.CONTACT_ADDED, quote.id, viewer, assignment.id)],
@@ -183,7 +183,7 @@ async def unassign_contact(viewer: Viewer, assignment_id: int | None, *, bus: Ev
             return quote
         if not await db.run(DELETE_ASSIGNMENT, assignment_id, quote.id):  # gone meanwhile
             return _not_found("assignment")
-        await _bump(quote)
+        await bump(quote)
         return Outcome(quote_id=quote.id, assignment_id=assignment_id,
                        events=[event(EventKind.CONTACT_REMOVED, quote.id, viewer, assignment_id)])
 
@@ -209,7 +209,7 @@ async def set_assignment_function(
                            quote_id=quote.id)
         if changes:
             await _apply(changes, assignments, target=assignment_id)
-            await _bump(quote)
+            await bump(quote)
         return Outcome(
             quote_id=quote.id, assignment_id=assignment_id, committed=(quote, assignments),
             events=[event(EventKind.FUNCTIONS_CHANGED, quote.id, viewer, assignment_id)],
