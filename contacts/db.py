@@ -16,7 +16,7 @@ RETURNING answers its rows on both.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any
@@ -125,26 +125,74 @@ def dialect() -> str:
     return connections.get("default").capabilities.dialect
 
 
+def _builder(model: type[Model], keys: tuple[str, ...]) -> Callable[[tuple], Model]:
+    """A function that makes an instance of `model` from a row's values (its columns named
+    `keys`, in that order) as Tortoise's `Model._init_from_db` does (the same conversions, the
+    same attributes), but with the work of finding each column done once, here."""
+    meta = model._meta
+    position = {key: i for i, key in enumerate(keys)}
+    plan = (
+        [(position[key], attr, None) for key, attr, _ in meta.db_native_fields]
+        + [(position[key], attr, field.field_type) for key, attr, field in meta.db_default_fields]
+    )
+    complex_fields = [(position[key], attr, field.to_python_value) for key, attr, field in meta.db_complex_fields]
+    generated_pk = meta.db_pk_column not in meta.generated_db_fields
+    new = model.__new__
+
+    def build(values: tuple) -> Model:
+        instance = new(model)
+        state = instance.__dict__
+        state["_partial"], state["_saved_in_db"] = False, True
+        state["_custom_generated_pk"], state["_await_when_save"] = generated_pk, {}
+        for i, attr, convert in plan:
+            value = values[i]
+            state[attr] = value if convert is None or value is None else convert(value)
+        for i, attr, convert in complex_fields:
+            state[attr] = convert(values[i])
+        return instance
+
+    return build
+
+
+_builders: dict[tuple, Callable[[tuple], Model]] = {}
+
+
+def _built(model: type[Model], keys: tuple[str, ...]) -> Callable[[tuple], Model]:
+    # Keyed by the fields' lists too: Tortoise makes them anew when its apps are set up again
+    # (another database, in the tests), with the conversions of that database.
+    key = (model, keys, id(model._meta.db_native_fields))
+    builder = _builders.get(key)
+    if builder is None:
+        if len(_builders) > 256:
+            _builders.clear()
+        builder = _builders[key] = _builder(model, keys)
+    return builder
+
+
 def rows_as(model: type[Model], rows: list, related: dict[str, type[Model]] | None = None) -> list:
-    """`rows` as instances of `model`, exactly as Tortoise's own executor makes them; with
-    `related` ({field: model}), each row also holds that model's columns under the prefix
-    "<field>." (None when they are all null), as the related object `<field>`."""
+    """`rows` as instances of `model`, as Tortoise's own executor makes them; with `related`
+    ({field: model}), each row also holds that model's columns under the prefix "<field>."
+    (None when they are all null), as the related object `<field>`."""
     if not rows:
         return []
+    keys = tuple(rows[0].keys())
     if not related:
-        return [model._init_from_db(**row) for row in rows]
-    keys = list(rows[0].keys())
+        build = _built(model, keys)
+        return [build(tuple(row)) for row in rows]
     own = [i for i, k in enumerate(keys) if "." not in k]
-    parts = [(name, other, [(i, keys[i].partition(".")[2]) for i, k in enumerate(keys) if k.startswith(name + ".")])
-             for name, other in related.items()]
+    build = _built(model, tuple(keys[i] for i in own))
+    parts = []
+    for name, other in related.items():
+        where = [i for i, k in enumerate(keys) if k.startswith(name + ".")]
+        names = tuple(keys[i].partition(".")[2] for i in where)
+        parts.append((f"_{name}", _built(other, names), where, names.index("id")))
     found = []
     for row in rows:
         values = tuple(row)
-        instance = model._init_from_db(**{keys[i]: values[i] for i in own})
-        for name, other, where in parts:
-            fields = {key: values[i] for i, key in where}
-            related_instance = other._init_from_db(**fields) if fields["id"] is not None else None
-            object.__setattr__(instance, f"_{name}", related_instance)
+        instance = build(tuple(values[i] for i in own))
+        for attr, build_related, where, id_at in parts:
+            related_values = tuple(values[i] for i in where)
+            instance.__dict__[attr] = build_related(related_values) if related_values[id_at] is not None else None
         found.append(instance)
     return found
 

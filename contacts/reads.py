@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 
 from contacts import db
 from contacts.models import (
@@ -126,11 +126,17 @@ async def assignments(quote_ids: Sequence[int]) -> list[list[ContactAssignment]]
     return _group(db.rows_as(ContactAssignment, rows, {"contact": Contact}), "quote_id", quote_ids)
 
 
+@lru_cache(maxsize=16384)
+def _name_key(name: str | None) -> str:
+    """A stored name's search key (names are at most 100 characters: the cache stays small)."""
+    return search_key(name)
+
+
 def contact_order(row: Contact) -> tuple[str, str, int]:
     """How contacts are listed (and paged): by last name, then first name, ignoring case and
     accents. Sorted here rather than by the database, whose collation and place for NULL
     first names differ between SQLite and PostgreSQL (the page cursors use this key)."""
-    return (search_key(row.last_name), search_key(row.first_name), row.id)
+    return (_name_key(row.last_name), _name_key(row.first_name), row.id)
 
 
 async def enterprise_contacts(enterprise_ids: Sequence[int]) -> list[list[Contact]]:

@@ -1,0 +1,48 @@
+"""contacts.db.rows_as makes from a row what Tortoise's own `Model._init_from_db` makes, on both
+databases: the same attributes with the same values and types, related objects included."""
+
+from __future__ import annotations
+
+from contacts import db, reads
+from contacts.models import Contact, ContactAssignment, Enterprise, Quote, QuoteLine
+from tests.conftest import reset_demo
+
+
+def state(instance) -> dict:
+    return {k: v for k, v in instance.__dict__.items() if not k.startswith("_") or k in ("_partial", "_saved_in_db")}
+
+
+def same(ours, theirs) -> None:
+    assert type(ours) is type(theirs)
+    assert state(ours) == state(theirs)
+    assert {k: type(v) for k, v in state(ours).items()} == {k: type(v) for k, v in state(theirs).items()}
+
+
+async def test_rows_become_the_models_tortoise_makes(backend):
+    await reset_demo()
+    partner_id = (await Enterprise.filter(kind="PARTNER").first()).id
+    for model, sql in (
+        (Enterprise, f'SELECT {reads.cols(Enterprise, "e")} FROM "enterprise" e'),
+        (Contact, f'SELECT {reads.cols(Contact, "c")} FROM "contact" c'),
+        (QuoteLine, f'SELECT {reads.cols(QuoteLine, "l")} FROM "quote_line" l'),
+        (ContactAssignment, f'SELECT {reads.cols(ContactAssignment, "a")} FROM "contact_assignment" a'),
+    ):
+        rows = await db.run(sql)
+        assert rows, model
+        for ours, row in zip(db.rows_as(model, rows), rows):
+            same(ours, model._init_from_db(**row))
+
+    # With related objects: each quote with its client; assignments with their contact or None.
+    quote_ids = [q.id for q in await Quote.filter(partner_id=partner_id)]
+    for quote in await reads.quotes(quote_ids, partner_id):
+        same(quote.client, await Enterprise.get(id=quote.client_id))
+    lists = await reads.assignments(quote_ids)
+    assert any(a.contact_id is None for rows in lists for a in rows)
+    assert any(a.contact_id is not None for rows in lists for a in rows)
+    for rows in lists:
+        for assignment in rows:
+            same(assignment, await ContactAssignment.get(id=assignment.id))
+            if assignment.contact_id is None:
+                assert assignment.__dict__["_contact"] is None
+            else:
+                same(assignment.contact, await Contact.get(id=assignment.contact_id))
