@@ -69,14 +69,16 @@ def bodies_file(directory: Path, quote_ids: list[int]) -> Path:
 
 def prime(server, bodies: Path, connections: int = 10) -> None:
     """Reads every quote once, as the users who opened them would have: the response cache
-    then holds an answer per quote, which stays valid until the data changes."""
+    then holds an answer per quote, which stays valid until the data changes. The requests
+    are the load's own, byte for byte and with its Accept (the cache's key holds both)."""
     import httpx
 
     lines = [line for line in bodies.read_bytes().splitlines() if line]
 
     async def go() -> None:
         queue = list(lines)
-        headers = {"Authorization": "Bearer demo-alice", "Content-Type": "application/json"}
+        headers = {"Authorization": "Bearer demo-alice", "Content-Type": "application/json",
+                   "Accept": operations.ACCEPT}
         async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=30) as client:
             async def worker() -> None:
                 while queue:

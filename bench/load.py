@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.operations import ACCEPT
 from bench.procs import CpuMeter
 
 HERE = Path(__file__).resolve().parent
@@ -86,7 +87,7 @@ def bodies_load(url: str, server_pid: int, bodies_file: Path, *, connections: in
         client = "wrk" if wrk_available() else "python"
     if client == "wrk":
         command = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "--timeout", "10s",
-                   "-s", str(HERE / "step2.lua"), url, "--", str(bodies_file), token, str(seed)]
+                   "-s", str(HERE / "step2.lua"), url, "--", str(bodies_file), token, str(seed), ACCEPT]
         raw, shares = _run_client(command, server_pid, database)
         return _result("wrk", connections, raw, shares)
     spec = {"url": url, "connections": connections, "seconds": seconds, "seed": seed, "token": token,

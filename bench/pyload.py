@@ -28,6 +28,8 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from bench.operations import ACCEPT
+
 
 def percentiles(values: list[float]) -> dict[str, float]:
     """p50, p90, p99, max and mean, in microseconds, of durations in seconds."""
@@ -138,7 +140,7 @@ async def run(spec: dict) -> dict:
     rng = random.Random(spec.get("seed", 6))
     source = Toggles(spec, rng) if spec["mode"] == "toggle" else Bodies(spec, rng)
     head = (f"POST /graphql HTTP/1.1\r\nHost: {url.netloc}\r\nContent-Type: application/json\r\n"
-            f"Authorization: Bearer {spec.get('token', 'demo-alice')}\r\nContent-Length: ").encode()
+            f"Accept: {ACCEPT}\r\nAuthorization: Bearer {spec.get('token', 'demo-alice')}\r\nContent-Length: ").encode()
     latencies: list[float] = []
     stats = {"status_errors": 0, "graphql_errors": 0, "read_errors": 0, "connect_errors": 0, "accepted": 0, "refused": 0}
     opened = await open_all(url.hostname, url.port, spec["connections"], stats)
