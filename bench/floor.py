@@ -20,6 +20,8 @@ It also answers the frontend's setAssignmentFunction (a body whose variables hol
 transaction the quote (with its client) locked through the assignment, A, an UPDATE per
 assignment changed, the quote's version and the partner's data version raised; after the
 commit L and C, and the answer (the QuoteStep2 fragment, the assignment, userErrors) built as for the read.
+Any user's token is taken (T reads its partner and rights), so the floor serves the realistic
+mix (bench/mix.py: 20 users, reads and changes of their own drafts) as the service does.
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ class LoadResult:
     accepted: int = 0
     refused: int = 0
     drafts: dict = field(default_factory=dict)  # setAssignmentFunction: the state the load left
+    parts: dict = field(default_factory=dict)  # the realistic mix: "read", "change" -> requests, rps, p50_ms...
 
     @property
     def error_count(self) -> int:
@@ -76,6 +77,9 @@ def _result(client: str, connections: int, raw: dict, shares: dict) -> LoadResul
         errors={k: v for k, v in errors.items() if k not in ("accepted", "refused")},
         cpu=shares, accepted=errors.get("accepted", 0), refused=errors.get("refused", 0),
         drafts=raw.get("drafts", {}),
+        parts={kind: {"requests": part["requests"], "rps": part["requests"] / seconds if seconds else 0.0,
+                      **{f"{p}_ms": part["latency_us"][p] / 1000 for p in ("p50", "p90", "p99", "max")}}
+               for kind, part in raw.get("parts", {}).items()},
     )
 
 
