@@ -37,13 +37,39 @@ from bench.operations import quote_contacts_changed
 AUDIENCES = [(user, language) for language in ("fr", "en") for user in ("demo-alice", "demo-bob", "demo-victor")]
 
 
+class Board:
+    """How many subscribers still wait for an event since `arm`; `done` once none does."""
+
+    def __init__(self) -> None:
+        self.pending = 0
+        self.done = asyncio.Event()
+
+    def arm(self, waiting: int) -> None:
+        self.pending = waiting
+        self.done.clear()
+        if waiting == 0:
+            self.done.set()
+
+    def one_less(self) -> None:
+        self.pending -= 1
+        if self.pending <= 0:
+            self.done.set()
+
+
 class Subscriber:
-    def __init__(self, ws) -> None:
+    def __init__(self, ws, board: Board) -> None:
         self.ws = ws
+        self.board = board
         self.arrived: float | None = None
         self.message: bytes | None = None  # the first event since `arm`, read once all have arrived
         self.errors = 0
         self.ended = False
+
+    def end(self) -> None:
+        if not self.ended:
+            self.ended = True
+            if self.arrived is None:
+                self.board.one_less()
 
 
 def say(**message) -> None:
@@ -58,18 +84,19 @@ async def listen(sub: Subscriber) -> None:
             now = time.monotonic()
             head = data[:80]
             if b'"next"' in head:
-                if sub.arrived is None:
+                if sub.arrived is None and not sub.ended:
                     sub.arrived, sub.message = now, data
+                    sub.board.one_less()
             elif b'"ping"' in head:
                 await sub.ws.send('{"type": "pong"}')
             elif b'"error"' in head or b'"complete"' in head:
                 sub.errors += 1
-                sub.ended = True
+                sub.end()
     except ConnectionClosed:
-        sub.ended = True
+        sub.end()
 
 
-async def open_one(index: int, url: str, quote_id: str, compression: str, query: str) -> Subscriber:
+async def open_one(index: int, url: str, quote_id: str, compression: str, query: str, board: Board) -> Subscriber:
     user, language = AUDIENCES[index % len(AUDIENCES)]
     options = {"compression": None} if compression == "none" else {
         "extensions": [ClientPerMessageDeflateFactory(client_max_window_bits=True)], "compression": None}
@@ -82,18 +109,19 @@ async def open_one(index: int, url: str, quote_id: str, compression: str, query:
         raise RuntimeError(f"no connection_ack: {ack}")
     await ws.send(json.dumps({"id": "1", "type": "subscribe",
                               "payload": {"query": query, "variables": {"quoteId": quote_id}}}))
-    return Subscriber(ws)
+    return Subscriber(ws, board)
 
 
 async def main_async(url: str, quote_id: str, count: int, compression: str) -> None:
     query = quote_contacts_changed()
     gate = asyncio.Semaphore(50)
     failures: list[str] = []
+    board = Board()
 
     async def guarded(i: int) -> Subscriber | None:
         async with gate:
             try:
-                return await open_one(i, url, quote_id, compression, query)
+                return await open_one(i, url, quote_id, compression, query, board)
             except Exception as error:  # noqa: BLE001 - reported, not raised
                 failures.append(f"{type(error).__name__}: {error}")
                 return None
@@ -114,11 +142,13 @@ async def main_async(url: str, quote_id: str, count: int, compression: str) -> N
             for s in subs:
                 s.arrived = s.message = None
                 s.errors = 0
+            board.arm(sum(not s.ended for s in subs))
             say(event="armed")
         elif command == "wait":
-            deadline = time.monotonic() + float(argument or 10)
-            while time.monotonic() < deadline and any(s.arrived is None and not s.ended for s in subs):
-                await asyncio.sleep(0.002)
+            try:
+                await asyncio.wait_for(board.done.wait(), float(argument or 10))
+            except asyncio.TimeoutError:
+                pass
             times = [s.arrived for s in subs if s.arrived is not None]
             for s in subs:
                 if s.message is not None:
