@@ -28,7 +28,7 @@ import httpx
 
 from bench import operations
 from bench.dataset import Dataset
-from bench.procs import ROOT, Process
+from bench.procs import ROOT, CpuMeter, Process, database_name
 
 INTROSPECT = "{ __schema { subscriptionType { fields { name } } } }"
 PER_CLIENT = 2500  # subscribers a client process opens at most
@@ -46,6 +46,7 @@ class FanoutResult:
     open_seconds: float = 0.0
     servers: list[dict] = field(default_factory=list)  # per server: subscribers, rss_before, rss_after, bytes
     rounds: list[dict] = field(default_factory=list)  # per round: received, errors, last_ms, first_ms, ...
+    cpu: dict = field(default_factory=dict)  # cores during the rounds: server, client, postgres, machine
 
     def _rounds(self, key: str, pick=statistics.median) -> float:
         return pick(r[key] for r in self.rounds) if self.rounds else float("nan")
@@ -256,9 +257,17 @@ def run(servers: Process | list[Process], dataset: Dataset, *, count: int = 1000
                 after = server.rss_bytes()
                 result.servers.append({"subscribers": share, "rss_before": rss, "rss_after": after,
                                        "bytes_per_subscriber": (after - rss) / share})
+            pids = {**{f"server{i}": s.pid for i, s in enumerate(servers)},
+                    **{f"client{i}": g.process.pid for i, g in enumerate(crowd.groups)}}
+            meter = CpuMeter(database_name(dataset.url), **pids)
+            meter.start()
             for _ in range(rounds):
                 result.rounds.append(_round(crowd, changes))
                 time.sleep(0.5)
+            shares = meter.stop()
+            result.cpu = {"machine": shares["machine"], "postgres": shares["postgres"],
+                          "server": sum(v for k, v in shares.items() if k.startswith("server")),
+                          "client": sum(v for k, v in shares.items() if k.startswith("client"))}
         finally:
             crowd.close()
         return result

@@ -45,21 +45,27 @@ def wrk_available() -> bool:
     return shutil.which("wrk") is not None
 
 
-def _run_client(command: list[str], server_pid: int, database: str | None) -> tuple[dict, dict]:
-    """Runs the client to its end; its BENCH_JSON line, and the CPU shares meanwhile."""
+def _run_client(command: list[str], server_pid: int, database: str | None,
+                result_file: Path | None = None) -> tuple[dict, dict]:
+    """Runs the client to its end; its result (its BENCH_JSON line, or `result_file` where it
+    writes it), and the CPU shares meanwhile."""
     meter = CpuMeter(database, server=server_pid)
     meter.start()
-    process = subprocess.Popen(command, cwd=HERE.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out, err = process.stdout.read(), process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    shares = meter.stop()
-    for line in out.decode().splitlines():
-        if line.startswith("BENCH_JSON "):
-            result = json.loads(line[len("BENCH_JSON "):])
-            break
-    else:
-        raise RuntimeError(f"{command[0]} gave no result (exit {process.returncode}):\n{out.decode()}\n{err.decode()}")
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(command, cwd=HERE.parent, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        shares = meter.stop()
+        out.seek(0)
+        err.seek(0)
+        printed, complaints = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+    text = result_file.read_text() if result_file and result_file.exists() else printed
+    lines = [line for line in text.splitlines() if line.startswith("BENCH_JSON ")]
+    try:
+        result = json.loads(lines[0][len("BENCH_JSON "):])
+    except (IndexError, ValueError):
+        raise RuntimeError(f"{command[0]} gave no result (exit {process.returncode}):\n{printed[-2000:]}\n"
+                           f"{complaints[-4000:]}") from None
     wall = result["duration_us"] / 1e6
     shares["client"] = (usage.ru_utime + usage.ru_stime) / wall if wall else 0.0
     return result, shares
@@ -100,10 +106,9 @@ def bodies_load(url: str, server_pid: int, bodies_file: Path, *, connections: in
 
 
 def python_load(spec: dict, server_pid: int, database: str | None = None) -> LoadResult:
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump(spec, f)
-    try:
-        raw, shares = _run_client([sys.executable, "-m", "bench.pyload", f.name], server_pid, database)
-    finally:
-        os.unlink(f.name)
+    with tempfile.TemporaryDirectory(prefix="bench-load-") as directory:
+        spec_file, result_file = Path(directory) / "spec.json", Path(directory) / "result.json"
+        spec_file.write_text(json.dumps(spec))
+        raw, shares = _run_client([sys.executable, "-m", "bench.pyload", str(spec_file), str(result_file)],
+                                  server_pid, database, result_file)
     return _result("python", spec["connections"], raw, shares)

@@ -149,7 +149,7 @@ def counting_server(database_url: str) -> Process:
                    _server_env(database_url), port)
 
 
-def floor_server(database_url: str, statements: int) -> Process:
+def floor_server(database_url: str, statements: int, workers: int = 1) -> Process:
     port = free_port()
-    return Process("floor", [sys.executable, "-m", "bench.floor", "--port", str(port), "--statements", str(statements)],
-                   _server_env(database_url), port)
+    return Process("floor", [sys.executable, "-m", "bench.floor", "--port", str(port), "--statements", str(statements),
+                             "--workers", str(workers)], _server_env(database_url), port)

@@ -1,6 +1,6 @@
 """A lean HTTP/1.1 load generator in Python, run in a process of its own.
 
-    python -m bench.pyload SPEC.json      (prints one line: BENCH_JSON {...})
+    python -m bench.pyload SPEC.json [RESULT]     (one line, BENCH_JSON {...}, printed or written to RESULT)
 
 N keep-alive connections on asyncio (uvloop), each a closed loop: send a request, read the
 whole answer, record the time, send the next. Requests are written as raw bytes and answers
@@ -221,8 +221,12 @@ def main() -> None:
         from uvloop import run as run_loop
     except ImportError:
         run_loop = asyncio.run
-    result = run_loop(run(spec))
-    print("BENCH_JSON " + orjson.dumps(result).decode(), flush=True)
+    line = "BENCH_JSON " + orjson.dumps(run_loop(run(spec))).decode() + "\n"
+    if len(sys.argv) > 2:
+        with open(sys.argv[2], "w") as f:
+            f.write(line)
+    else:
+        print(line, end="", flush=True)
 
 
 if __name__ == "__main__":
