@@ -6,9 +6,9 @@
    floor answers the same data (reads, changes, the mix's users: bench.agreement).
 3. The floor: the step-2 query (wrk, else bench.pyload), setAssignmentFunction under 20
    clients on one process and on two (bench.mutations), the realistic mix (bench.mix).
-4. The service with its response cache off: the step-2 query and setAssignmentFunction on
-   the usual dataset, then on one 100 times larger built for the purpose (bench.scale;
-   `--no-large` skips it).
+4. The service with its response cache off: the step-2 query; then it and
+   setAssignmentFunction on the usual dataset and on one 100 times larger built for the
+   purpose, in turns (bench.scale; `--no-large` skips it).
 5. The service as deployed (response cache on): the step-2 query (every quote read once
    before), setAssignmentFunction on one process and on two, the realistic mix; over SQLite.
 6. Live updates (bench.fanout): one change pushed to 1,000 subscribers of one process, then
@@ -180,12 +180,9 @@ def measure(args: argparse.Namespace, run: report.Run, postgres_url: str, sqlite
     with floor_server(postgres_url, run.floor_statements, workers=2) as floor:
         run.mutations["floor-2"] = mutation_load(floor, pg, args)
 
-    # Response cache off: every read resolved; then the same on the large dataset, right after.
+    # Response cache off: every read resolved.
     with api_server(postgres_url, uncached) as service:
         run.step2["postgres-uncached"] = step2_load(service, bodies, postgres_url, args)
-        run.scale.reads["usual"] = run.step2["postgres-uncached"]
-        if args.large:
-            run.scale.changes["usual"] = mutation_load(service, pg, args)
     if args.large:
         large_scale(args, run, postgres_url, workdir, uncached)
     else:
@@ -212,7 +209,10 @@ def measure(args: argparse.Namespace, run: report.Run, postgres_url: str, sqlite
 
 
 def large_scale(args: argparse.Namespace, run: report.Run, postgres_url: str, workdir: Path, env: dict) -> None:
-    """The large dataset built, counted and loaded (response cache off), then dropped."""
+    """The large dataset built and counted; the step-2 read and setAssignmentFunction on the
+    usual dataset and on the large one (response cache off) in turns, half the time each
+    (usual, large, usual, large), so that a load that comes or goes on the machine weighs on
+    both alike; then the large dataset dropped."""
     url = scale.large_url(postgres_url)
     run.scale.scale = args.large_scale
     log(f"dataset {args.large_scale} times larger on {url}")
@@ -222,9 +222,21 @@ def large_scale(args: argparse.Namespace, run: report.Run, postgres_url: str, wo
         run.scale.statements = statements.count(large)
         log(f"step-2 read on it: {run.scale.statements.step2} statements; setAssignmentFunction: "
             f"{run.scale.statements.mutation}")
-        with api_server(url, env) as service:
-            run.scale.reads["large"] = step2_load(service, bodies_file(workdir, large.quote_ids, "large"), url, args)
-            run.scale.changes["large"] = mutation_load(service, large, args)
+        half = argparse.Namespace(**{**vars(args), "seconds": max(1.0, args.seconds / 2)})
+        datasets = {"usual": (run.postgres, bodies_file(workdir, run.postgres.quote_ids)),
+                    "large": (large, bodies_file(workdir, large.quote_ids, "large"))}
+        reads: dict[str, list] = {"usual": [], "large": []}
+        changes: dict[str, list] = {"usual": [], "large": []}
+        with api_server(postgres_url, env) as usual, api_server(url, env) as bigger:
+            servers = {"usual": usual, "large": bigger}
+            for _ in range(2):
+                for key, (data, bodies) in datasets.items():
+                    reads[key].append(step2_load(servers[key], bodies, data.url, half))
+                for key, (data, _) in datasets.items():
+                    changes[key].append(mutation_load(servers[key], data, half))
+        for key in datasets:
+            run.scale.reads[key] = load.merged(reads[key])
+            run.scale.changes[key] = load.merged(changes[key])
     finally:
         asyncio.run(scale.drop(url))
 

@@ -112,3 +112,27 @@ def python_load(spec: dict, server_pid: int, database: str | None = None) -> Loa
         raw, shares = _run_client([sys.executable, "-m", "bench.pyload", str(spec_file), str(result_file)],
                                   server_pid, database, result_file)
     return _result("python", spec["connections"], raw, shares)
+
+
+def merged(results: list[LoadResult]) -> LoadResult:
+    """Loads of the same kind taken in turns, as one: requests and time added up, CPU shares
+    weighted by time, p50/p90/p99 the mean of the turns' weighted by their requests, the
+    worst max."""
+    seconds = sum(r.seconds for r in results)
+    requests = sum(r.requests for r in results)
+
+    def mean(name: str) -> float:
+        return sum(getattr(r, name) * r.requests for r in results) / requests if requests else 0.0
+
+    errors: dict = {}
+    for r in results:
+        for key, value in r.errors.items():
+            errors[key] = errors.get(key, 0) + value
+    cpu = {key: sum(r.cpu.get(key, 0.0) * r.seconds for r in results) / seconds for key in results[0].cpu}
+    return LoadResult(
+        client=results[0].client, connections=results[0].connections, seconds=seconds, requests=requests,
+        rps=requests / seconds if seconds else 0.0, p50_ms=mean("p50_ms"), p90_ms=mean("p90_ms"),
+        p99_ms=mean("p99_ms"), max_ms=max(r.max_ms for r in results), errors=errors, cpu=cpu,
+        accepted=sum(r.accepted for r in results), refused=sum(r.refused for r in results),
+        drafts=results[-1].drafts,
+    )

@@ -152,8 +152,10 @@ def markdown(run: Run) -> str:
         "",
         "The step-2 read (10 clients) and setAssignmentFunction (20 clients) with the response cache off, on the "
         "usual dataset and on the larger one (see Datasets; the same number of distinct quotes read and changed "
-        "on both), one after the other. CPU a request: the server's, and PostgreSQL's (its backends on that "
-        "database and its background processes), divided by the requests served.",
+        "on both), one server process on each, measured in turns (usual, larger, usual, larger; half the time "
+        "each, each after its warm-up) so that a load that comes or goes on the machine weighs on both alike; "
+        "p50 and p99 are the means of the two turns. CPU a request: the server's, and PostgreSQL's (its backends "
+        "on that database and its background processes), divided by the requests served.",
         "",
         *tables.scale_table(run),
         "",
@@ -189,7 +191,7 @@ def readme_section(run: Run) -> list[str]:
         README_BEGIN,
         f"The latest run ({m['date']}, commit {m['commit']}; {m['cores']} cores, PostgreSQL {m['postgres'].split()[0]} "
         f"on the same machine, not idle: {run.background_cores:.2f} cores busy before it, {_other_load(run)} used "
-        f"by other processes during its loads; {run.seconds / 60:.0f} minutes in all). Every figure, and the "
+        f"by other processes during its loads; {run.seconds:.0f} s in all). Every figure, and the "
         "tables behind these, are in [BENCHMARKS.md](BENCHMARKS.md):",
         "",
         *tables.targets_table(run),
