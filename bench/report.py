@@ -165,7 +165,9 @@ def markdown(run: Run) -> str:
         "demo-bob and demo-victor in French and English in turn, spread evenly over the server processes, in "
         "client processes of at most 2,500 each; each round moves ON_SITE to another contact of the quote "
         "through the first process (the second learns of it through Redis). Memory per idle subscriber: a "
-        "process's RSS once all its subscribers are subscribed, less its RSS before, divided by their number.",
+        "process's RSS once all its subscribers are subscribed, less its RSS before, divided by their number. "
+        "CPU in cores during the rounds: the server processes', the subscribers' processes', and the rest of the "
+        "machine's (Redis's share included).",
         "",
         *tables.fanout_table(run),
         "",

@@ -186,24 +186,25 @@ def fanout_table(run) -> list[str]:
         "| one change, PostgreSQL | server processes | subscribers | client processes | last event after the answer, "
         "ms (median / worst) | last event after sending, ms (median) | mutation answer, ms (median) "
         "| received (least) | events with errors | memory per idle subscriber, each process "
-        "| server RSS before → after, each process | time to open all | other load |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| server RSS before → after, each process | time to open all | server CPU | client CPU | other load |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for f in (run.fanout, run.fanout_redis):
         if f is None:
             continue
         where = "events in process" if f.broker == "memory" else "events through Redis"
         if not f.available:
-            lines.append(f"| {where} | | {f.subscribers} | | **not available**: {f.reason} | | | | | | | | |")
+            lines.append(f"| {where} | | {f.subscribers:,} | | **not available**: {f.reason} | | | | | | | | | | |")
             continue
         memory = " / ".join(f"{n(s['bytes_per_subscriber'] / 1024)} KiB" for s in f.servers)
         rss = " / ".join(f"{n(s['rss_before'] / 2**20)} → {n(s['rss_after'] / 2**20)} MiB" for s in f.servers)
         lines.append(
             f"| {len(f.rounds)} rounds, {where}, permessage-deflate "
-            f"{'offered' if f.compression == 'browser' else 'not offered'} | {len(f.servers)} | {f.subscribers} "
+            f"{'offered' if f.compression == 'browser' else 'not offered'} | {len(f.servers)} | {f.subscribers:,} "
             f"| {f.clients} | {n(f.last_ms_median)} / {n(f.last_ms_worst)} | {n(f.from_send_ms_median)} "
-            f"| {n(f.answer_ms_median)} | {f.received_min} | {f.errors_max} | {memory} | {rss} "
-            f"| {n(f.open_seconds)} s | {n(other_load(f.cpu), 2) if f.cpu else '-'} |"
+            f"| {n(f.answer_ms_median)} | {f.received_min:,} | {f.errors_max} | {memory} | {rss} "
+            f"| {n(f.open_seconds)} s | {n(f.cpu.get('server'), 2)} | {n(f.cpu.get('client'), 2)} "
+            f"| {n(other_load(f.cpu), 2) if f.cpu else '-'} |"
         )
     return lines
 
@@ -231,7 +232,7 @@ def _floor_targets(run, lines: list[str]) -> None:
                      f"({n(m.p99_ms)} vs {n(f.p99_ms)} ms) | {met(slower <= P99_FACTOR)} |")
         stale = m.errors.get("stale_reads", 0)
         lines.append(f"| realistic mix: no read older than the user's own change | {stale} stale of "
-                     f"{m.parts.get('read', {}).get('requests', 0)} reads | {met(stale == 0)} |")
+                     f"{m.parts.get('read', {}).get('requests', 0):,} reads | {met(stale == 0)} |")
 
 
 def _scale_targets(run, lines: list[str]) -> None:
@@ -262,10 +263,10 @@ def _live_targets(run, lines: list[str]) -> None:
         if f is None:
             continue
         if not f.available:
-            lines.append(f"| {count} subscribers on {where} | not available: {f.reason} | **no** |")
+            lines.append(f"| {count:,} subscribers on {where} | not available: {f.reason} | **no** |")
             continue
-        lines.append(f"| {f.subscribers} subscribers on {where} all have the event within {FANOUT_MS:.0f} ms "
-                     f"(worst round) | {n(f.last_ms_worst)} ms, {f.received_min} received "
+        lines.append(f"| {f.subscribers:,} subscribers on {where} all have the event within {FANOUT_MS:.0f} ms "
+                     f"(worst round) | {n(f.last_ms_worst)} ms, {f.received_min:,} received "
                      f"| {met(f.last_ms_worst <= FANOUT_MS and f.received_min == f.subscribers)} |")
         memory = " and ".join(f"{n(s['bytes_per_subscriber'] / 1024)} KiB" for s in f.servers)
         lines.append(f"| {where}: under 20 KB per idle subscriber{' on each' if len(f.servers) > 1 else ''} "
