@@ -1,6 +1,8 @@
 """The floor answers what the service answers: the same `data`, key order aside, for a few
 quotes (drafts and ordered, with ad-hoc and partner contacts) and audiences (permissions and
-language). Checked once before the floor is measured; a difference stops the benchmark."""
+language), for setAssignmentFunction, and for the realistic mix's users on their own drafts
+(reads and changes in turn, through either). Checked once before the floor is measured; a
+difference stops the benchmark."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import httpx
 
 from bench import operations
 from bench.dataset import Dataset
+from bench.mix import drafts_of_users as mix_drafts
 
 AUDIENCES = (("demo-alice", "fr"), ("demo-bob", "en"), ("demo-victor", "fr"))
 
@@ -112,4 +115,46 @@ def check_mutation(service_url: str, floor_url: str, dataset: Dataset) -> int:
         compared += 1
         for row in sorted(rows, key=lambda row: "TRACKING" in row.functions):  # back as the dataset says
             send(service_url, row.id, "TRACKING", "TRACKING" in row.functions)
+    return compared
+
+
+def check_mix(service_url: str, floor_url: str, dataset: Dataset, users: int = 3) -> int:
+    """The realistic mix's users, each on its own draft: the service's and the floor's reads
+    agree (the quote's version included) before a change, after a change through the service
+    and after the change undone through the floor, and each change's answer agrees with the
+    reads that follow it. The service reads with its response cache on: a read after the
+    floor's change shows that change, or the check fails."""
+    read, change = operations.quote_query(), operations.set_assignment_function()
+    compared = 0
+    with httpx.Client(timeout=30) as http:
+        def post(url: str, token: str, query: str, variables: dict) -> dict:
+            answer = http.post(f"{url}/graphql", json={"query": query, "variables": variables},
+                               headers={"Authorization": f"Bearer {token}", "Accept": operations.ACCEPT}).json()
+            if answer.get("errors"):
+                raise AssertionError(f"{url} answered {token} with errors: {answer}")
+            return answer["data"]
+
+        def both_read(token: str, quote: int, moment: str, expected: dict | None = None) -> None:
+            nonlocal compared
+            variables = {"id": _gid("Quote", quote)}
+            service, floor = post(service_url, token, read, variables), post(floor_url, token, read, variables)
+            for name, other in (("the floor's read", floor), ("the change's answer", expected)):
+                difference = other is not None and first_difference(service, other)
+                if difference:
+                    raise AssertionError(f"mix: quote {quote} as {token}, {moment}: the service's read vs {name}: "
+                                         f"{difference}")
+            compared += 1
+
+        for token, quote in list(mix_drafts(dataset).items())[:users]:
+            rows = dataset.drafts[quote]
+            target = next((r for r in rows if "ON_SITE" in r.functions), rows[0])  # one row changes each way
+            had = "ON_SITE" in target.functions
+            both_read(token, quote, "before any change")
+            for url, enabled, who in ((service_url, not had, "service"), (floor_url, had, "floor")):
+                variables = {"input": {"assignmentId": _gid("ContactAssignment", target.id), "function": "ON_SITE",
+                                       "enabled": enabled}}
+                payload = post(url, token, change, variables)["setAssignmentFunction"]
+                if payload["userErrors"]:
+                    raise AssertionError(f"mix: the {who} refused ON_SITE={enabled} on quote {quote}: {payload}")
+                both_read(token, quote, f"after the {who}'s change", {"quote": payload["quote"]})
     return compared

@@ -5,11 +5,18 @@ On top of `contacts.demo.load_demo` (users and tokens, products, both partners),
 landlines, valid French numbers stored as `contacts.rules.normalize_phone` gives them) and 1,000
 quotes of 3 lines with 3 to 5 contacts each, whose functions are valid (at most one ON_SITE,
 one DELIVERY, 1 to 3 TRACKING, every contact with a function, ON_SITE and DELIVERY held when
-a product needs them). One in ten quotes is ordered, its contacts frozen.
+a product needs them). One in ten quotes is ordered, its contacts frozen. It also gets 20 users
+who may edit quotes (`bench-user-01`..., each token its user name, as the demo's), for the
+realistic mix of 20 users.
+
+`scale` multiplies the client enterprises and the quotes (100: 20,000 clients, 400,000
+contacts, 100,000 quotes); `sample` then picks the quotes the loads use among them, at random
+(the benchmark's bodies and drafts stay the usual size, spread over the whole table).
 
 The rows are generated in Python from a fixed seed (the same data on every backend and every
-run) and written with the ORM's bulk inserts, with their ids chosen here, so that the
-benchmark knows every id without reading anything back.
+run) as tuples, with their ids chosen here, so that the benchmark knows every id without
+reading anything back, and written in bulk (bench/bulk.py: COPY on PostgreSQL, the ORM's
+multi-row INSERTs on SQLite).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import random
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 import asyncpg
 from tortoise import Tortoise
@@ -25,9 +33,12 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.timezone import now
 from tortoise.transactions import in_transaction
 
+from bench.bulk import copy_postgres, insert_orm
+from contacts.auth import hash_token
 from contacts.db import Database
 from contacts.demo import load_demo
 from contacts.models import (
+    ApiToken,
     Contact,
     ContactAssignment,
     ContactSource,
@@ -37,6 +48,7 @@ from contacts.models import (
     Quote,
     QuoteLine,
     QuoteStatus,
+    User,
 )
 from contacts.rules import normalize_phone
 from contacts.text import search_key
@@ -45,10 +57,11 @@ CLIENTS = 200
 CONTACTS_PER_CLIENT = 20
 QUOTES = 1000
 LINES_PER_QUOTE = 3
+USERS = 20
 PARTNER_NAME = "Réseaux Atlantique"
 SEED = 6
 
-TABLES = ("enterprise", "contact", "quote", "quote_line", "contact_assignment")
+TABLES = ("enterprise", "contact", "quote", "quote_line", "contact_assignment", "app_user", "api_token")
 
 TRADES = ["Boulangerie", "Cabinet", "Garage", "Pharmacie", "Hôtel", "Librairie", "Imprimerie", "Menuiserie",
           "Clinique", "Agence", "Transports", "Brasserie", "Fromagerie", "Atelier", "Société", "Laboratoire"]
@@ -77,8 +90,9 @@ class Dataset:
     """What the benchmark needs to know of the rows it wrote."""
 
     url: str
-    quote_ids: list[int] = field(default_factory=list)  # the 1,000 generated quotes
-    drafts: dict[int, list[Assignment]] = field(default_factory=dict)  # draft quote -> its contacts
+    quote_ids: list[int] = field(default_factory=list)  # the 1,000 generated quotes (or the sample)
+    drafts: dict[int, list[Assignment]] = field(default_factory=dict)  # draft quote -> its contacts (sampled)
+    users: list[str] = field(default_factory=list)  # the tokens of the 20 users who may edit quotes
     hot_quote: int = 0  # the draft that the subscribers follow (left out of the mutation load)
     examples: dict[str, int] = field(default_factory=dict)  # a quote with each kind of contact
     rows: dict[str, int] = field(default_factory=dict)
@@ -142,83 +156,114 @@ async def _next_ids() -> dict[str, int]:
     return ids
 
 
-async def _generate(dataset: Dataset) -> None:
+ENTERPRISE_COLUMNS = ("id", "name", "search_name", "kind", "partner_id")
+CONTACT_COLUMNS = ("id", "enterprise_id", "last_name", "first_name", "email", "phone", "role", "search_text")
+QUOTE_COLUMNS = ("id", "reference", "partner_id", "client_id", "status", "version", "ordered_at")
+LINE_COLUMNS = ("id", "quote_id", "product_id", "quantity")
+ASSIGNMENT_COLUMNS = ("id", "quote_id", "contact_id", "source", "on_site", "delivery", "tracking",
+                      "last_name", "first_name", "email", "phone", "role")
+USER_COLUMNS = ("id", "username", "name", "email", "partner_id", "can_edit_quotes", "can_edit_contacts")
+TOKEN_COLUMNS = ("id", "user_id", "token_hash")
+NO_DETAILS = (None,) * 5
+
+
+def _contacts_of(eid: int, i: int, first_id: int, rng: random.Random) -> list[tuple]:
+    """The contacts of client i, as CONTACT_COLUMNS (details at [2:7])."""
+    domain = f"client-{i + 1}.example.fr"
+    rows = []
+    for k in range(CONTACTS_PER_CLIENT):
+        last, first = rng.choice(LAST_NAMES), rng.choice(FIRST_NAMES + [None])
+        email = _email(first or "contact", last, domain)
+        rows.append((first_id + k, eid, last, first, email, _phone(rng, mobile=rng.random() < 0.6),
+                     rng.choice(ROLES), search_key(last, first, email)))
+    return rows
+
+
+async def _generate(dataset: Dataset, scale: int, sample: int | None) -> list[tuple]:
+    """The rows of each table: [(model, columns, rows)], in the order they can be written."""
     rng = random.Random(SEED)
     ids = await _next_ids()
     partner = await Enterprise.get(name=PARTNER_NAME, kind=EnterpriseKind.PARTNER)
     products = list(await Product.all().order_by("id"))
-    partner_contacts = [c for c in await Contact.filter(enterprise_id=partner.id).order_by("id") if c.phone and c.role]
+    partner_contacts = [(c.id, c.enterprise_id, c.last_name, c.first_name, c.email, c.phone, c.role)
+                        for c in await Contact.filter(enterprise_id=partner.id).order_by("id") if c.phone and c.role]
     moment = now()
+    clients, quote_count = CLIENTS * scale, QUOTES * scale
+    kept = set(random.Random(SEED + 1).sample(range(quote_count), sample)) if sample else None
 
-    enterprises, contacts, by_client = [], [], {}
-    for i in range(CLIENTS):
+    enterprises, contacts, by_client = [], [], []
+    for i in range(clients):
         eid = ids["enterprise"] + i
         name = f"{rng.choice(TRADES)} {rng.choice(LAST_NAMES)} {rng.choice(CITIES)} n°{i + 1}"
-        enterprises.append(Enterprise(id=eid, name=name, search_name=search_key(name), kind=EnterpriseKind.CLIENT,
-                                      partner_id=partner.id))
-        domain = f"client-{i + 1}.example.fr"
-        by_client[eid] = []
-        for _ in range(CONTACTS_PER_CLIENT):
-            last, first = rng.choice(LAST_NAMES), rng.choice(FIRST_NAMES + [None])
-            contact = Contact(
-                id=ids["contact"] + len(contacts), enterprise_id=eid, last_name=last, first_name=first,
-                email=_email(first or "contact", last, domain), phone=_phone(rng, mobile=rng.random() < 0.6),
-                role=rng.choice(ROLES), search_text="",
-            )
-            contact.search_text = search_key(contact.last_name, contact.first_name, contact.email)
-            contacts.append(contact)
-            by_client[eid].append(contact)
+        enterprises.append((eid, name, search_key(name), EnterpriseKind.CLIENT, partner.id))
+        by_client.append(_contacts_of(eid, i, ids["contact"] + len(contacts), rng))
+        contacts.extend(by_client[-1])
 
     quotes, lines, assignments = [], [], []
-    for i in range(QUOTES):
+    for i in range(quote_count):
         qid = ids["quote"] + i
-        client = rng.choice(enterprises)
+        client = rng.randrange(clients)
         ordered = rng.random() < 0.1
-        quotes.append(Quote(
-            id=qid, reference=f"BN-2026-{i + 1:05d}", partner_id=partner.id, client_id=client.id,
-            status=QuoteStatus.ORDERED if ordered else QuoteStatus.DRAFT, version=rng.randrange(1, 12),
-            ordered_at=moment - timedelta(days=rng.randrange(1, 30)) if ordered else None,
-        ))
+        quotes.append((qid, f"BN-2026-{i + 1:05d}", partner.id, ids["enterprise"] + client,
+                       QuoteStatus.ORDERED if ordered else QuoteStatus.DRAFT, rng.randrange(1, 12),
+                       moment - timedelta(days=rng.randrange(1, 30)) if ordered else None))
         chosen = rng.sample(products, LINES_PER_QUOTE)
         for product in chosen:
-            lines.append(QuoteLine(id=ids["quote_line"] + len(lines), quote_id=qid, product_id=product.id,
-                                   quantity=rng.randrange(1, 4)))
+            lines.append((ids["quote_line"] + len(lines), qid, product.id, rng.randrange(1, 4)))
         n = rng.randrange(3, 6)
-        people: list[tuple[ContactSource, Contact | None, dict]] = []
+        people: list[tuple[ContactSource, tuple | None, tuple]] = []
         if rng.random() < 0.2:
-            people.append((ContactSource.PARTNER, rng.choice(partner_contacts), {}))
+            people.append((ContactSource.PARTNER, rng.choice(partner_contacts), NO_DETAILS))
         if rng.random() < 0.1:
             last, first = rng.choice(LAST_NAMES), rng.choice(FIRST_NAMES)
-            people.append((ContactSource.ADHOC, None, {
-                "last_name": last, "first_name": first, "email": _email(first, last, "prestataire.example.fr"),
-                "phone": _phone(rng, mobile=True), "role": "Prestataire",
-            }))
-        for contact in rng.sample(by_client[client.id], n - len(people)):
-            people.append((ContactSource.CLIENT, contact, {}))
+            people.append((ContactSource.ADHOC, None, (last, first, _email(first, last, "prestataire.example.fr"),
+                                                       _phone(rng, mobile=True), "Prestataire")))
+        for contact in rng.sample(by_client[client], n - len(people)):
+            people.append((ContactSource.CLIENT, contact, NO_DETAILS))
         rng.shuffle(people)
         functions = _functions(n, any(p.requires_on_site_contact for p in chosen),
                                any(p.requires_delivery_contact for p in chosen), rng)
-        for source, _, _ in people:
-            dataset.examples.setdefault(f"{source.value.lower()} {'ordered' if ordered else 'draft'}", qid)
+        keep = kept is None or i in kept
+        if keep:
+            dataset.quote_ids.append(qid)
+            for source, _, _ in people:
+                dataset.examples.setdefault(f"{source.value.lower()} {'ordered' if ordered else 'draft'}", qid)
         for (source, contact, details), fs in zip(people, functions):
             if ordered and contact is not None:  # the freeze of placeOrder
-                details = {k: getattr(contact, k) for k in ("last_name", "first_name", "email", "phone", "role")}
+                details = contact[2:7]
             aid = ids["contact_assignment"] + len(assignments)
-            assignments.append(ContactAssignment(
-                id=aid, quote_id=qid, contact_id=contact.id if contact else None, source=source,
-                on_site=ON_SITE in fs, delivery=DELIVERY in fs, tracking=TRACKING in fs, **details,
-            ))
-            if not ordered:
+            assignments.append((aid, qid, contact[0] if contact else None, source,
+                                ON_SITE in fs, DELIVERY in fs, TRACKING in fs, *details))
+            if not ordered and keep:
                 dataset.drafts.setdefault(qid, []).append(Assignment(aid, set(fs)))
-        dataset.quote_ids.append(qid)
 
-    async with in_transaction():
-        for model, rows in ((Enterprise, enterprises), (Contact, contacts), (Quote, quotes),
-                            (QuoteLine, lines), (ContactAssignment, assignments)):
-            await model.bulk_create(rows, batch_size=1000)
+    users = [(ids["app_user"] + i, f"bench-user-{i + 1:02d}", f"Utilisateur {i + 1}",
+              f"bench-user-{i + 1:02d}@example.com", partner.id, True, True) for i in range(USERS)]
+    tokens = [(ids["api_token"] + i, user[0], hash_token(user[1])) for i, user in enumerate(users)]
+    dataset.users = [user[1] for user in users]  # the demo's rule: the token is the user name
     dataset.hot_quote = next(q for q, a in dataset.drafts.items() if len(a) >= 3)
-    dataset.rows = {"enterprises": CLIENTS, "contacts": len(contacts), "quotes": QUOTES, "quote lines": len(lines),
-                    "assignments": len(assignments), "ordered quotes": sum(q.status == QuoteStatus.ORDERED for q in quotes)}
+    dataset.rows = {"enterprises": clients, "contacts": len(contacts), "quotes": quote_count, "quote lines": len(lines),
+                    "assignments": len(assignments), "ordered quotes": sum(q[4] == QuoteStatus.ORDERED for q in quotes)}
+    return [(Enterprise, ENTERPRISE_COLUMNS, enterprises), (Contact, CONTACT_COLUMNS, contacts),
+            (Quote, QUOTE_COLUMNS, quotes), (QuoteLine, LINE_COLUMNS, lines),
+            (ContactAssignment, ASSIGNMENT_COLUMNS, assignments), (User, USER_COLUMNS, users),
+            (ApiToken, TOKEN_COLUMNS, tokens)]
+
+
+async def _write(url: str, tables: list[tuple]) -> None:
+    """In one transaction: COPY on PostgreSQL, the ORM's multi-row INSERTs on SQLite."""
+    if url.startswith("postgres"):
+        conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+        try:
+            async with conn.transaction():
+                for model, columns, rows in tables:
+                    await copy_postgres(conn, model, columns, rows)
+        finally:
+            await conn.close()
+        return
+    async with in_transaction():
+        for model, columns, rows in tables:
+            await insert_orm(model, columns, rows)
 
 
 async def _fix_sequences() -> None:
@@ -231,19 +276,22 @@ async def _fix_sequences() -> None:
         await conn.execute_script("ANALYZE")
 
 
-async def build(url: str) -> Dataset:
+async def build(url: str, *, scale: int = 1, sample: int | None = None) -> Dataset:
     """A fresh database at `url` (postgres://... recreated, sqlite://... file replaced) with
-    the migrations, the demo data and the generated rows."""
+    the migrations, the demo data and the generated rows (`scale` times the usual; the loads
+    use `sample` quotes drawn among them, or all)."""
     started = time.perf_counter()
     if url.startswith("postgres"):
         await fresh_postgres(url)
+    elif url.startswith("sqlite://"):
+        Path(url.removeprefix("sqlite://")).unlink(missing_ok=True)
     database = Database(url)
     await database.migrate()
     dataset = Dataset(url)
     await database.open()
     try:
         await load_demo()
-        await _generate(dataset)
+        await _write(url, await _generate(dataset, scale, sample))
         await _fix_sequences()
     finally:
         await database.close()

@@ -7,7 +7,7 @@ request (`--statements`, 1 to 6), builds the answer in plain Python with the pro
 rules and messages (`contacts.rules`, `contacts.messages`), and writes it with orjson. It takes the
 quote id from the request's variables and ignores the query text: it only knows this query.
 
-    python -m bench.floor --port 8001 --statements 6     (DATABASE_URL=postgres://...)
+    python -m bench.floor --port 8001 --statements 6 [--workers 2]    (DATABASE_URL=postgres://...)
 
 The statements, by how many there are (T token and user, Q quote, E client enterprise,
 L lines with products, A assignments with contacts, C the eligible contacts):
@@ -20,6 +20,8 @@ It also answers the frontend's setAssignmentFunction (a body whose variables hol
 transaction the quote (with its client) locked through the assignment, A, an UPDATE per
 assignment changed, the quote's version and the partner's data version raised; after the
 commit L and C, and the answer (the QuoteStep2 fragment, the assignment, userErrors) built as for the read.
+Any user's token is taken (T reads its partner and rights), so the floor serves the realistic
+mix (bench/mix.py: 20 users, reads and changes of their own drafts) as the service does.
 """
 
 from __future__ import annotations
@@ -353,15 +355,26 @@ def create_app(database_url: str, statements: int) -> Starlette:
                      lifespan=lifespan)
 
 
+def app_from_environment() -> Starlette:
+    """The app of each worker process of `--workers N` (uvicorn imports it by name)."""
+    return create_app(os.environ["DATABASE_URL"], int(os.environ["FLOOR_STATEMENTS"]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.floor", description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--statements", type=int, default=6, choices=range(1, 7))
+    parser.add_argument("--workers", type=int, default=1, help="server processes, as the service's --workers")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
         raise SystemExit("bench.floor: DATABASE_URL must be a postgres:// URL")
+    if args.workers > 1:
+        os.environ["FLOOR_STATEMENTS"] = str(args.statements)
+        uvicorn.run("bench.floor:app_from_environment", factory=True, host=args.host, port=args.port,
+                    workers=args.workers, proxy_headers=True, log_level="warning")
+        return
     uvicorn.run(create_app(url, args.statements), host=args.host, port=args.port, workers=1,
                 proxy_headers=True, log_level="warning")
 

@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.operations import ACCEPT
 from bench.procs import CpuMeter
 
 HERE = Path(__file__).resolve().parent
@@ -33,6 +34,7 @@ class LoadResult:
     accepted: int = 0
     refused: int = 0
     drafts: dict = field(default_factory=dict)  # setAssignmentFunction: the state the load left
+    parts: dict = field(default_factory=dict)  # the realistic mix: "read", "change" -> requests, rps, p50_ms...
 
     @property
     def error_count(self) -> int:
@@ -43,21 +45,27 @@ def wrk_available() -> bool:
     return shutil.which("wrk") is not None
 
 
-def _run_client(command: list[str], server_pid: int, database: str | None) -> tuple[dict, dict]:
-    """Runs the client to its end; its BENCH_JSON line, and the CPU shares meanwhile."""
+def _run_client(command: list[str], server_pid: int, database: str | None,
+                result_file: Path | None = None) -> tuple[dict, dict]:
+    """Runs the client to its end; its result (its BENCH_JSON line, or `result_file` where it
+    writes it), and the CPU shares meanwhile."""
     meter = CpuMeter(database, server=server_pid)
     meter.start()
-    process = subprocess.Popen(command, cwd=HERE.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out, err = process.stdout.read(), process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    shares = meter.stop()
-    for line in out.decode().splitlines():
-        if line.startswith("BENCH_JSON "):
-            result = json.loads(line[len("BENCH_JSON "):])
-            break
-    else:
-        raise RuntimeError(f"{command[0]} gave no result (exit {process.returncode}):\n{out.decode()}\n{err.decode()}")
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(command, cwd=HERE.parent, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        shares = meter.stop()
+        out.seek(0)
+        err.seek(0)
+        printed, complaints = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+    text = result_file.read_text() if result_file and result_file.exists() else printed
+    lines = [line for line in text.splitlines() if line.startswith("BENCH_JSON ")]
+    try:
+        result = json.loads(lines[0][len("BENCH_JSON "):])
+    except (IndexError, ValueError):
+        raise RuntimeError(f"{command[0]} gave no result (exit {process.returncode}):\n{printed[-2000:]}\n"
+                           f"{complaints[-4000:]}") from None
     wall = result["duration_us"] / 1e6
     shares["client"] = (usage.ru_utime + usage.ru_stime) / wall if wall else 0.0
     return result, shares
@@ -75,6 +83,9 @@ def _result(client: str, connections: int, raw: dict, shares: dict) -> LoadResul
         errors={k: v for k, v in errors.items() if k not in ("accepted", "refused")},
         cpu=shares, accepted=errors.get("accepted", 0), refused=errors.get("refused", 0),
         drafts=raw.get("drafts", {}),
+        parts={kind: {"requests": part["requests"], "rps": part["requests"] / seconds if seconds else 0.0,
+                      **{f"{p}_ms": part["latency_us"][p] / 1000 for p in ("p50", "p90", "p99", "max")}}
+               for kind, part in raw.get("parts", {}).items()},
     )
 
 
@@ -86,7 +97,7 @@ def bodies_load(url: str, server_pid: int, bodies_file: Path, *, connections: in
         client = "wrk" if wrk_available() else "python"
     if client == "wrk":
         command = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "--timeout", "10s",
-                   "-s", str(HERE / "step2.lua"), url, "--", str(bodies_file), token, str(seed)]
+                   "-s", str(HERE / "step2.lua"), url, "--", str(bodies_file), token, str(seed), ACCEPT]
         raw, shares = _run_client(command, server_pid, database)
         return _result("wrk", connections, raw, shares)
     spec = {"url": url, "connections": connections, "seconds": seconds, "seed": seed, "token": token,
@@ -95,10 +106,33 @@ def bodies_load(url: str, server_pid: int, bodies_file: Path, *, connections: in
 
 
 def python_load(spec: dict, server_pid: int, database: str | None = None) -> LoadResult:
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump(spec, f)
-    try:
-        raw, shares = _run_client([sys.executable, "-m", "bench.pyload", f.name], server_pid, database)
-    finally:
-        os.unlink(f.name)
+    with tempfile.TemporaryDirectory(prefix="bench-load-") as directory:
+        spec_file, result_file = Path(directory) / "spec.json", Path(directory) / "result.json"
+        spec_file.write_text(json.dumps(spec))
+        raw, shares = _run_client([sys.executable, "-m", "bench.pyload", str(spec_file), str(result_file)],
+                                  server_pid, database, result_file)
     return _result("python", spec["connections"], raw, shares)
+
+
+def merged(results: list[LoadResult]) -> LoadResult:
+    """Loads of the same kind taken in turns, as one: requests and time added up, CPU shares
+    weighted by time, p50/p90/p99 the mean of the turns' weighted by their requests, the
+    worst max."""
+    seconds = sum(r.seconds for r in results)
+    requests = sum(r.requests for r in results)
+
+    def mean(name: str) -> float:
+        return sum(getattr(r, name) * r.requests for r in results) / requests if requests else 0.0
+
+    errors: dict = {}
+    for r in results:
+        for key, value in r.errors.items():
+            errors[key] = errors.get(key, 0) + value
+    cpu = {key: sum(r.cpu.get(key, 0.0) * r.seconds for r in results) / seconds for key in results[0].cpu}
+    return LoadResult(
+        client=results[0].client, connections=results[0].connections, seconds=seconds, requests=requests,
+        rps=requests / seconds if seconds else 0.0, p50_ms=mean("p50_ms"), p90_ms=mean("p90_ms"),
+        p99_ms=mean("p99_ms"), max_ms=max(r.max_ms for r in results), errors=errors, cpu=cpu,
+        accepted=sum(r.accepted for r in results), refused=sum(r.refused for r in results),
+        drafts=results[-1].drafts,
+    )

@@ -13,6 +13,12 @@ from pathlib import Path
 
 OPERATIONS_JS = Path(__file__).resolve().parents[1] / "frontend_stub" / "operations.js"
 
+# The Accept header the frontend sends (frontend_stub/graphql.js). Every request of the
+# benchmark carries it (wrk, bench/pyload.py, the priming reads): the response cache's key
+# holds Accept, so a read primed with another Accept (httpx's `*/*`) would not warm what the
+# load then reads.
+ACCEPT = "application/json"
+
 _CONST = re.compile(r"export\s+const\s+(\w+)\s*=\s*/\*\s*GraphQL\s*\*/\s*`(.*?)`\s*;", re.S)
 _SPLICE = re.compile(r"\$\{(\w+)\}")
 

@@ -135,10 +135,11 @@ def _server_env(database_url: str) -> dict[str, str]:
     return {"DATABASE_URL": database_url, "BROKER_URL": "memory://", "LOG_LEVEL": "WARNING"}
 
 
-def api_server(database_url: str, env: dict[str, str] | None = None, workers: int = 1) -> Process:
+def api_server(database_url: str, env: dict[str, str] | None = None, workers: int = 1,
+               broker_url: str = "memory://") -> Process:
     """The real service, as `make run` starts it: `python -m api serve`, one worker unless
-    told otherwise."""
-    return launch_api(database_url, env=env, workers=workers, process_class=Process)
+    told otherwise, its events in process unless given a broker (redis://...?channel=...)."""
+    return launch_api(database_url, broker_url=broker_url, env=env, workers=workers, process_class=Process)
 
 
 def counting_server(database_url: str) -> Process:
@@ -148,7 +149,7 @@ def counting_server(database_url: str) -> Process:
                    _server_env(database_url), port)
 
 
-def floor_server(database_url: str, statements: int) -> Process:
+def floor_server(database_url: str, statements: int, workers: int = 1) -> Process:
     port = free_port()
-    return Process("floor", [sys.executable, "-m", "bench.floor", "--port", str(port), "--statements", str(statements)],
-                   _server_env(database_url), port)
+    return Process("floor", [sys.executable, "-m", "bench.floor", "--port", str(port), "--statements", str(statements),
+                             "--workers", str(workers)], _server_env(database_url), port)

@@ -1,6 +1,6 @@
 """A lean HTTP/1.1 load generator in Python, run in a process of its own.
 
-    python -m bench.pyload SPEC.json      (prints one line: BENCH_JSON {...})
+    python -m bench.pyload SPEC.json [RESULT]     (one line, BENCH_JSON {...}, printed or written to RESULT)
 
 N keep-alive connections on asyncio (uvloop), each a closed loop: send a request, read the
 whole answer, record the time, send the next. Requests are written as raw bytes and answers
@@ -14,6 +14,11 @@ Spec: url, connections, seconds, seed, token, and a mode:
   TRACKING or ON_SITE as the answer last showed it, never two requests on one quote at once;
   the answer's quote (QuoteStep2) tells the new state of every contact of that quote; the
   result gives the state it leaves (`drafts`), for the next load to start from.
+- "mix": the realistic mix, one connection per user (`users`: [token, quote id, read body]),
+  each on its own draft: `reads` reads of it (the body given), then one change of it as in
+  "toggle" (`query`, `drafts`), and again; each user starts at a random point of that cycle.
+  Reads and changes are timed apart (`parts`) and together. A read that shows an older
+  version of the quote than the user's own last change answered is counted as stale.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ import time
 from urllib.parse import urlsplit
 
 import orjson
+
+from bench.operations import ACCEPT
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -57,7 +64,7 @@ class Bodies:
         self.rng = rng
 
     def next(self):
-        return self.rng.choice(self.bodies), None
+        return self.rng.choice(self.bodies), None, "read"
 
     def answer(self, key, body: bytes, stats: dict) -> None:
         if b'"errors"' in body[:20]:
@@ -72,6 +79,7 @@ class Toggles:
         self.state = {int(q): {aid: set(fs) for aid, fs in rows} for q, rows in spec["drafts"].items()}
         self.free = list(self.state)
         self.rng = rng
+        self.version = 0  # the quote's version in the last answer
 
     def next(self):
         quote = self.free.pop(self.rng.randrange(len(self.free)))
@@ -82,7 +90,7 @@ class Toggles:
         if function == "TRACKING" and enabled and sum("TRACKING" in fs for fs in contacts.values()) >= 3:
             function, enabled = "ON_SITE", "ON_SITE" not in contacts[aid]
         variables = {"input": {"assignmentId": _gid("ContactAssignment", aid), "function": function, "enabled": enabled}}
-        return orjson.dumps({"query": self.query, "variables": variables}), quote
+        return orjson.dumps({"query": self.query, "variables": variables}), quote, "change"
 
     def answer(self, quote, body: bytes, stats: dict) -> None:
         self.free.append(quote)
@@ -97,6 +105,45 @@ class Toggles:
             stats["accepted"] += 1
         if payload.get("quote"):
             self.state[quote] = {_pk(a["id"]): set(a["functions"]) for a in payload["quote"]["assignments"]}
+            self.version = payload["quote"].get("version") or 0
+
+
+class MixUser:
+    """One user of the realistic mix: `reads` reads of its own draft, then one change of it."""
+
+    def __init__(self, spec: dict, user: list, rng: random.Random) -> None:
+        token, quote, read_body = user
+        self.read_body = read_body.encode()
+        self.head = _head(spec, token)
+        self.toggles = Toggles({"query": spec["query"], "drafts": {str(quote): spec["drafts"][str(quote)]}}, rng)
+        self.cycle = spec.get("reads", 4) + 1
+        self.turn = rng.randrange(self.cycle)
+
+    def next(self):
+        self.turn += 1
+        if self.turn % self.cycle == 0:
+            return self.toggles.next()
+        return self.read_body, None, "read"
+
+    def answer(self, key, body: bytes, stats: dict) -> None:
+        if key is not None:
+            self.toggles.answer(key, body, stats)
+            return
+        try:
+            quote = orjson.loads(body)["data"]["quote"]
+        except (ValueError, KeyError, TypeError):
+            stats["graphql_errors"] += 1
+            return
+        if quote is None:
+            stats["graphql_errors"] += 1
+        elif quote["version"] < self.toggles.version:
+            stats["stale_reads"] += 1
+
+
+def _head(spec: dict, token: str) -> bytes:
+    url = urlsplit(spec["url"])
+    return (f"POST /graphql HTTP/1.1\r\nHost: {url.netloc}\r\nContent-Type: application/json\r\n"
+            f"Accept: {ACCEPT}\r\nAuthorization: Bearer {token}\r\nContent-Length: ").encode()
 
 
 async def open_all(host: str, port: int, count: int, stats: dict) -> list:
@@ -113,17 +160,17 @@ async def open_all(host: str, port: int, count: int, stats: dict) -> list:
     return opened
 
 
-async def connection(reader, writer, head: bytes, source, deadline: float, latencies: list, stats: dict) -> None:
+async def connection(reader, writer, head: bytes, source, deadline: float, latencies: dict, stats: dict) -> None:
     try:
         while time.monotonic() < deadline:
-            body, key = source.next()
+            body, key, kind = source.next()
             started = time.perf_counter()
             writer.write(head + str(len(body)).encode() + b"\r\n\r\n" + body)
             header = await reader.readuntil(b"\r\n\r\n")
             at = header.lower().find(b"content-length:")
             length = int(header[at + 15:header.index(b"\r\n", at)])
             answer = await reader.readexactly(length)
-            latencies.append(time.perf_counter() - started)
+            latencies[kind].append(time.perf_counter() - started)
             if header[9:12] != b"200":
                 stats["status_errors"] += 1
             source.answer(key, answer, stats)
@@ -136,22 +183,34 @@ async def connection(reader, writer, head: bytes, source, deadline: float, laten
 async def run(spec: dict) -> dict:
     url = urlsplit(spec["url"])
     rng = random.Random(spec.get("seed", 6))
-    source = Toggles(spec, rng) if spec["mode"] == "toggle" else Bodies(spec, rng)
-    head = (f"POST /graphql HTTP/1.1\r\nHost: {url.netloc}\r\nContent-Type: application/json\r\n"
-            f"Authorization: Bearer {spec.get('token', 'demo-alice')}\r\nContent-Length: ").encode()
-    latencies: list[float] = []
-    stats = {"status_errors": 0, "graphql_errors": 0, "read_errors": 0, "connect_errors": 0, "accepted": 0, "refused": 0}
-    opened = await open_all(url.hostname, url.port, spec["connections"], stats)
+    latencies: dict[str, list[float]] = {"read": [], "change": []}
+    stats = {"status_errors": 0, "graphql_errors": 0, "read_errors": 0, "connect_errors": 0, "stale_reads": 0,
+             "accepted": 0, "refused": 0}
+    if spec["mode"] == "mix":
+        users = [MixUser(spec, user, rng) for user in spec["users"]]
+        sources = [(user.head, user) for user in users]
+    else:
+        shared = Toggles(spec, rng) if spec["mode"] == "toggle" else Bodies(spec, rng)
+        sources = [(_head(spec, spec.get("token", "demo-alice")), shared)] * spec["connections"]
+    opened = await open_all(url.hostname, url.port, len(sources), stats)
     started = time.monotonic()
     deadline = started + spec["seconds"]
     await asyncio.gather(*(connection(reader, writer, head, source, deadline, latencies, stats)
-                           for reader, writer in opened))
+                           for (reader, writer), (head, source) in zip(opened, sources)))
     duration = time.monotonic() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    result = {"requests": len(latencies), "duration_us": duration * 1e6, "latency_us": percentiles(latencies),
+    every = latencies["read"] + latencies["change"]
+    result = {"requests": len(every), "duration_us": duration * 1e6, "latency_us": percentiles(every),
               "errors": stats, "cpu_seconds": usage.ru_utime + usage.ru_stime}
-    if isinstance(source, Toggles):  # where the next load starts from
-        result["drafts"] = {str(q): [[aid, sorted(fs)] for aid, fs in rows.items()] for q, rows in source.state.items()}
+    if spec["mode"] == "mix":
+        result["parts"] = {kind: {"requests": len(values), "latency_us": percentiles(values)}
+                           for kind, values in latencies.items()}
+        states = [user.toggles for user in users]
+    else:
+        states = [shared] if isinstance(shared, Toggles) else []
+    if states:  # where the next load starts from
+        result["drafts"] = {str(q): [[aid, sorted(fs)] for aid, fs in rows.items()]
+                            for toggles in states for q, rows in toggles.state.items()}
     return result
 
 
@@ -162,8 +221,12 @@ def main() -> None:
         from uvloop import run as run_loop
     except ImportError:
         run_loop = asyncio.run
-    result = run_loop(run(spec))
-    print("BENCH_JSON " + orjson.dumps(result).decode(), flush=True)
+    line = "BENCH_JSON " + orjson.dumps(run_loop(run(spec))).decode() + "\n"
+    if len(sys.argv) > 2:
+        with open(sys.argv[2], "w") as f:
+            f.write(line)
+    else:
+        print(line, end="", flush=True)
 
 
 if __name__ == "__main__":

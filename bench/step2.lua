@@ -1,6 +1,6 @@
 -- wrk script of the benchmark: POST /graphql, each request with a body drawn at random from
 -- a file of bodies (one JSON document a line), e.g. the step-2 query over 1,000 quotes.
---   wrk -t1 -c10 -d10s --latency -s bench/step2.lua http://127.0.0.1:8000 -- BODIES TOKEN SEED
+--   wrk -t1 -c10 -d10s --latency -s bench/step2.lua http://127.0.0.1:8000 -- BODIES TOKEN SEED ACCEPT
 -- `done` prints one line, BENCH_JSON {...}, that bench/load.py reads.
 
 local bodies = {}
@@ -11,6 +11,7 @@ function init(args)
   end
   wrk.headers["Authorization"] = "Bearer " .. (args[2] or "demo-alice")
   math.randomseed(tonumber(args[3]) or 6)
+  wrk.headers["Accept"] = args[4] or "application/json"
 end
 
 wrk.method = "POST"

@@ -2,8 +2,7 @@
 
     python -m bench.subscribers WS_URL QUOTE_ID COUNT [--compression browser|none]
 
-Opens COUNT WebSocket connections to the GraphQL endpoint (graphql-transport-ws, with the
-`websockets` library), each authenticated in its connection_init payload as one of six
+Opens COUNT WebSocket connections to the GraphQL endpoint (graphql-transport-ws), each authenticated in its connection_init payload as one of six
 audiences in turn (demo-alice, demo-bob, demo-victor, each in French and in English), and
 subscribes each to the frontend's QUOTE_CONTACTS_CHANGED on QUOTE_ID. It answers the server's
 pings. Then, one JSON line on standard output per command read:
@@ -16,8 +15,13 @@ pings. Then, one JSON line on standard output per command read:
   `errors` counts the events without data or with errors (read once all have arrived)
 - `close`: close every connection and end.
 
-An arrival is stamped as soon as its frame is read, before anything else is done with it.
+An arrival is stamped as soon as its bytes are read, before anything else is done with them.
 `--compression browser` offers permessage-deflate as browsers do; `none` offers nothing.
+
+Each connection speaks through the `websockets` library's sans-I/O protocol (handshake,
+frames, permessage-deflate, WebSocket pings) on a bare asyncio transport: no task nor future
+per connection, so that thousands of them cost this process little, and the time it measures
+is the server's more than its own.
 """
 
 from __future__ import annotations
@@ -28,22 +32,16 @@ import json
 import sys
 import time
 
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
+import orjson
+from websockets.client import ClientProtocol
 from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Response
+from websockets.uri import parse_uri
 
 from bench.operations import quote_contacts_changed
 
 AUDIENCES = [(user, language) for language in ("fr", "en") for user in ("demo-alice", "demo-bob", "demo-victor")]
-
-
-class Subscriber:
-    def __init__(self, ws) -> None:
-        self.ws = ws
-        self.arrived: float | None = None
-        self.message: bytes | None = None  # the first event since `arm`, read once all have arrived
-        self.errors = 0
-        self.ended = False
 
 
 def say(**message) -> None:
@@ -51,60 +49,139 @@ def say(**message) -> None:
     sys.stdout.flush()
 
 
-async def listen(sub: Subscriber) -> None:
-    try:
-        while True:
-            data = await sub.ws.recv(decode=False)
-            now = time.monotonic()
-            head = data[:80]
-            if b'"next"' in head:
-                if sub.arrived is None:
-                    sub.arrived, sub.message = now, data
-            elif b'"ping"' in head:
-                await sub.ws.send('{"type": "pong"}')
-            elif b'"error"' in head or b'"complete"' in head:
-                sub.errors += 1
-                sub.ended = True
-    except ConnectionClosed:
-        sub.ended = True
+class Board:
+    """How many subscribers still wait for an event since `arm`; `done` once none does."""
+
+    def __init__(self) -> None:
+        self.pending = 0
+        self.done = asyncio.Event()
+
+    def arm(self, waiting: int) -> None:
+        self.pending = waiting
+        self.done.clear()
+        if waiting == 0:
+            self.done.set()
+
+    def one_less(self) -> None:
+        self.pending -= 1
+        if self.pending <= 0:
+            self.done.set()
 
 
-async def open_one(index: int, url: str, quote_id: str, compression: str, query: str) -> Subscriber:
-    user, language = AUDIENCES[index % len(AUDIENCES)]
-    options = {"compression": None} if compression == "none" else {
-        "extensions": [ClientPerMessageDeflateFactory(client_max_window_bits=True)], "compression": None}
-    ws = await connect(url, subprotocols=["graphql-transport-ws"], ping_interval=None, proxy=None,
-                       max_size=None, open_timeout=60, **options)
-    await ws.send(json.dumps({"type": "connection_init",
-                              "payload": {"Authorization": f"Bearer {user}", "Accept-Language": language}}))
-    ack = json.loads(await asyncio.wait_for(ws.recv(), 60))
-    if ack.get("type") != "connection_ack":
-        raise RuntimeError(f"no connection_ack: {ack}")
-    await ws.send(json.dumps({"id": "1", "type": "subscribe",
-                              "payload": {"query": query, "variables": {"quoteId": quote_id}}}))
-    return Subscriber(ws)
+class Subscriber(asyncio.Protocol):
+    """One subscriber: opens, says who it is, subscribes once acknowledged (`ready` then
+    resolves), stamps the first event after `arm`, answers the server's pings."""
+
+    def __init__(self, url: str, audience: tuple[str, str], compression: str, query: str, quote_id: str,
+                 board: Board) -> None:
+        user, language = audience
+        extensions = [] if compression == "none" else [ClientPerMessageDeflateFactory(client_max_window_bits=True)]
+        self.ws = ClientProtocol(parse_uri(url), extensions=extensions, subprotocols=["graphql-transport-ws"],
+                                 max_size=None)
+        self.init = json.dumps({"type": "connection_init",
+                                "payload": {"Authorization": f"Bearer {user}", "Accept-Language": language}}).encode()
+        self.subscribe = json.dumps({"id": "1", "type": "subscribe",
+                                     "payload": {"query": query, "variables": {"quoteId": quote_id}}}).encode()
+        self.board = board
+        self.ready: asyncio.Future = asyncio.get_running_loop().create_future()
+        self.transport: asyncio.Transport | None = None
+        self.fragments: list[bytes] = []
+        self.arrived: float | None = None
+        self.message: bytes | None = None  # the first event since `arm`, read once all have arrived
+        self.errors = 0
+        self.ended = False
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        self.ws.send_request(self.ws.connect())
+        self._flush()
+
+    def _flush(self) -> None:
+        for data in self.ws.data_to_send():
+            if data:
+                self.transport.write(data)
+            elif self.transport.can_write_eof():
+                self.transport.write_eof()
+
+    def data_received(self, data: bytes) -> None:
+        now = time.monotonic()
+        self.ws.receive_data(data)
+        for event in self.ws.events_received():
+            if isinstance(event, Response):
+                if self.ws.handshake_exc is not None:
+                    self._fail(self.ws.handshake_exc)
+                else:
+                    self.ws.send_text(self.init)
+            elif isinstance(event, Frame) and event.opcode in (Opcode.TEXT, Opcode.CONT):
+                self.fragments.append(event.data)
+                if event.fin:
+                    message, self.fragments = b"".join(self.fragments), []
+                    self._received(message, now)
+        self._flush()
+
+    def _received(self, data: bytes, now: float) -> None:
+        head = data[:80]
+        if b'"next"' in head:
+            if self.arrived is None and not self.ended:
+                self.arrived, self.message = now, data
+                self.board.one_less()
+        elif b'"ping"' in head:
+            self.ws.send_text(b'{"type": "pong"}')
+        elif b'"connection_ack"' in head:
+            self.ws.send_text(self.subscribe)
+            if not self.ready.done():
+                self.ready.set_result(None)
+        elif b'"error"' in head or b'"complete"' in head:
+            self.errors += 1
+            self._fail(RuntimeError(data[:200].decode(errors="replace")))
+
+    def _fail(self, error: BaseException) -> None:
+        if not self.ready.done():
+            self.ready.set_exception(error)
+        self.end()
+
+    def connection_lost(self, exc) -> None:
+        self._fail(ConnectionError(f"closed: {exc}"))
+
+    def end(self) -> None:
+        if not self.ended:
+            self.ended = True
+            if self.arrived is None:
+                self.board.one_less()
+
+    def close(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.ws.send_close()
+            self._flush()
+            self.transport.close()
 
 
 async def main_async(url: str, quote_id: str, count: int, compression: str) -> None:
     query = quote_contacts_changed()
     gate = asyncio.Semaphore(50)
     failures: list[str] = []
+    board = Board()
+
+    loop = asyncio.get_running_loop()
+    uri = parse_uri(url)
 
     async def guarded(i: int) -> Subscriber | None:
         async with gate:
+            sub = Subscriber(url, AUDIENCES[i % len(AUDIENCES)], compression, query, quote_id, board)
             try:
-                return await open_one(i, url, quote_id, compression, query)
+                await loop.create_connection(lambda: sub, uri.host, uri.port)
+                await asyncio.wait_for(sub.ready, 60)
+                return sub
             except Exception as error:  # noqa: BLE001 - reported, not raised
                 failures.append(f"{type(error).__name__}: {error}")
+                sub.close()
                 return None
 
     started = time.monotonic()
     subs = [s for s in await asyncio.gather(*(guarded(i) for i in range(count))) if s is not None]
-    listeners = [asyncio.create_task(listen(s)) for s in subs]
     say(event="opened", open=len(subs), failed=len(failures), seconds=time.monotonic() - started,
         first_failure=failures[0] if failures else None)
 
-    loop = asyncio.get_running_loop()
     while True:
         line = (await loop.run_in_executor(None, sys.stdin.readline)).strip()
         if not line or line == "close":
@@ -114,22 +191,24 @@ async def main_async(url: str, quote_id: str, count: int, compression: str) -> N
             for s in subs:
                 s.arrived = s.message = None
                 s.errors = 0
+            board.arm(sum(not s.ended for s in subs))
             say(event="armed")
         elif command == "wait":
-            deadline = time.monotonic() + float(argument or 10)
-            while time.monotonic() < deadline and any(s.arrived is None and not s.ended for s in subs):
-                await asyncio.sleep(0.002)
+            try:
+                await asyncio.wait_for(board.done.wait(), float(argument or 10))
+            except asyncio.TimeoutError:
+                pass
             times = [s.arrived for s in subs if s.arrived is not None]
             for s in subs:
                 if s.message is not None:
-                    payload = json.loads(s.message).get("payload") or {}
+                    payload = orjson.loads(s.message).get("payload") or {}
                     if payload.get("errors") or not (payload.get("data") or {}).get("quoteContactsChanged"):
                         s.errors += 1
             say(event="arrivals", received=len(times), first=min(times, default=None), last=max(times, default=None),
                 errors=sum(s.errors for s in subs), ended=sum(s.ended for s in subs))
-    for task in listeners:
-        task.cancel()
-    await asyncio.gather(*(s.ws.close() for s in subs), return_exceptions=True)
+    for s in subs:
+        s.close()
+    await asyncio.sleep(0.2)  # the close frames on their way
 
 
 def main() -> None:
