@@ -12,7 +12,7 @@ from bench.fanout import FanoutResult
 from bench.load import LoadResult
 from bench.scale import ScaleResult
 from bench.statements import StatementCount
-from bench.tables import n, other_load
+from bench.tables import other_load
 
 README_BEGIN = "<!-- bench:begin: written by `make bench` (bench/report.py); edit the prose around it -->"
 README_END = "<!-- bench:end -->"

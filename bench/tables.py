@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 
 from bench import scale
-from bench.fanout import FanoutResult
 from bench.load import LoadResult
 
 # The targets of issue 18: ratios to the floors, measured in the same run.
