@@ -6,7 +6,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0003_enterprise_data_version')]
+    dependencies = [('models', '0005_one_on_site_one_delivery_default')]
 
     initial = False
 
