@@ -49,16 +49,23 @@ TABS = [
      lambda d: {"quoteId": d["quote"]}),
     ("VIEWER_QUERY", "Who the token is, and the three functions with their help texts.", lambda d: None),
     ("QUOTES_QUERY", "The viewer's quotes.", lambda d: {"first": 20}),
+    ("CONTACT_SUGGESTIONS", "A draft's suggestions: the client's default contacts and its earlier quotes' lists, "
+     "with what each would add and why not.", lambda d: {"id": d["quote"]}),
+    ("APPLY_CONTACT_SUGGESTION", "Applies the client's default contacts to the draft (EARLIER_QUOTE, with "
+     "fromQuoteId, takes another quote's list).", lambda d: {"input": {"quoteId": d["quote"], "source": "CLIENT_DEFAULTS"}}),
+    ("SET_CONTACT_DEFAULTS", "Replaces the client's default contacts (needs CONTACT_EDIT).",
+     lambda d: {"input": {"enterpriseId": d["client"], "defaults": [{"contactId": d["contact"], "functions": ["TRACKING"]}]}}),
 ]
 
 PLACEHOLDERS = {
     "quote": "<a draft quote id: the Quotes tab lists them>",
     "contact": "<a client contact id: eligibleContacts.client in the QuoteStep2 tab>",
     "incomplete": "<an incomplete contact id: isComplete false in the QuoteStep2 tab>",
+    "client": "<a client enterprise id: client.id in the QuoteStep2 tab>",
 }
 
 DEMO_QUERY = """{
-  quotes(first: 100, status: DRAFT) { edges { node { id
+  quotes(first: 100, status: DRAFT) { edges { node { id client { id }
     lines { product { requiresOnSiteContact requiresDeliveryContact } }
     eligibleContacts { client { canAdd contact { id isComplete phoneIsMobile } } }
   } } }
@@ -117,6 +124,7 @@ async def demo_ids(schema, bus) -> dict[str, str]:
         client = quote["eligibleContacts"]["client"]
         addable = [e["contact"] for e in client if e["canAdd"]]
         ids["quote"] = quote["id"]
+        ids["client"] = quote["client"]["id"]
         contact = next((c for c in addable if c["phoneIsMobile"]), addable[0] if addable else None)
         if contact:
             ids["contact"] = contact["id"]

@@ -32,13 +32,18 @@ ATTEMPTS = 3
 
 @dataclass
 class Outcome:
-    """What a command did: the quote to show (None when not found), what it changed, the
-    events to publish once committed, and every problem that refused it."""
+    """What a command did: the quote (or enterprise) to show (None when not found), what it
+    changed, the events to publish once committed, and every problem that refused it. A
+    suggestion applied also says which assignments it added or gave a function (`applied`)
+    and what it did not apply (`skipped`: kept when it is refused too, to say why)."""
 
     quote_id: int | None = None
     assignment_id: int | None = None
     contact_id: int | None = None
+    enterprise_id: int | None = None
     problems: list[Problem] = field(default_factory=list)
+    applied: list[int] = field(default_factory=list)
+    skipped: list[Problem] = field(default_factory=list)
     events: list[QuoteEvent] = field(default_factory=list)
     # What changed on each quote's contact list, in order: its history entries.
     history: list[Change] = field(default_factory=list)
@@ -51,8 +56,9 @@ class Outcome:
         return not self.problems
 
 
-def refused(*problems: Problem, quote_id: int | None = None, contact_id: int | None = None) -> Outcome:
-    return Outcome(quote_id=quote_id, contact_id=contact_id, problems=list(problems))
+def refused(*problems: Problem, quote_id: int | None = None, contact_id: int | None = None,
+            enterprise_id: int | None = None) -> Outcome:
+    return Outcome(quote_id=quote_id, contact_id=contact_id, enterprise_id=enterprise_id, problems=list(problems))
 
 
 def event(kind: EventKind, quote_id: int, viewer: Viewer, assignment_id: int | None = None) -> QuoteEvent:

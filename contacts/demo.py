@@ -1,4 +1,7 @@
-"""The demo data of the contract README: two partners, their users, clients, contacts and quotes."""
+"""The demo data of the contract README: two partners, their users, clients, contacts and quotes;
+and (additions README, "Suggestions") the first client's default contacts and an ordered quote
+of that client whose frozen list holds an enterprise contact and an ad-hoc one, so that both
+kinds of suggestion show on its drafts."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from contacts.models import (
     ApiToken,
     Contact,
     ContactAssignment,
+    ContactDefault,
     ContactSource,
     Enterprise,
     EnterpriseKind,
@@ -83,15 +87,15 @@ async def load_demo() -> None:
         await _user("demo-alice", "Alice Durand", alpha, quotes=True, contacts=True)
         await _user("demo-bob", "Bob Lefèvre", alpha, quotes=True, contacts=False)
         await _user("demo-victor", "Victor Moreau", alpha, quotes=False, contacts=False)
-        await _contact(alpha, "Durand", "Alice", "alice.durand@reseaux-atlantique.fr", "+33611223344", "Chargée d'affaires")
+        account_manager = await _contact(alpha, "Durand", "Alice", "alice.durand@reseaux-atlantique.fr", "+33611223344", "Chargée d'affaires")
         await _contact(alpha, "Petit", "Olivier", "olivier.petit@reseaux-atlantique.fr", "+33240112233", "Technicien référent")
         await _contact(alpha, "Olivier", "Sophie", "sophie.olivier@reseaux-atlantique.fr", None, "Assistante commerciale")
 
         bakery = await _enterprise("Boulangerie Éloïse", EnterpriseKind.CLIENT, alpha)
         smith = await _contact(bakery, "Smith", "John", "john.smith@boulangerie-eloise.fr", "+33612345678", "Gérant")
         listen = await _contact(bakery, "Listen", "Marie", "marie.listen@boulangerie-eloise.fr", "+33142868200", "Comptable")
-        await _contact(bakery, "Dupont", "Éric", "eric.dupont@boulangerie-eloise.fr", "+33698765432", "Responsable informatique")
-        await _contact(bakery, "Leroy", None, "accueil@boulangerie-eloise.fr", "+33240998877", "Accueil")
+        dupont = await _contact(bakery, "Dupont", "Éric", "eric.dupont@boulangerie-eloise.fr", "+33698765432", "Responsable informatique")
+        leroy = await _contact(bakery, "Leroy", None, "accueil@boulangerie-eloise.fr", "+33240998877", "Accueil")
         await _contact(bakery, "Fabre", "Lucie", "lucie.fabre@boulangerie-eloise.fr", None, "Responsable de boutique")
 
         cabinet = await _enterprise("Cabinet Martin & Associés", EnterpriseKind.CLIENT, alpha)
@@ -106,10 +110,27 @@ async def load_demo() -> None:
         )
         await Quote.filter(id=ordered.id).update(status=QuoteStatus.ORDERED, ordered_at=now() - timedelta(days=9), version=4)
 
+        # The bakery's default contacts, and an older order of the bakery with a one-off contact.
+        for position, (contact, functions) in enumerate(
+            [(dupont, ("on_site", "tracking")), (leroy, ("delivery",)), (account_manager, ("tracking",))]
+        ):
+            await ContactDefault.create(enterprise=bakery, contact=contact, position=position,
+                                        **{name: True for name in functions})
+        earlier = await _quote("DV-2026-0085", alpha, bakery, ["FIBRE-1G"], age_days=40)
+        await ContactAssignment.create(
+            quote=earlier, contact=smith, source=ContactSource.CLIENT, on_site=True, tracking=True,
+            last_name=smith.last_name, first_name=smith.first_name, email=smith.email, phone=smith.phone, role=smith.role,
+        )
+        await ContactAssignment.create(
+            quote=earlier, source=ContactSource.ADHOC, delivery=True, tracking=True, last_name="Garnier", first_name="Hugo",
+            email="hugo.garnier@example.fr", phone="+33687654321", role="Gardien de l'immeuble",
+        )
+        await Quote.filter(id=earlier.id).update(status=QuoteStatus.ORDERED, ordered_at=now() - timedelta(days=35), version=5)
+
         boreal = await _enterprise("Télécom Boréal", EnterpriseKind.PARTNER)
         await _user("demo-mallory", "Mallory Girard", boreal, quotes=True, contacts=True)
         await _contact(boreal, "Girard", "Mallory", "mallory.girard@telecom-boreal.fr", "+33655443322", "Chef de projet")
         hotel = await _enterprise("Hôtel du Lac", EnterpriseKind.CLIENT, boreal)
         await _contact(hotel, "Lacroix", "Paul", "paul.lacroix@hotel-du-lac.fr", "+33644556677", "Directeur")
         await _quote("DV-2026-0201", boreal, hotel, ["FIBRE-1G"], age_days=3)
-        del smith, listen
+        del listen

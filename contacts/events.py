@@ -20,6 +20,8 @@ class EventKind(str, Enum):
     FUNCTIONS_CHANGED = "FUNCTIONS_CHANGED"
     CONTACTS_EDITED = "CONTACTS_EDITED"
     ORDER_PLACED = "ORDER_PLACED"
+    # A suggestion applied: several contacts or functions changed in one change.
+    SUGGESTION_APPLIED = "SUGGESTION_APPLIED"
     # Not a change: sent to every open subscription after the broker connection came back,
     # since events may have been missed meanwhile. Its quote is the current state.
     RESYNC = "RESYNC"

@@ -1,10 +1,17 @@
-"""What users read: error messages, function labels and help texts, in French and English.
+"""What users read: error messages, function labels and help texts, suggestion labels, in
+French and English.
 
 French is the default. The seven French texts marked "seed" are the user's own words and
-are served exactly as written.
+are served exactly as written. A problem that names its contact (`Problem.name`: the
+suggestions and default contacts) reads the name first: for a code with a seed text, the
+name, then that text as it is (« Éric Dupont : Il manque des informations à ce contact… »).
 """
 
 from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from contacts.models import HistoryKind
 from contacts.rules import Code, Function, Problem, Requirement
@@ -81,6 +88,40 @@ MESSAGES: dict[Code, dict[str, str]] = {
         FR: "Ce champ est trop long : {limit} caractères au plus.",
         EN: "This field is too long: {limit} characters at most.",
     },
+    Code.FUNCTION_TAKEN: {
+        FR: "Cette fonction appartient déjà à un autre contact de la liste : une suggestion ne la lui retire pas.",
+        EN: "This function already belongs to another contact of the list: a suggestion does not take it away.",
+    },
+    Code.SUGGESTION_EMPTY: {
+        FR: "Cette suggestion n'a rien à ajouter au devis : chacun de ses contacts y est déjà ou ne peut pas y être ajouté.",
+        EN: "This suggestion has nothing to add to the quote: each of its contacts is already there or cannot be added.",
+    },
+}
+
+SEED_CODES = frozenset({
+    Code.CONTACT_WITHOUT_FUNCTION, Code.ON_SITE_CONTACT_REQUIRED, Code.DELIVERY_CONTACT_REQUIRED,
+    Code.TRACKING_CONTACT_REQUIRED, Code.TRACKING_CONTACT_LIMIT, Code.CONTACT_INCOMPLETE, Code.PHONE_NOT_MOBILE,
+})
+_NAME_FIRST = {FR: "{name} : ", EN: "{name}: "}
+
+# The messages that name their contact, for the codes without a seed text ({function}: its label).
+NAMED_MESSAGES: dict[Code, dict[str, str]] = {
+    Code.CONTACT_ALREADY_ON_QUOTE: {
+        FR: "{name} figure déjà dans la liste.",
+        EN: "{name} is already on the list.",
+    },
+    Code.CONTACT_NOT_ELIGIBLE: {
+        FR: "{name} n'appartient ni au client ni à votre entreprise.",
+        EN: "{name} belongs neither to the client nor to your company.",
+    },
+    Code.QUOTE_CONTACT_LIMIT: {
+        FR: "Pas de place pour {name} : un devis compte au plus {limit} contacts.",
+        EN: "No room for {name}: a quote holds at most {limit} contacts.",
+    },
+    Code.FUNCTION_TAKEN: {
+        FR: "{name} : la fonction « {function} » appartient déjà à un autre contact de la liste, qui la garde.",
+        EN: "{name}: {function} already belongs to another contact of the list, who keeps it.",
+    },
 }
 
 FUNCTION_LABELS: dict[Function, dict[str, str]] = {
@@ -109,6 +150,24 @@ _SUMMARY = {
     "single_optional": {FR: "1 contact au plus, facultatif", EN: "At most 1 contact, optional"},
     "tracking": {FR: "1 contact obligatoire, 3 max.", EN: "1 contact required, 3 max."},
 }
+
+
+# The codes whose problems name their contact (a suggestion's entries and skipped, default contacts).
+NAMED_CODES = (
+    Code.CONTACT_WITHOUT_FUNCTION, Code.CONTACT_NOT_ELIGIBLE, Code.CONTACT_INCOMPLETE, Code.CONTACT_ALREADY_ON_QUOTE,
+    Code.QUOTE_CONTACT_LIMIT, Code.FUNCTION_TAKEN, Code.TRACKING_CONTACT_LIMIT,
+)
+
+
+def named_template(code: Code, language: str) -> str:
+    """The message of a problem that names its contact: the name, then the seed's text for a
+    code that has one; else a sentence of its own (or the name, then the plain message)."""
+    if code in NAMED_MESSAGES and code not in SEED_CODES:
+        return NAMED_MESSAGES[code][language]
+    return _NAME_FIRST[language] + MESSAGES[code][language]
+
+
+_PLACE = re.compile(r"\{(\w+)\}")
 
 
 # A quote's history (contacts/history.py): one sentence per entry, naming the actor, the change
@@ -144,8 +203,51 @@ def history_summary(kind: HistoryKind, actor: str | None, contact: str | None, f
 
 
 def message(problem: Problem, language: str) -> str:
-    text = MESSAGES[problem.code][language]
-    return text.format(limit=problem.limit) if "{limit}" in text else text
+    if problem.name is not None:
+        text = named_template(problem.code, language)
+    else:
+        text = MESSAGES[problem.code][language]
+    values = {
+        "limit": "" if problem.limit is None else str(problem.limit),
+        "name": problem.name or "",
+        "function": FUNCTION_LABELS[problem.function][language] if problem.function else "",
+    }
+    return _PLACE.sub(lambda match: values.get(match.group(1), match.group(0)), text)
+
+
+# --- Suggestion labels ------------------------------------------------------------------------
+
+LABELS = {
+    "defaults": {FR: "Contacts par défaut de {client}", EN: "Default contacts of {client}"},
+    "order": {FR: "Contacts de la commande {reference} du {date}", EN: "Contacts from order {reference} of {date}"},
+    "draft": {FR: "Contacts du devis {reference} modifié le {date}", EN: "Contacts from quote {reference} changed on {date}"},
+}
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _local(moment: datetime) -> datetime:
+    """A moment as the partners read it: in France (UTC where no time zone data is installed)."""
+    try:
+        zone = ZoneInfo("Europe/Paris")
+    except ZoneInfoNotFoundError:
+        zone = timezone.utc
+    return moment.astimezone(zone) if moment.tzinfo else moment.replace(tzinfo=timezone.utc).astimezone(zone)
+
+
+def short_date(moment: datetime, language: str) -> str:
+    """12/11/2026 in French, 12 Nov 2026 in English."""
+    day = _local(moment)
+    return f"{day:%d/%m/%Y}" if language == FR else f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
+
+
+def suggestion_label(language: str, *, client: str | None = None, reference: str | None = None,
+                     moment: datetime | None = None, ordered: bool = False) -> str:
+    """What a page shows of a suggestion: the client's defaults, or the order or draft it
+    comes from, with the day it was ordered (or last changed)."""
+    if reference is None:
+        return LABELS["defaults"][language].format(client=client or "")
+    key = "order" if ordered else "draft"
+    return LABELS[key][language].format(reference=reference, date=short_date(moment, language) if moment else "")
 
 
 def summary(requirement: Requirement, language: str) -> str:

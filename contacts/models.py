@@ -1,7 +1,8 @@
 """The stored data: enterprises, users, contacts, products, quotes and their contact lists.
 
 The database holds what it can: foreign keys, an enterprise contact at most once per
-quote, and (migration 0002) at most one ON_SITE and one DELIVERY contact per quote.
+quote (and in a client's defaults), and (migrations 0002 and 0005) at most one ON_SITE and one
+DELIVERY contact per quote and per client's defaults.
 """
 
 from __future__ import annotations
@@ -151,7 +152,8 @@ class Quote(Model):
 
     class Meta:
         table = "quote"
-        indexes = (("partner_id", "status"),)
+        # By client: the earlier quotes a draft's suggestions come from (contacts.reads.earlier_quotes).
+        indexes = (("partner_id", "status"), ("client_id", "status"))
 
 
 class QuoteLine(Model):
@@ -200,6 +202,31 @@ class ContactAssignment(Model):
         # An enterprise contact at most once per quote. The partial unique indexes on
         # ON_SITE and DELIVERY are in migration 0002 (the ORM has no portable form for them).
         unique_together = (("quote", "contact"),)
+
+
+class ContactDefault(Model):
+    """A contact proposed by default on a client's quotes, with its functions
+    (`Enterprise.contactDefaults`): a contact of the client or of its partner. Replaced as a
+    whole by setContactDefaults; `position` keeps the order they were set in. Deleting the
+    contact takes it out of the defaults."""
+
+    id = fields.IntField(primary_key=True)
+    enterprise: fields.ForeignKeyRelation[Enterprise] = fields.ForeignKeyField(
+        "models.Enterprise", related_name="contact_defaults", on_delete=fields.CASCADE
+    )
+    contact: fields.ForeignKeyRelation[Contact] = fields.ForeignKeyField(
+        "models.Contact", related_name="defaults", on_delete=fields.CASCADE
+    )
+    position = fields.IntField()
+    on_site = fields.BooleanField(default=False)
+    delivery = fields.BooleanField(default=False)
+    tracking = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "contact_default"
+        # A contact once per client's defaults. The partial unique indexes on ON_SITE and
+        # DELIVERY are in migration 0005, as for the quotes' lists.
+        unique_together = (("enterprise", "contact"),)
 
 
 class QuoteHistoryEntry(Model):

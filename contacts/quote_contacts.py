@@ -82,7 +82,7 @@ async def _apply(changes: dict[int, frozenset[Function]], assignments: list[Cont
                 setattr(by_id[assignment_id], name, value)
 
 
-async def _bump(quote: Quote) -> None:
+async def bump(quote: Quote) -> None:
     """A new version of the locked quote, in the database and in `quote`."""
     moment = now()
     await db.run(RAISE_QUOTE_VERSION, moment, quote.id)
@@ -114,7 +114,7 @@ async def _add(
     )
     (assignment,) = db.rows_as(ContactAssignment, rows)
     object.__setattr__(assignment, "_contact", contact)
-    await _bump(quote)
+    await bump(quote)
     listed = [*assignments, assignment]
     after = {**history.functions_by_id(assignments), assignment.id: changes.get(0, frozenset())}
     return Outcome(
@@ -190,7 +190,7 @@ async def unassign_contact(viewer: Viewer, assignment_id: int | None, *, bus: Ev
         removed = next((a for a in await assignments_of(quote.id) if a.id == assignment_id), None)
         if removed is None or not await db.run(DELETE_ASSIGNMENT, assignment_id, quote.id):  # gone meanwhile
             return _not_found("assignment")
-        await _bump(quote)
+        await bump(quote)
         return Outcome(quote_id=quote.id, assignment_id=assignment_id,
                        events=[event(EventKind.CONTACT_REMOVED, quote.id, viewer, assignment_id)],
                        history=[history.of_assignment(HistoryKind.CONTACT_REMOVED, removed)])
@@ -219,7 +219,7 @@ async def set_assignment_function(
         if changes:
             before = history.functions_by_id(assignments)
             await _apply(changes, assignments, target=assignment_id)
-            await _bump(quote)
+            await bump(quote)
             entries = history.function_changes(before, {**before, **changes}, {a.id: a for a in assignments},
                                                assignment_id)
         return Outcome(

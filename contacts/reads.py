@@ -10,7 +10,17 @@ from datetime import datetime
 from functools import cache
 
 from contacts import db
-from contacts.models import Contact, ContactAssignment, Enterprise, EnterpriseKind, Product, Quote, QuoteLine, QuoteStatus
+from contacts.models import (
+    Contact,
+    ContactAssignment,
+    ContactDefault,
+    Enterprise,
+    EnterpriseKind,
+    Product,
+    Quote,
+    QuoteLine,
+    QuoteStatus,
+)
 from contacts.text import search_key
 
 
@@ -128,3 +138,32 @@ async def enterprise_contacts(enterprise_ids: Sequence[int]) -> list[list[Contac
     rows = await db.run(f'SELECT {cols(Contact, "c")} FROM "contact" c WHERE c."enterprise_id" IN ({{ids}})',
                         ids=enterprise_ids)
     return _group(sorted(db.rows_as(Contact, rows), key=contact_order), "enterprise_id", enterprise_ids)
+
+
+DEFAULTS = ('SELECT {d}, {c} FROM "contact_default" d JOIN "contact" c ON c."id" = d."contact_id" '
+            'WHERE d."enterprise_id" IN ({{ids}}) ORDER BY d."position", d."id"')
+
+
+async def contact_defaults(enterprise_ids: Sequence[int]) -> list[list[ContactDefault]]:
+    """Each enterprise's default contacts, with the contacts as they are now, in the order set."""
+    rows = await db.run(DEFAULTS.format(d=cols(ContactDefault, "d"), c=cols(Contact, "c", "contact.")), ids=enterprise_ids)
+    return _group(db.rows_as(ContactDefault, rows, {"contact": Contact}), "enterprise_id", enterprise_ids)
+
+
+# The quotes whose lists a client's drafts may take, best first: ordered ones by latest order,
+# then drafts by latest change; only those that hold at least one contact.
+EARLIER_ORDER = (f'CASE WHEN q."status" = \'{QuoteStatus.ORDERED.value}\' THEN 0 ELSE 1 END, '
+                 'q."ordered_at" DESC, q."updated_at" DESC, q."id" DESC')
+EARLIER = ('SELECT * FROM (SELECT {q}, {e}, ROW_NUMBER() OVER (PARTITION BY q."client_id" ORDER BY {order}) AS "rank" '
+           'FROM "quote" q JOIN "enterprise" e ON e."id" = q."client_id" '
+           'WHERE q."partner_id" = $1 AND q."client_id" IN ({{ids}}) '
+           'AND EXISTS (SELECT 1 FROM "contact_assignment" a WHERE a."quote_id" = q."id")) ranked '
+           'WHERE ranked."rank" <= $2 ORDER BY ranked."client_id", ranked."rank"')
+
+
+async def earlier_quotes(client_ids: Sequence[int], partner_id: int, per_client: int) -> list[list[Quote]]:
+    """Each client's quotes that hold at least one contact, best first (see EARLIER_ORDER), at
+    most `per_client` of them, each with its client: one statement for every client asked."""
+    sql = EARLIER.format(q=cols(Quote, "q"), e=cols(Enterprise, "e", "client."), order=EARLIER_ORDER)
+    rows = await db.run(sql, partner_id, per_client, ids=client_ids)
+    return _group(quote_rows(rows), "client_id", client_ids)

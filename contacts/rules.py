@@ -58,6 +58,8 @@ class Code(str, Enum):
     INVALID_PHONE = "INVALID_PHONE"
     TOO_LONG = "TOO_LONG"
     PHONE_NOT_MOBILE = "PHONE_NOT_MOBILE"
+    FUNCTION_TAKEN = "FUNCTION_TAKEN"
+    SUGGESTION_EMPTY = "SUGGESTION_EMPTY"
 
 
 class ContactField(str, Enum):
@@ -88,13 +90,17 @@ REQUIRED_FOR_QUOTE = ("last_name", "email", "phone", "role")
 class Problem:
     """One broken rule: a code, and what it is about. `field` names what was given wrong, in
     the domain's words (a command's argument, `("contact",)`, `("last_name",)`, or a place in
-    a list, `("defaults", 2, "functions")`); the GraphQL layer turns it into an input path."""
+    a list, `("defaults", 2, "functions")`); the GraphQL layer turns it into an input path.
+    `contact_id` and `name` say which contact it is about, when the message names it (the
+    rules of suggestions and default contacts, `contacts.suggestion_rules`)."""
 
     code: Code
     field: tuple[str | int, ...] | None = None
     assignment_id: int | None = None
     function: Function | None = None
     limit: int | None = None
+    contact_id: int | None = None
+    name: str | None = None
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 Each lookup is one statement scoped to the viewer's partner, so that another partner's row and
 a row that does not exist look the same (None). A command locks what it looks up (`lock=True`:
 `FOR UPDATE` of that row only, on PostgreSQL) in the order every command takes its locks: the
-enterprise contact, then the quote, then (last, just before the commit) the partner's data
+enterprise contacts (several in id order: `lock_contacts`), then the quote (or, for a client's
+default contacts, the client's row), then (last, just before the commit) the partner's data
 version.
 """
 
@@ -40,11 +41,12 @@ async def quote_of_assignment(viewer: Viewer, assignment_id: int | None, *, lock
                               assignment_id, viewer, lock)
 
 
-async def visible_enterprise(viewer: Viewer, enterprise_id: int | None) -> Enterprise | None:
-    """The viewer's company, or one of its clients."""
+async def visible_enterprise(viewer: Viewer, enterprise_id: int | None, *, lock: bool = False) -> Enterprise | None:
+    """The viewer's company, or one of its clients; locked (its row only) when asked."""
     if enterprise_id is None:
         return None
-    rows = await db.run(f'SELECT {cols(Enterprise, "e")} FROM "enterprise" e WHERE e."id" = $1 AND {_OWNED}',
+    rows = await db.run(f'SELECT {cols(Enterprise, "e")} FROM "enterprise" e WHERE e."id" = $1 AND {_OWNED}'
+                        + (" FOR UPDATE OF e" if lock else ""),
                         enterprise_id, viewer.partner_id)
     found = db.rows_as(Enterprise, rows)
     return found[0] if found else None
@@ -63,3 +65,19 @@ async def visible_contact(viewer: Viewer, contact_id: int | None, *, lock: bool 
     )
     found = db.rows_as(Contact, rows, {"enterprise": Enterprise})
     return found[0] if found else None
+
+
+async def lock_contacts(viewer: Viewer, contact_ids: list[int]) -> dict[int, Contact]:
+    """The contacts among `contact_ids` that the viewer may see, with their enterprises, as
+    they are now: locked, in id order (the order in which every change that names several
+    contacts locks them, before anything else). One statement."""
+    wanted = sorted(set(contact_ids))
+    if not wanted:
+        return {}
+    rows = await db.run(
+        f'SELECT {cols(Contact, "c")}, {cols(Enterprise, "e", "enterprise.")} FROM "contact" c '
+        f'JOIN "enterprise" e ON e."id" = c."enterprise_id" WHERE {_OWNED.replace("$2", "$1")} '
+        'AND c."id" IN ({ids}) ORDER BY c."id" FOR UPDATE OF c',
+        viewer.partner_id, ids=wanted,
+    )
+    return {contact.id: contact for contact in db.rows_as(Contact, rows, {"enterprise": Enterprise})}

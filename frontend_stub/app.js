@@ -6,7 +6,11 @@ import { createClient, GraphQLRequestError } from './graphql.js';
 import {
   VIEWER_QUERY, QUOTES_QUERY, QUOTE_QUERY, ASSIGN_CONTACT, ASSIGN_ADHOC_CONTACT, UNASSIGN_CONTACT,
   SET_ASSIGNMENT_FUNCTION, PLACE_ORDER, UPDATE_CONTACT, QUOTE_CONTACTS_CHANGED,
+  CONTACT_SUGGESTIONS, APPLY_CONTACT_SUGGESTION, SET_CONTACT_DEFAULTS,
 } from './operations.js';
+import {
+  SUGGESTION_TEXTS, wantsSuggestions, renderSuggestions, renderSaveDefaults, defaultsFromQuote,
+} from './suggestions.js';
 
 // --- texts of the screen itself (the API sends its own texts in the language asked) -------
 const TEXTS = {
@@ -197,6 +201,7 @@ const TEXTS = {
     quoteNotFound: 'This quote cannot be found.',
   },
 };
+for (const lang of Object.keys(TEXTS)) Object.assign(TEXTS[lang], SUGGESTION_TEXTS[lang]);
 const t = (key, vars = {}) =>
   (TEXTS[state.lang][key] ?? key).replace(/\{(\w+)\}/g, (_, k) => vars[k] ?? '');
 
@@ -213,7 +218,7 @@ const FILTER_FROM = 8;            // a drop-down with this many contacts gets a 
 const NOTICE_MS = 8000;           // how long a notice stays on screen
 // Errors of these areas are about the quote as it was when they came: a newer quote drops them.
 // (The forms' errors are about what the user typed, and stay.)
-const QUOTE_BOUND_ERRORS = ['client', 'partner', 'list', 'order'];
+const QUOTE_BOUND_ERRORS = ['client', 'partner', 'list', 'order', 'suggestions', 'defaults'];
 
 // --- the one state ---------------------------------------------------------------------
 const params = new URLSearchParams(location.search);
@@ -229,9 +234,11 @@ const state = {
   selected: { client: '', partner: '' },
   filter: { client: '', partner: '' },
   completing: null,                     // id of the contact whose completion form is open
-  errors: { global: [], client: [], partner: [], adhoc: [], complete: [], list: [], order: [] },
+  errors: { global: [], client: [], partner: [], adhoc: [], complete: [], list: [], order: [], suggestions: [], defaults: [] },
   errorsVersion: {},                    // the quote version each area's errors were about
   undo: null,                           // the assignment just removed, until the next change
+  suggestions: null,                    // contactSuggestions of the quote shown (when its list is short)
+  suggestionResult: null,               // the last suggestion applied: its label, applied and skipped
   live: 'idle',
   reachable: { socket: true, http: true },
 };
@@ -389,7 +396,9 @@ async function openQuote(id, { keepForms = false } = {}) {
     for (const source of ['client', 'partner']) $(`${source}-filter`).value = '';
     state.completing = null;
     state.undo = null;
-    for (const k of ['client', 'partner', 'adhoc', 'complete', 'list', 'order']) state.errors[k] = [];
+    state.suggestions = null;
+    state.suggestionResult = null;
+    for (const k of ['client', 'partner', 'adhoc', 'complete', 'list', 'order', 'suggestions', 'defaults']) state.errors[k] = [];
   }
   state.quoteId = id;
   state.notFound = false;
@@ -471,7 +480,25 @@ function applyQuote(quote, { draw = true } = {}) {
   state.quote = quote;
   const listed = state.quotes.find((q) => q.id === quote.id);
   if (listed) listed.status = quote.status;
+  refreshSuggestions();
   if (draw) render();
+}
+
+// Suggestions are offers, read again whenever the quote shown changes (its own changes and
+// other users' events, a defaults change among them): a short list's, only.
+let suggestionsGeneration = 0;
+async function refreshSuggestions() {
+  const q = state.quote;
+  const generation = ++suggestionsGeneration;
+  if (!wantsSuggestions(q)) { state.suggestions = null; return; }
+  try {
+    const data = await client.request(CONTACT_SUGGESTIONS, { id: q.id });
+    if (generation !== suggestionsGeneration || data.quote?.id !== state.quoteId) return;
+    state.suggestions = data.quote.contactSuggestions;
+    render();
+  } catch (e) {
+    if (e.code === 'NETWORK') setReachable('http', false);   // an offer only: no message of its own
+  }
 }
 
 // The words for another user's change, naming the contact concerned when the event says which.
@@ -500,6 +527,7 @@ function radioMoves(before, after) {
 let queue = Promise.resolve();
 function mutate(operation, input, errorSlot) {
   state.undo = null;                          // any other change closes the last removal's undo
+  state.suggestionResult = null;              // and the report of the last suggestion applied
   const run = () => send(operation, input, errorSlot);
   const result = queue.then(run, run);
   queue = result.catch(() => {});
@@ -587,6 +615,24 @@ async function undoRemoval() {
     notify(t('restored', { name: fullName(a) }));
     $(`remove-${payload.assignment.id}`)?.focus();
   }
+}
+
+async function applySuggestion(suggestion) {
+  if (isOffline()) return;
+  const input = { quoteId: state.quoteId, source: suggestion.source };
+  if (suggestion.fromQuote) input.fromQuoteId = suggestion.fromQuote.id;
+  const payload = await mutate(APPLY_CONTACT_SUGGESTION, input, 'suggestions');
+  if (!payload) return;
+  state.suggestionResult = { label: suggestion.label, applied: payload.applied, skipped: payload.skipped };
+  render();
+  $('suggestions-heading').focus();
+}
+
+async function saveDefaults() {
+  const q = state.quote;
+  if (!q || isOffline()) return;
+  const payload = await mutate(SET_CONTACT_DEFAULTS, defaultsFromQuote(q), 'defaults');
+  if (payload && !payload.userErrors.length) notify(t('defaultsSaved', { client: q.client.name }));
 }
 
 function setFunction(assignmentId, fn, enabled) {
@@ -682,8 +728,13 @@ function render() {
       renderCompletion(q, canChange);
       renderForm('adhoc', state.errors.adhoc, false, !canChange);
     }
+    const ui = { $, h, t, setContent, labelOf, fullName, errorList };
+    renderSuggestions(ui, { q, suggestions: state.suggestions, result: state.suggestionResult,
+      errors: state.errors.suggestions, canChange, onApply: applySuggestion });
+    if (frozen) $('suggestions-card').hidden = true;
     renderTable(q, frozen, canChange);
     renderUndo(canChange);
+    renderSaveDefaults(ui, { q, viewer: state.viewer, errors: state.errors.defaults, offline, onSave: saveDefaults });
     renderValidation(q, frozen);
     $('place-order').hidden = frozen;
     $('place-order').disabled = !canChange;
@@ -944,15 +995,21 @@ function updateUrl() {
 function start() {
   buildFields('adhoc');
   buildFields('complete');
+  // The API's texts (messages, suggestions) are per user and language: read them again.
+  const forget = () => {
+    for (const k of Object.keys(state.errors)) state.errors[k] = [];
+    state.suggestions = null;
+    state.suggestionResult = null;
+  };
   $('user-select').addEventListener('change', (e) => {
     state.token = e.target.value;
-    for (const k of Object.keys(state.errors)) state.errors[k] = [];
+    forget();
     client.restart();
     loadAll();
   });
   $('lang-switch').addEventListener('click', () => {
     state.lang = state.lang === 'fr' ? 'en' : 'fr';
-    for (const k of Object.keys(state.errors)) state.errors[k] = [];
+    forget();
     client.restart();            // events come in the language of connection_init
     render();
     loadAll();

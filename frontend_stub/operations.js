@@ -167,3 +167,51 @@ export const QUOTE_CONTACTS_CHANGED = /* GraphQL */ `
   }
   ${QUOTE_STEP2}
 `;
+
+// Ready-made contact lists for a draft (read above an empty or short list, again after each
+// change of the quote): what each would add, and why some of it would not be.
+export const CONTACT_SUGGESTIONS = /* GraphQL */ `
+  query ContactSuggestions($id: ID!) {
+    quote(id: $id) {
+      id
+      version
+      contactSuggestions(first: 3) {
+        source
+        label
+        canApply
+        fromQuote { id reference }
+        entries {
+          contact { id }
+          lastName
+          firstName
+          functions
+          problems { ...UserErrorFields contactId }
+        }
+      }
+    }
+  }
+  ${USER_ERROR_FIELDS}
+`;
+
+export const APPLY_CONTACT_SUGGESTION = /* GraphQL */ `
+  mutation ApplyContactSuggestion($input: ApplyContactSuggestionInput!) {
+    applyContactSuggestion(input: $input) {
+      quote { ...QuoteStep2 }
+      applied { id lastName firstName functions }
+      skipped { ...UserErrorFields contactId }
+      userErrors { ...UserErrorFields contactId }
+    }
+  }
+  ${QUOTE_STEP2}
+`;
+
+// Saves a list as the client's default contacts (needs CONTACT_EDIT).
+export const SET_CONTACT_DEFAULTS = /* GraphQL */ `
+  mutation SetContactDefaults($input: SetContactDefaultsInput!) {
+    setContactDefaults(input: $input) {
+      enterprise { id name contactDefaults { contact { id } functions } }
+      userErrors { ...UserErrorFields contactId }
+    }
+  }
+  ${USER_ERROR_FIELDS}
+`;

@@ -42,6 +42,7 @@ class UserError:
     field: list[str] | None = strawberry.field(description='Path to the input field at fault, e.g. ["input", "email"].')
     assignment_id: strawberry.ID | None
     function: ContactFunction | None
+    contact_id: strawberry.ID | None = strawberry.field(description="The enterprise contact at fault, when there is one.")
 
 
 def user_error(problem: Problem, language: str) -> UserError:
@@ -51,6 +52,7 @@ def user_error(problem: Problem, language: str) -> UserError:
         field=input_path(problem.field) if problem.field else None,
         assignment_id=encode_id("ContactAssignment", problem.assignment_id) if problem.assignment_id else None,
         function=problem.function,
+        contact_id=encode_id("Contact", problem.contact_id) if problem.contact_id else None,
     )
 
 

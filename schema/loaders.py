@@ -8,6 +8,7 @@ from contacts import reads
 from contacts.auth import Viewer
 from contacts.models import Quote
 from contacts.state import QuoteState, quote_state
+from contacts.suggestions import MAX_SUGGESTIONS
 
 
 class Loaders:
@@ -20,6 +21,10 @@ class Loaders:
         self.lines = DataLoader(reads.quote_lines)
         self.assignments = DataLoader(reads.assignments)
         self.contacts = DataLoader(reads.enterprise_contacts)
+        self.defaults = DataLoader(reads.contact_defaults)
+        # By client: its quotes that hold a contact, best first; one more than a draft may be
+        # offered, as the draft itself may be among them.
+        self.earlier_quotes = DataLoader(self._earlier_quotes)
         self._states: dict[int, QuoteState] = {}
 
     async def _quotes(self, ids: list[int]) -> list[Quote | None]:
@@ -28,6 +33,9 @@ class Loaders:
             if quote is not None:
                 self.known_quote(quote)
         return found
+
+    async def _earlier_quotes(self, client_ids: list[int]) -> list[list[Quote]]:
+        return await reads.earlier_quotes(client_ids, self.viewer.partner_id, MAX_SUGGESTIONS + 1)
 
     def known_quote(self, quote: Quote) -> None:
         """A quote read with its client: the client needs no query of its own."""

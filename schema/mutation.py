@@ -1,21 +1,24 @@
 """The Mutation root: thin shells over the domain's commands (`contacts.quote_contacts`,
-`contacts.enterprise_contacts`), which hold the behaviour: ids decoded, the outcome shown."""
+`contacts.enterprise_contacts`, `contacts.suggestions`, `contacts.contact_defaults`), which hold
+the behaviour: ids decoded, the outcome shown."""
 
 from __future__ import annotations
 
 import strawberry
 from strawberry.types import Info
 
-from contacts import enterprise_contacts, quote_contacts, rules
+from contacts import contact_defaults, enterprise_contacts, quote_contacts, rules, suggestions
 from contacts.changes import Outcome
 from contacts.rules import Function
 from contacts.state import DETAIL_FIELDS
-from contacts.visibility import visible_contact, visible_quote
+from contacts.visibility import visible_contact, visible_enterprise, visible_quote
 from schema.context import Context
-from schema.errors import ContactFunction, UserError, user_errors
+from schema.errors import ContactFunction, PublicError, UserError, user_errors
 from schema.ids import decode_id
+from schema.pagination import MAX_PAGE
 from schema.quote import ContactAssignment, QuoteType, assignment_view, quote_view
-from schema.types import ContactType, contact_view
+from schema.suggestions import ContactSuggestionSource
+from schema.types import ContactType, EnterpriseType, contact_view, enterprise_view
 
 
 @strawberry.input
@@ -73,6 +76,44 @@ class UpdateContactInput:
     email: str | None = strawberry.UNSET
     phone: str | None = strawberry.UNSET
     role: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class ApplyContactSuggestionInput:
+    quote_id: strawberry.ID
+    source: ContactSuggestionSource
+    from_quote_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Required for EARLIER_QUOTE: another quote of the same client (else NOT_FOUND)."
+    )
+
+
+@strawberry.input
+class ContactDefaultInput:
+    contact_id: strawberry.ID = strawberry.field(description="A contact of that client or of the viewer's company.")
+    functions: list[ContactFunction] = strawberry.field(description="At least one.")
+
+
+@strawberry.input
+class SetContactDefaultsInput:
+    enterprise_id: strawberry.ID = strawberry.field(description="The client the defaults are for.")
+    defaults: list[ContactDefaultInput] = strawberry.field(description="In the order they are to be proposed.")
+
+
+@strawberry.type
+class ApplyContactSuggestionPayload:
+    quote: QuoteType | None = strawberry.field(description="The quote after the change, or as it stands when refused; null when not found.")
+    applied: list[ContactAssignment] = strawberry.field(description="The assignments that this change added or gave a function.")
+    skipped: list[UserError] = strawberry.field(
+        description="What was not applied, one entry per contact or function, in the source's order, with contactId set for an "
+        "enterprise contact and function for a function; with SUGGESTION_EMPTY, why nothing applies."
+    )
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class SetContactDefaultsPayload:
+    enterprise: EnterpriseType | None = strawberry.field(description="The client after the change, or as it stands when refused; null when not found.")
+    user_errors: list[UserError]
 
 
 @strawberry.type
@@ -188,6 +229,49 @@ class Mutation:
             info.context.viewer, decode_id("Contact", input.contact_id), _details(input), bus=info.context.bus
         )
         return await _contact_payload(info, outcome)
+
+    @strawberry.mutation(
+        description="Applies a suggestion to a draft in one change: adds each of its contacts that can be added, and ticks each "
+        "of their functions that is free, never removing or unticking anything already on the quote. What is not applied comes "
+        "back in `skipped`, one entry per contact or function, with its reason. Refused whole, in userErrors, only for "
+        "NOT_FOUND, FORBIDDEN, QUOTE_NOT_EDITABLE and SUGGESTION_EMPTY."
+    )
+    async def apply_contact_suggestion(
+        self, info: Info[Context, None], input: ApplyContactSuggestionInput
+    ) -> ApplyContactSuggestionPayload:
+        outcome = await suggestions.apply_contact_suggestion(
+            info.context.viewer, decode_id("Quote", input.quote_id), suggestions.SourceKind(input.source.value),
+            decode_id("Quote", input.from_quote_id), bus=info.context.bus,
+        )
+        quote = await _quote(info, outcome)
+        applied = []
+        if outcome.ok and outcome.applied:
+            rows = {a.id: a for a in await info.context.loaders.assignments.load(outcome.quote_id)}
+            applied = [assignment_view(rows[i], info.context.viewer) for i in outcome.applied if i in rows]
+        return ApplyContactSuggestionPayload(
+            quote=quote, applied=applied, skipped=user_errors(outcome.skipped, info.context.language),
+            user_errors=_errors(info, outcome),
+        )
+
+    @strawberry.mutation(
+        description="Replaces a client's default contacts as a whole (CONTACT_EDIT), for example with the list of the quote on "
+        f"screen; an empty list removes them all. Every problem at once, nothing stored on a refusal. At most {MAX_PAGE} "
+        "entries are read (more is an error); more than 10 is QUOTE_CONTACT_LIMIT."
+    )
+    async def set_contact_defaults(self, info: Info[Context, None], input: SetContactDefaultsInput) -> SetContactDefaultsPayload:
+        if len(input.defaults) > MAX_PAGE:
+            raise PublicError(f"`defaults` holds at most {MAX_PAGE} entries.")
+        outcome = await contact_defaults.set_contact_defaults(
+            info.context.viewer, decode_id("Enterprise", input.enterprise_id),
+            [(decode_id("Contact", d.contact_id), [Function(f) for f in d.functions]) for d in input.defaults],
+            bus=info.context.bus,
+        )
+        info.context.forget_loaded()
+        enterprise = None
+        if outcome.enterprise_id is not None:
+            row = await visible_enterprise(info.context.viewer, outcome.enterprise_id)
+            enterprise = enterprise_view(row) if row else None
+        return SetContactDefaultsPayload(enterprise=enterprise, user_errors=_errors(info, outcome))
 
 
 async def _contact_payload(info: Info[Context, None], outcome: Outcome) -> ContactPayload:

@@ -19,6 +19,7 @@ from schema.errors import ContactFunction, UserError, user_errors
 from schema.history import QuoteHistoryConnection, history_page
 from schema.ids import encode_id
 from schema.pagination import PageInfo
+from schema.suggestions import ContactSuggestion, check_first, read_suggestions, suggestion_view
 from schema.types import ContactType, EnterpriseType, contact_view, enterprise_view
 
 QuoteStatus = strawberry.enum(models.QuoteStatus, name="QuoteStatus")
@@ -216,6 +217,16 @@ class QuoteType:
             errors=user_errors(state.errors, language),
             warnings=user_errors(state.warnings, language),
         )
+
+
+    @strawberry.field(description="Ready-made contact lists for this draft, best first: the client's defaults (when it has any), "
+                      "then the lists of the client's most recent other quotes that hold at least one contact, ordered ones first. "
+                      "Empty once ordered, and for a viewer without QUOTE_EDIT. first is at most 10; more is an error.")
+    async def contact_suggestions(self, info: Info[Context, None], first: int | None = 3) -> list[ContactSuggestion]:
+        found = await read_suggestions(info, self.row, check_first(first))
+        viewer = info.context.viewer
+        return [await suggestion_view(info, self.row, s, quote_view(s.from_quote, viewer) if s.from_quote else None)
+                for s in found]
 
 
 def quote_view(row: models.Quote, viewer: Signed) -> QuoteType:

@@ -26,8 +26,10 @@ DESCRIPTIONS = {
     EventKind.CONTACT_ADDED: "A contact was added to the quote.",
     EventKind.CONTACT_REMOVED: "A contact was taken off the quote.",
     EventKind.FUNCTIONS_CHANGED: "Functions were ticked or unticked, including ON_SITE or DELIVERY moving to another contact.",
-    EventKind.CONTACTS_EDITED: "An enterprise contact on the quote or in its drop-down menus was created or edited.",
+    EventKind.CONTACTS_EDITED: "An enterprise contact on the quote or in its drop-down menus was created or edited, "
+    "or the client's default contacts changed (the quote's suggestions changed; its version did not).",
     EventKind.ORDER_PLACED: "The order was placed: the quote is ORDERED.",
+    EventKind.SUGGESTION_APPLIED: "A suggestion was applied: several contacts or functions changed in one change.",
     EventKind.RESYNC: "Not a change: the server's link to the other server processes came back and events may have "
     "been missed meanwhile, so here is the quote as it stands. actor is empty.",
 }

@@ -12,8 +12,10 @@ from contacts import models, rules
 from contacts.auth import Permission as PermissionEnum
 from contacts.auth import Viewer as Signed
 from contacts.reads import contact_order
+from contacts.state import functions_of
 from contacts.text import search_key
 from schema.context import Context
+from schema.errors import ContactFunction
 from schema.ids import encode_id
 from schema.pagination import PageInfo, check_first, decode_cursor, encode_cursor
 
@@ -48,6 +50,16 @@ class EnterpriseType:
             edges=edges,
             page_info=PageInfo(has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None),
         )
+
+    @strawberry.field(description="For a CLIENT: the contacts proposed on its quotes, with their functions, in the order they were set. Empty for a PARTNER.")
+    async def contact_defaults(self, info: Info[Context, None]) -> list[ContactDefault]:
+        if self.kind != models.EnterpriseKind.CLIENT:
+            return []
+        viewer = info.context.viewer
+        return [
+            ContactDefault(contact=contact_view(row.contact, viewer), functions=[f for f in rules.FUNCTIONS if f in functions_of(row)])
+            for row in await info.context.loaders.defaults.load(self.pk)
+        ]
 
 
 def enterprise_view(row: models.Enterprise) -> EnterpriseType:
@@ -94,6 +106,12 @@ def contact_view(row: models.Contact, viewer: Signed) -> ContactType:
 
 def _contact_details(row: models.Contact) -> dict[str, str | None]:
     return {"last_name": row.last_name, "email": row.email, "phone": row.phone, "role": row.role}
+
+
+@strawberry.type(description="A contact proposed by default on a client's quotes.")
+class ContactDefault:
+    contact: ContactType = strawberry.field(description="A contact of the client, or of the viewer's company (for example the partner's account manager).")
+    functions: list[ContactFunction]
 
 
 @strawberry.type

@@ -180,7 +180,7 @@ async def test_a_change_holds_its_quote_until_it_commits(world, monkeypatch):
     world.published.clear()
 
     pause = world.pause()
-    monkeypatch.setattr(quote_contacts, "_bump", pause.after(quote_contacts._bump))
+    monkeypatch.setattr(quote_contacts, "bump", pause.after(quote_contacts.bump))
     first = world.spawn(quote_contacts.set_assignment_function(world.alice, third, Function.TRACKING, True, bus=world.bus))
     await asyncio.wait_for(pause.reached.wait(), WAIT)  # ticked and version raised, not committed
     second = world.spawn(quote_contacts.set_assignment_function(world.alice, fourth, Function.TRACKING, True, bus=world.bus))
@@ -314,7 +314,7 @@ async def test_edit_of_a_contact_being_assigned_raises_the_version(world, monkey
     q, smith = world.quote.id, world.contacts["Smith"]
     before = await version(q)
     pause = world.pause()
-    monkeypatch.setattr(quote_contacts, "_bump", pause.after(quote_contacts._bump))
+    monkeypatch.setattr(quote_contacts, "bump", pause.after(quote_contacts.bump))
     assigning = world.spawn(quote_contacts.assign_contact(world.alice, q, smith, [Function.TRACKING], bus=world.bus))
     await asyncio.wait_for(pause.reached.wait(), WAIT)
     editing = world.spawn(enterprise_contacts.update_contact(world.alice, smith, {"role": "Gérant associé"}, bus=world.bus))

@@ -155,3 +155,31 @@ async def test_a_page_goes_on_from_its_cursor_even_when_newer_entries_were_writt
         (HistoryKind.FUNCTION_TICKED, "B"), (HistoryKind.CONTACT_ADDED, "B"),
         (HistoryKind.FUNCTION_TICKED, "A"), (HistoryKind.CONTACT_ADDED, "A"),
     ]
+
+
+async def test_an_applied_suggestion_writes_what_it_applied_in_the_sources_order(scene):
+    """The bakery's default contacts (the demo's): each contact added then its functions, each
+    function ticked on a contact already there; nothing taken away."""
+    from contacts.suggestions import SourceKind, apply_contact_suggestion
+
+    from contacts.models import ContactDefault
+
+    defaults = await ContactDefault.filter(enterprise_id=scene.quote.client_id).order_by("position").prefetch_related("contact")
+    assert len(defaults) >= 2
+    first = defaults[0].contact
+    already = await quote_contacts.assign_contact(scene.alice, scene.quote.id, first.id, [], bus=scene.bus)
+    assert already.ok
+    before = len(await scene.entries())
+    outcome = await apply_contact_suggestion(scene.alice, scene.quote.id, SourceKind.CLIENT_DEFAULTS, None, bus=scene.bus)
+    assert outcome.ok, outcome.problems
+    written = kinds(await scene.entries())[before:]
+    expected = []
+    for default in defaults:
+        contact = default.contact
+        name = f"{contact.first_name} {contact.last_name}" if contact.first_name else contact.last_name
+        if contact.id != first.id:
+            expected.append((HistoryKind.CONTACT_ADDED, name, None))
+        expected += [(HistoryKind.FUNCTION_TICKED, name, f) for f, ticked in
+                     (("ON_SITE", default.on_site), ("DELIVERY", default.delivery), ("TRACKING", default.tracking)) if ticked]
+    assert written == expected
+    assert not any(kind in (HistoryKind.FUNCTION_UNTICKED, HistoryKind.CONTACT_REMOVED) for kind, *_ in written)

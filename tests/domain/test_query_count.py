@@ -1,4 +1,5 @@
-"""The step-2 query runs a fixed number of SQL queries, whatever the number of lines and contacts.
+"""The step-2 query, and a draft's suggestions, run a fixed number of SQL queries, whatever the
+number of lines, contacts and earlier quotes.
 
 In-process: the schema is executed against the backend's database (opened by the `backend`
 fixture in this process) while every SQL statement Tortoise sends is counted, from the
@@ -17,17 +18,19 @@ from schema.ids import encode_id
 from contacts.models import (
     Contact,
     ContactAssignment,
+    ContactDefault,
     ContactSource,
     Enterprise,
     EnterpriseKind,
     Product,
     Quote,
     QuoteLine,
+    QuoteStatus,
 )
 from contacts.text import search_key
 from schema import build_schema
 from schema.context import Context
-from tests.support.api import QUOTE
+from tests.support.api import QUOTE, SUGGESTION
 from tests.conftest import reset_demo
 
 schema = build_schema()
@@ -103,7 +106,7 @@ async def test_step2_query_count_does_not_grow_with_lines_and_contacts(backend):
         quotes = await Quote.filter(partner_id=alice.partner_id)
         for q in quotes:
             await QuoteLine.filter(quote_id=q.id)
-    assert len(quotes) == 3 and len(statements) == 4
+    assert len(quotes) == 4 and len(statements) == 5
 
     small_id = await make_quote(partner, lines=1, enterprise_contacts=1, assigned=1, adhoc=0)
     large_id = await make_quote(partner, lines=8, enterprise_contacts=36, assigned=7, adhoc=3)
@@ -121,6 +124,66 @@ async def test_step2_query_count_does_not_grow_with_lines_and_contacts(backend):
     # ...and are read with the same, small number of queries.
     assert len(small_sql) == len(large_sql), "\n".join(large_sql)
     assert 0 < len(large_sql) <= 6, "\n".join(large_sql)
+
+
+SUGGESTIONS = f"""query($id: ID!) {{ quote(id: $id) {{ id contactSuggestions(first: 10) {{
+  {SUGGESTION} fromQuote {{ id reference client {{ name }} assignments {{ id lastName functions }} }}
+}} }} }}"""
+
+
+async def make_client_history(partner: Enterprise, name: str, earlier: int, per_quote: int, defaults: int) -> int:
+    """A client with `per_quote` + 1 contacts, `defaults` of them as its defaults, `earlier`
+    quotes (every other one ordered) each holding `per_quote` of them (and an ad-hoc contact),
+    and an empty draft: the draft's id."""
+    client = await Enterprise.create(name=name, search_name=name.lower(), kind=EnterpriseKind.CLIENT, partner=partner)
+    contacts = [await Contact.create(enterprise=client, last_name=f"Nom{i:02d}", first_name="Prénom", email=f"c{i}@{name}.fr",
+                                     phone="+33612345678", role="Rôle", search_text=f"nom{i:02d}")
+                for i in range(per_quote + 1)]
+    for position, contact in enumerate(contacts[:defaults]):
+        await ContactDefault.create(enterprise=client, contact=contact, position=position, tracking=position < 3)
+    for q in range(earlier):
+        quote = await Quote.create(reference=f"DV-{name}-{q}", partner=partner, client=client)
+        for i, contact in enumerate(contacts[q % 2:q % 2 + per_quote]):
+            await ContactAssignment.create(quote=quote, contact=contact, source=ContactSource.CLIENT, tracking=i < 3,
+                                           on_site=i == 3)
+        await ContactAssignment.create(quote=quote, source=ContactSource.ADHOC, last_name="Ponctuel", delivery=True,
+                                       email=f"p{q}@x.fr", phone="+33611111111", role="Gardien")
+        if q % 2:
+            await Quote.filter(id=quote.id).update(status=QuoteStatus.ORDERED, ordered_at=quote.created_at)
+    draft = await Quote.create(reference=f"DV-{name}-draft", partner=partner, client=client)
+    return draft.id
+
+
+async def suggested(viewer, quote_id: int) -> tuple[list, list[str]]:
+    with counting() as statements:
+        result = await schema.execute(SUGGESTIONS, variable_values={"id": encode_id("Quote", quote_id)},
+                                      context_value=Context(viewer=viewer, language="fr", bus=MemoryBus()))
+    assert result.errors is None, result.errors
+    return result.data["quote"]["contactSuggestions"], list(statements)
+
+
+async def test_suggestions_query_count_does_not_grow_with_earlier_quotes_and_contacts(backend):
+    await reset_demo()
+    alice = await viewer_named("demo-alice")
+    partner = await Enterprise.get(id=alice.partner_id)
+    small_id = await make_client_history(partner, "petit", earlier=1, per_quote=1, defaults=1)
+    large_id = await make_client_history(partner, "grand", earlier=14, per_quote=9, defaults=10)
+
+    small, small_sql = await suggested(alice, small_id)
+    large, large_sql = await suggested(alice, large_id)
+
+    # The two drafts really differ: one earlier quote of two contacts and one default, against
+    # ten suggestions (the defaults, then nine of fourteen quotes, ordered first) of ten contacts each.
+    assert [(s["source"], len(s["entries"])) for s in small] == [("CLIENT_DEFAULTS", 1), ("EARLIER_QUOTE", 2)]
+    assert [(s["source"], len(s["entries"])) for s in large] == [("CLIENT_DEFAULTS", 10)] + [("EARLIER_QUOTE", 10)] * 9
+    statuses = [s["fromQuote"]["reference"] for s in large[1:]]
+    assert all(int(r.rsplit("-", 1)[1]) % 2 for r in statuses[:7]) and len(set(statuses)) == 9  # the seven orders first
+    assert all(len(s["fromQuote"]["assignments"]) == 10 and s["fromQuote"]["client"]["name"] == "grand" for s in large[1:])
+    assert any(e["problems"] for s in large for e in s["entries"])
+    # ...and are read with the same, small number of statements: the quote, the defaults, the
+    # earlier quotes, and every list at once.
+    assert len(small_sql) == len(large_sql), "\n".join(large_sql)
+    assert len(large_sql) == 4, "\n".join(large_sql)
 
 
 HISTORY_PAGE = """query($id: ID!, $first: Int) { quote(id: $id) { id

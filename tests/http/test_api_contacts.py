@@ -201,7 +201,7 @@ async def test_enterprises_and_quotes_lists(api):
         if not page["pageInfo"]["hasNextPage"]:
             break
         after = page["pageInfo"]["endCursor"]
-    assert refs == ["DV-2026-0101", "DV-2026-0102", "DV-2026-0090"]
+    assert refs == ["DV-2026-0101", "DV-2026-0102", "DV-2026-0090", "DV-2026-0085"]
     drafts = (await api(QUOTES, {"status": "DRAFT"}))["quotes"]["edges"]
     assert [e["node"]["reference"] for e in drafts] == ["DV-2026-0101", "DV-2026-0102"]
     assert (await api(QUOTES, {"first": 0}))["quotes"]["edges"] == []

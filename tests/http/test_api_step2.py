@@ -354,7 +354,7 @@ async def test_place_order_refused_then_accepted_then_frozen(api):
     assert codes(q["contactValidation"]["warnings"]) == ["PHONE_NOT_MOBILE"]
     assert {codes(e["reasons"])[-1] for e in q["eligibleContacts"]["client"]} == {"QUOTE_NOT_EDITABLE"}
     ordered_ids = {e["node"]["id"] for e in (await api('{ quotes(status: ORDERED) { edges { node { id } } } }'))["quotes"]["edges"]}
-    assert ordered_ids == {demo.full, demo.ordered}
+    assert ordered_ids == {demo.full, demo.ordered, demo.quotes["DV-2026-0085"]}
 
     # Every change is refused now, with one QUOTE_NOT_EDITABLE, and nothing moves.
     attempts = [

@@ -17,8 +17,9 @@ Conventions of the docs pages (docs/README.md says them to writers):
   type-checks and runs): each must appear there as it is.
 
 docs/rules.md carries every text the service sends: each value of the served `ErrorCode` enum
-has a table row there with its French and English messages exactly as the service sends them,
-and so do the functions' labels and help texts and the columns' summaries.
+has a table row there with its French and English messages exactly as the service sends them
+(and, for the problems that name their contact, those messages for one contact), and so do the
+functions' labels and help texts and the columns' summaries.
 """
 
 from __future__ import annotations
@@ -131,6 +132,7 @@ async def demo_placeholders(api) -> dict[str, str]:
         "incompleteContactId": alice.contacts["Fabre"],
         "partnerContactId": alice.contacts["Durand"],
         "clientId": alice.enterprises["Boulangerie Éloïse"],
+        "earlierOrderId": alice.quotes["DV-2026-0085"],  # the client's order with an ad-hoc contact
         "otherPartnerQuoteId": mallory.quotes["DV-2026-0201"],
     }
 
@@ -289,6 +291,23 @@ async def test_the_rules_page_has_every_error_code_with_its_messages(api):
             problems.append(f"{code}: no table row starting | `{code}` |")
         elif not row_with(rows, as_sent(texts["fr"]), as_sent(texts["en"])):
             problems.append(f"{code}: no row with the messages as sent:\n  fr: {texts['fr']}\n  en: {texts['en']}")
+    assert not problems, "docs/rules.md differs from the service:\n" + "\n".join(problems)
+
+
+def test_the_rules_page_has_the_messages_that_name_a_contact():
+    """The problems of suggestions and default contacts name their contact: each code's named
+    message, for one contact and one function, has its row as the service sends it."""
+    from contacts.messages import EN, FR, NAMED_CODES, message
+    from contacts.rules import Code, Function, Problem
+
+    page = RULES.read_text(encoding="utf-8")
+    problems = []
+    for code in NAMED_CODES:
+        named = Problem(Code(code), function=Function.ON_SITE if code == Code.FUNCTION_TAKEN else None,
+                        limit=10, name="Éric Dupont")
+        texts = {language: message(named, language) for language in (FR, EN)}
+        if not row_with(table_rows(page, f"`{code.value}`"), texts[FR], texts[EN]):
+            problems.append(f"{code.value}: no row with the named messages:\n  fr: {texts[FR]}\n  en: {texts[EN]}")
     assert not problems, "docs/rules.md differs from the service:\n" + "\n".join(problems)
 
 

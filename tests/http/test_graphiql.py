@@ -67,6 +67,7 @@ async def test_graphiql_opens_with_the_token_and_the_step2_operations_ready_to_r
     assert [re.search(r"^(?:query|mutation|subscription) (\w+)", t["query"], re.M).group(1) for t in tabs] == [
         "QuoteStep2", "AssignContact", "SetAssignmentFunction", "AssignAdhocContact", "UnassignContact",
         "UpdateContact", "PlaceOrder", "QuoteContactsChanged", "Viewer", "Quotes",
+        "ContactSuggestions", "ApplyContactSuggestion", "SetContactDefaults",
     ]
     assert all(t["headers"] == DEFAULT_HEADERS for t in tabs)
 
@@ -110,6 +111,12 @@ async def test_graphiql_opens_with_the_token_and_the_step2_operations_ready_to_r
     assert answers["PlaceOrder"]["placeOrder"]["quote"]["status"] == "ORDERED"
     assert answers["Viewer"]["viewer"]["name"] == "Alice Durand"
     assert quote["id"] in [e["node"]["id"] for e in answers["Quotes"]["quotes"]["edges"]]
+    # The suggestion tabs come last: the draft is ordered by then (no suggestions, not editable).
+    assert answers["ContactSuggestions"]["quote"]["contactSuggestions"] == []
+    assert [e["code"] for e in answers["ApplyContactSuggestion"]["applyContactSuggestion"]["userErrors"]] == [
+        "QUOTE_NOT_EDITABLE"]
+    defaults = answers["SetContactDefaults"]["setContactDefaults"]
+    assert defaults["userErrors"] == [] and defaults["enterprise"]["id"] == quote["client"]["id"]
 
 
 async def test_without_the_demo_data_the_tabs_say_what_to_fill_in(api):

@@ -20,6 +20,7 @@ SEED_FR = {
 }
 
 ERROR = "code message field assignmentId function"
+NAMED_ERROR = "code message field assignmentId function contactId"
 
 CONTACT = "id lastName firstName email phone phoneIsMobile role missingFields isComplete canEdit"
 
@@ -60,6 +61,23 @@ CREATE_CONTACT = (
 UPDATE_CONTACT = (
     f"mutation($input: UpdateContactInput!) {{ updateContact(input: $input) {{ contact {{ {CONTACT} updatedAt }} userErrors {{ {ERROR} }} }} }}"
 )
+
+SUGGESTION = f"""
+  source label canApply fromQuote {{ id reference status }}
+  entries {{ contact {{ id lastName isComplete }} lastName firstName functions problems {{ {NAMED_ERROR} }} }}
+"""
+SUGGESTIONS = f"""query($id: ID!, $first: Int) {{
+  quote(id: $id) {{ id version contactSuggestions(first: $first) {{ {SUGGESTION} }} }}
+}}"""
+APPLY = (
+    f"mutation($input: ApplyContactSuggestionInput!) {{ applyContactSuggestion(input: $input) {{ quote {{ ...Step2 }} "
+    f"applied {{ {ASSIGNMENT} }} skipped {{ {NAMED_ERROR} }} userErrors {{ {NAMED_ERROR} }} }} }}" + STEP2
+)
+SET_DEFAULTS = f"""mutation($input: SetContactDefaultsInput!) {{ setContactDefaults(input: $input) {{
+  enterprise {{ id name contactDefaults {{ contact {{ id lastName }} functions }} }}
+  userErrors {{ {NAMED_ERROR} }}
+}} }}"""
+DEFAULTS = "query($id: ID!) { enterprise(id: $id) { id kind contactDefaults { contact { id lastName } functions } } }"
 
 LOOKUP = """{
   quotes(first: 100) { edges { node { id reference status } } }
@@ -181,3 +199,22 @@ async def update_contact(api, **values) -> dict:
 
 async def quote(api, quote_id: str, **kwargs) -> dict | None:
     return (await api(QUOTE, {"id": quote_id}, **kwargs))["quote"]
+
+
+async def suggestions(api, quote_id: str, first: int | None = None, **kwargs) -> list[dict]:
+    variables = {"id": quote_id} if first is None else {"id": quote_id, "first": first}
+    return (await api(SUGGESTIONS, variables, **kwargs))["quote"]["contactSuggestions"]
+
+
+async def apply_suggestion(api, quote_id: str, source: str = "CLIENT_DEFAULTS", from_quote: str | None = None,
+                           **kwargs) -> dict:
+    values = {"quoteId": quote_id, "source": source}
+    if from_quote is not None:
+        values["fromQuoteId"] = from_quote
+    return (await api(APPLY, {"input": values}, **kwargs))["applyContactSuggestion"]
+
+
+async def set_defaults(api, enterprise_id: str, defaults: list[tuple[str, list[str]]], **kwargs) -> dict:
+    values = {"enterpriseId": enterprise_id,
+              "defaults": [{"contactId": contact, "functions": list(functions)} for contact, functions in defaults]}
+    return (await api(SET_DEFAULTS, {"input": values}, **kwargs))["setContactDefaults"]

@@ -1,11 +1,13 @@
 """Load test: many clients change the same few quotes through several server processes.
 
-Forty clients (by default) add, remove and re-tick contacts, edit enterprise contacts and
+Forty clients (by default) add, remove and re-tick contacts, apply suggestions (the client's
+defaults, or another quote's list), set the client's defaults, edit enterprise contacts and
 place orders on the same few draft quotes, through two `python -m api serve` processes on one
 database, for a fixed time. Afterwards `check` proves from the database that:
 
 - every invariant holds: at most one ON_SITE and one DELIVERY contact per quote, at most three
   TRACKING, at most ten contacts, no enterprise contact twice, an ordered quote valid and frozen;
+  the client's defaults are one of the lists that were set, and valid;
 - every accepted change is there and every refused one stored nothing: each accepted add's
   assignment exists unless an accepted removal took it away, each accepted order is placed,
   and the database holds nothing that no accepted (or interrupted) request asked for;
@@ -19,7 +21,10 @@ On PostgreSQL, test-only triggers also record every committed row change with it
 transaction id. `check` then replays the quotes' history transaction by transaction, in
 `version` order: each transaction raised the version by exactly one, is one application of
 the rules (`contacts.rules`) to the state the previous one left (so no update was lost and no two
-changes saw the same state), and the invariants hold after every step, not only at the end.
+changes saw the same state), and the invariants hold after every step, not only at the end. A
+suggestion applied is one such transaction too, however many rows it inserts and updates: it
+must be what `contacts.suggestion_rules` does with the contacts it touched (nothing taken away,
+only free functions ticked, no contact left without a function).
 
 Every client, and the one connection pool they share, is built before the clock starts; the
 run is a number of requests (the suite's: tests/system/test_load.py), or a time measured from
@@ -47,7 +52,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from contacts import rules
+from contacts import rules, suggestion_rules
 from schema.ids import decode_id, encode_id
 from contacts.rules import Code, Function, Slot
 
@@ -67,10 +72,15 @@ DOCUMENTS = {
     "order": f"mutation($input: PlaceOrderInput!) {{ placeOrder(input: $input) {{ quote {{ {QUOTE_FIELDS} }} userErrors {{ code field }} }} }}",
     "edit": "mutation($input: UpdateContactInput!) { updateContact(input: $input) { contact { id role } userErrors { code field } } }",
     "read": f"query($id: ID!) {{ quote(id: $id) {{ {QUOTE_FIELDS} }} }}",
+    "suggest": f"mutation($input: ApplyContactSuggestionInput!) {{ applyContactSuggestion(input: $input) "
+               f"{{ quote {{ {QUOTE_FIELDS} }} applied {{ id }} skipped {{ code }} userErrors {{ code field }} }} }}",
+    "defaults": "mutation($input: SetContactDefaultsInput!) { setContactDefaults(input: $input) "
+                "{ enterprise { id } userErrors { code field } } }",
 }
 ROOT_FIELD = {
     "assign": "assignContact", "adhoc": "assignAdhocContact", "unassign": "unassignContact",
     "tick": "setAssignmentFunction", "order": "placeOrder", "edit": "updateContact", "read": "quote",
+    "suggest": "applyContactSuggestion", "defaults": "setContactDefaults",
 }
 # The codes each operation may be refused with when its input is well formed: the rules,
 # the frozen quote, and an assignment removed by someone else in the meantime.
@@ -85,8 +95,10 @@ REFUSALS = {
     },
     "edit": set(),
     "read": set(),
+    "suggest": {Code.SUGGESTION_EMPTY, Code.QUOTE_NOT_EDITABLE},
+    "defaults": set(),
 }
-CHANGES = ("assign", "adhoc", "unassign", "tick", "order", "edit")
+CHANGES = ("assign", "adhoc", "unassign", "tick", "order", "edit", "suggest", "defaults")
 
 
 # --- The scenario: quotes and contacts made for the run -------------------------------------
@@ -99,6 +111,7 @@ class Scenario:
     contacts: list[int]  # complete enterprise contacts that may go on the quotes
     editable: list[int]  # the client's contacts the clients may edit (a subset of `contacts`)
     initial_roles: dict[int, str]
+    initial_defaults: tuple = ()  # the client's default contacts: ((contact, functions), ...)
     active: list[int] = field(default_factory=list)  # draft quotes the clients work on
     ordered: list[int] = field(default_factory=list)  # quotes whose order was placed
     quotes: list[int] = field(default_factory=list)  # every quote made for the run
@@ -151,6 +164,13 @@ async def prepare(active_quotes: int = ACTIVE_QUOTES) -> Scenario:
         partner_id=partner_id, client_id=client.id, contacts=contacts + [c.id for c in own],
         editable=contacts[:6], initial_roles=roles,
     )
+    # The client's defaults, as setContactDefaults would store them (applied by CLIENT_DEFAULTS).
+    from contacts.models import ContactDefault
+
+    scenario.initial_defaults = valid_defaults(contacts[1:5])
+    for position, (contact, functions) in enumerate(scenario.initial_defaults):
+        await ContactDefault.create(enterprise_id=client.id, contact_id=contact, position=position,
+                                    **{f.value.lower(): True for f in functions})
     for _ in range(active_quotes):
         scenario.active.append(await scenario.new_quote())
     return scenario
@@ -174,6 +194,9 @@ class Call:
     function: str | None = None
     enabled: bool | None = None
     assignment: int | None = None  # the assignment an accepted add created
+    applied: tuple[int, ...] = ()  # the assignments an accepted suggestion added or ticked
+    version: int | None = None  # the quote's version an accepted suggestion made
+    defaults: tuple = ()  # the list a defaults call sent: ((contact, functions), ...)
     detail: str = ""
 
 
@@ -243,6 +266,14 @@ class QuoteView:
             )
             for a in quote["assignments"]
         }
+
+
+def valid_defaults(contacts: list[int]) -> tuple:
+    """A valid list of defaults for up to four contacts: ON_SITE and TRACKING, DELIVERY, then
+    TRACKING (three in all)."""
+    functions = (frozenset({Function.ON_SITE, Function.TRACKING}), frozenset({Function.DELIVERY}),
+                 frozenset({Function.TRACKING}), frozenset({Function.TRACKING}))
+    return tuple(zip(contacts[:4], functions))
 
 
 FUNCTION_CHOICES = ([], ["TRACKING"], ["ON_SITE"], ["DELIVERY"], ["ON_SITE"], ["DELIVERY"], ["ON_SITE", "TRACKING"],
@@ -321,6 +352,19 @@ class Client:
         idle = [aid for aid, (_, functions) in view.assignments.items() if not functions]
         if r.random() < 0.12:  # the page reads the quote again (as after a live event)
             return "read", quote, {"id": quote_gid}, {}
+        pick = r.random()
+        if pick < 0.015:  # someone saves a list as the client's defaults
+            chosen = valid_defaults(r.sample(self.scenario.contacts, r.randint(1, 4)))
+            defaults = [{"contactId": encode_id("Contact", c), "functions": sorted(f.value for f in fs)} for c, fs in chosen]
+            return "defaults", None, {"enterpriseId": encode_id("Enterprise", self.scenario.client_id),
+                                      "defaults": defaults}, {"defaults": chosen}
+        if pick < 0.10 or (not assignments and pick < 0.25):  # a suggestion, more often on an empty list
+            others = [q for q in self.scenario.quotes if q != quote]
+            if others and r.random() < 0.6:
+                source = r.choice(others)
+                return "suggest", quote, {"quoteId": quote_gid, "source": "EARLIER_QUOTE",
+                                          "fromQuoteId": encode_id("Quote", source)}, {"target": source}
+            return "suggest", quote, {"quoteId": quote_gid, "source": "CLIENT_DEFAULTS"}, {}
         if roll < 0.03:
             contact = r.choice(self.scenario.editable)
             self.edits += 1
@@ -428,10 +472,13 @@ class Client:
             errors = payload.get("userErrors") or []
             call.codes = tuple(e["code"] for e in errors)
             call.outcome = "refused" if errors else "accepted"
-            if op != "edit":
+            if op not in ("edit", "defaults"):
                 self.views[quote].update(payload.get("quote"))
             if call.outcome == "accepted":
-                if op in ("assign", "adhoc"):
+                if op == "suggest":
+                    call.applied = tuple(decode_id("ContactAssignment", a["id"]) for a in payload["applied"])
+                    call.version = payload["quote"]["version"]
+                elif op in ("assign", "adhoc"):
                     # null when another client removed it before this answer was read
                     created = payload.get("assignment")
                     call.assignment = decode_id("ContactAssignment", created["id"]) if created else None
@@ -603,9 +650,50 @@ def _set_function_explains(before: State, changed: dict[int, frozenset[Function]
     return False
 
 
-async def replay(scenario: Scenario) -> tuple[list[str], dict[int, dict]]:
+def _replay_suggestion(label: str, before: State, after: State, inserted: list[dict], deleted: list[dict],
+                       updated: dict[int, dict]) -> list[str]:
+    """Whether one transaction is one suggestion applied to `before` (filling `after`): no row
+    deleted, no function taken away, and exactly what `suggestion_rules.apply_suggestion` does
+    with the contacts it touched (in the order of their rows), every one applied whole. So a
+    function ticked was free, a contact added has a function, and the limits hold at each step."""
+    if deleted:
+        return [f"{label}: a suggestion deleted assignments {[r['row_id'] for r in deleted]}"]
+    if any(aid not in before.assignments for aid in updated):
+        return [f"{label}: a suggestion updated an assignment that was not there"]
+    changed = {aid: _functions(r) for aid, r in updated.items() if _functions(r) != before.assignments[aid][1]}
+    lost = {aid: before.assignments[aid][1] - f for aid, f in changed.items() if before.assignments[aid][1] - f}
+    if lost:
+        return [f"{label}: a suggestion took functions away: {lost}"]
+    if any(not _functions(r) for r in inserted):
+        return [f"{label}: a suggestion left a contact without a function"]
+    # Who is who, for the rules: an enterprise contact by its id, an ad-hoc one by its row.
+    key = lambda aid, contact: None if contact is not None else f"row{aid}@load"  # noqa: E731
+    listed = [suggestion_rules.Listed(Slot(aid, f), c, key(aid, c)) for aid, (c, f) in sorted(before.assignments.items())]
+    touched = [(aid, before.assignments[aid][0], f) for aid, f in sorted(changed.items())]
+    touched += [(r["row_id"], r["contact_id"], _functions(r)) for r in sorted(inserted, key=lambda r: r["row_id"])]
+    entries = [suggestion_rules.Entry("", None, f, contact_id=c, email=key(aid, c)) for aid, c, f in touched]
+    plan = suggestion_rules.apply_suggestion(entries, listed)
+    added = [f for _, f in plan.added]
+    if plan.skipped or plan.ticked != changed or added != [_functions(r) for r in sorted(inserted, key=lambda r: r["row_id"])]:
+        return [f"{label}: {changed} and {len(inserted)} added are not one suggestion applied to {before.assignments}"]
+    for aid, functions in changed.items():
+        after.assignments[aid] = (before.assignments[aid][0], functions)
+    for r in inserted:
+        after.assignments[r["row_id"]] = (r["contact_id"], _functions(r))
+    return []
+
+
+async def replay(scenario: Scenario, report: Report | None = None) -> tuple[list[str], dict[int, dict]]:
     """Replays the audited history of each load quote; returns problems and, per quote, the
-    ids of the assignments inserted and deleted, the orders placed, ticks and contact edits."""
+    ids of the assignments inserted and deleted, the orders placed, ticks, contact edits and
+    suggestions applied. The versions made by accepted suggestions come from their answers
+    (`report`); a suggestion cut off by a kill is recognised by what it did."""
+    calls = report.calls if report is not None else []
+    suggested: dict[int, set[int]] = defaultdict(set)  # quote -> the versions accepted suggestions made
+    for c in calls:
+        if c.op == "suggest" and c.outcome == "accepted" and c.version is not None:
+            suggested[c.quote].add(c.version)
+    maybe_suggested = Counter(c.quote for c in calls if c.op == "suggest" and c.outcome == "unknown")
     conn = await _connection()
     rows = await conn.execute_query_dict("SELECT * FROM load_audit ORDER BY seq")
     problems: list[str] = []
@@ -625,7 +713,7 @@ async def replay(scenario: Scenario) -> tuple[list[str], dict[int, dict]]:
             if mine:
                 steps.append((txid, mine, [r for r in tx_rows if r["tbl"] == "contact"]))
         state = State()
-        seen = {"inserted": set(), "deleted": set(), "ordered": 0, "ticks": 0, "edits": 0}
+        seen = {"inserted": set(), "deleted": set(), "ordered": 0, "ticks": 0, "edits": 0, "suggestions": 0}
         bumps = {}
         edit_seqs: dict[int, int] = {}  # contact -> its latest edit that raised this quote's version
         for txid, mine, contact_rows in steps:
@@ -650,7 +738,10 @@ async def replay(scenario: Scenario) -> tuple[list[str], dict[int, dict]]:
             deleted = [r for r in last.values() if r["op"] == "DELETE"]
             updated = {aid: r for aid, r in last.items() if r["op"] == "UPDATE"}
             new = State(quote_row["version"], quote_row["status"], dict(state.assignments))
-            if quote_row["status"] == "ORDERED" and state.status == "DRAFT":
+            if quote_row["version"] in suggested[quote]:
+                seen["suggestions"] += 1
+                problems.extend(_replay_suggestion(label, state, new, inserted, deleted, updated))
+            elif quote_row["status"] == "ORDERED" and state.status == "DRAFT":
                 seen["ordered"] += 1
                 errors, _ = rules.validate(rules.requirements(_needs(scenario.products[quote]), state.slots()), state.slots())
                 if errors:
@@ -670,45 +761,55 @@ async def replay(scenario: Scenario) -> tuple[list[str], dict[int, dict]]:
                     allowed = [role for seq, role in history_of if seq >= since]
                     if contact in scenario.initial_roles and frozen["role"] not in allowed:
                         problems.append(f"{label}: assignment {aid} frozen with role {frozen['role']!r}, not one of {allowed}")
-            elif len(inserted) == 1 and not deleted:
-                seen["inserted"].add(inserted[0]["row_id"])
-                row = inserted[0]
-                functions = _functions(row)
-                already = any(c == row["contact_id"] for c, _ in state.assignments.values()) if row["contact_id"] else False
-                if rules.add_problems(contact_missing=(), already_on_quote=already, contacts_on_quote=len(state.assignments)):
-                    problems.append(f"{label}: contact {row['contact_id']} added against the rules")
-                result, refused = rules.set_functions([*state.slots(), Slot(0, frozenset())], 0, sorted(functions))
-                others = {aid: f for aid, f in result.items() if aid != 0}
-                observed = {aid: _functions(r) for aid, r in updated.items() if _functions(r) != state.assignments[aid][1]}
-                if refused or result.get(0, frozenset()) != functions or others != observed:
-                    problems.append(f"{label}: add with {sorted(f.value for f in functions)} is not what the rules do: {observed} vs {others}")
-                for aid, functions_now in observed.items():
-                    new.assignments[aid] = (state.assignments[aid][0], functions_now)
-                new.assignments[row["row_id"]] = (row["contact_id"], functions)
-            elif len(deleted) == 1 and not inserted and not updated:
-                aid = deleted[0]["row_id"]
-                seen["deleted"].add(aid)
-                if aid not in new.assignments:
-                    problems.append(f"{label}: deleted assignment {aid} that was not there")
-                new.assignments.pop(aid, None)
-            elif not inserted and not deleted and updated:
-                observed = {aid: _functions(r) for aid, r in updated.items() if _functions(r) != state.assignments.get(aid, (None, None))[1]}
-                if any(aid not in state.assignments for aid in updated):
-                    problems.append(f"{label}: updated an assignment that was not there")
-                elif not observed or not _set_function_explains(state, observed):
-                    problems.append(f"{label}: {observed} is not one tick or untick from {state.assignments} (a lost update?)")
-                seen["ticks"] += 1
-                for aid, functions_now in observed.items():
-                    new.assignments[aid] = (state.assignments[aid][0], functions_now)
-            elif not inserted and not deleted and not updated and contact_rows:
-                seen["edits"] += 1
-                edited = {r["contact_id"] for r in contact_rows}
-                for r in contact_rows:
-                    edit_seqs[r["contact_id"]] = max(edit_seqs.get(r["contact_id"], 0), r["seq"])
-                if not edited & {c for c, _ in state.assignments.values()}:
-                    problems.append(f"{label}: version raised by an edit of contacts {edited} not on the quote")
             else:
-                problems.append(f"{label}: a transaction that is no single change: {mine}")
+                step: list[str] = []
+                counted = {k: set(v) if isinstance(v, set) else v for k, v in seen.items()}
+                if len(inserted) == 1 and not deleted:
+                    seen["inserted"].add(inserted[0]["row_id"])
+                    row = inserted[0]
+                    functions = _functions(row)
+                    already = any(c == row["contact_id"] for c, _ in state.assignments.values()) if row["contact_id"] else False
+                    if rules.add_problems(contact_missing=(), already_on_quote=already, contacts_on_quote=len(state.assignments)):
+                        step.append(f"{label}: contact {row['contact_id']} added against the rules")
+                    result, refused = rules.set_functions([*state.slots(), Slot(0, frozenset())], 0, sorted(functions))
+                    others = {aid: f for aid, f in result.items() if aid != 0}
+                    observed = {aid: _functions(r) for aid, r in updated.items() if _functions(r) != state.assignments[aid][1]}
+                    if refused or result.get(0, frozenset()) != functions or others != observed:
+                        step.append(f"{label}: add with {sorted(f.value for f in functions)} is not what the rules do: {observed} vs {others}")
+                    for aid, functions_now in observed.items():
+                        new.assignments[aid] = (state.assignments[aid][0], functions_now)
+                    new.assignments[row["row_id"]] = (row["contact_id"], functions)
+                elif len(deleted) == 1 and not inserted and not updated:
+                    aid = deleted[0]["row_id"]
+                    seen["deleted"].add(aid)
+                    if aid not in new.assignments:
+                        step.append(f"{label}: deleted assignment {aid} that was not there")
+                    new.assignments.pop(aid, None)
+                elif not inserted and not deleted and updated:
+                    observed = {aid: _functions(r) for aid, r in updated.items() if _functions(r) != state.assignments.get(aid, (None, None))[1]}
+                    if any(aid not in state.assignments for aid in updated):
+                        step.append(f"{label}: updated an assignment that was not there")
+                    elif not observed or not _set_function_explains(state, observed):
+                        step.append(f"{label}: {observed} is not one tick or untick from {state.assignments} (a lost update?)")
+                    seen["ticks"] += 1
+                    for aid, functions_now in observed.items():
+                        new.assignments[aid] = (state.assignments[aid][0], functions_now)
+                elif not inserted and not deleted and not updated and contact_rows:
+                    seen["edits"] += 1
+                    edited = {r["contact_id"] for r in contact_rows}
+                    for r in contact_rows:
+                        edit_seqs[r["contact_id"]] = max(edit_seqs.get(r["contact_id"], 0), r["seq"])
+                    if not edited & {c for c, _ in state.assignments.values()}:
+                        step.append(f"{label}: version raised by an edit of contacts {edited} not on the quote")
+                else:
+                    step.append(f"{label}: a transaction that is no single change: {mine}")
+                if step and maybe_suggested[quote]:
+                    # A suggestion whose answer was lost (its server killed): its change committed.
+                    trial = State(new.version, new.status, dict(state.assignments))
+                    if not _replay_suggestion(label, state, trial, inserted, deleted, updated):
+                        new, step, seen = trial, [], counted
+                        seen["suggestions"] += 1
+                problems.extend(step)
             problems.extend(invariant_problems(label, new))
             state = new
         history[quote] = {**seen, "state": state}
@@ -799,7 +900,8 @@ async def check(scenario: Scenario, report: Report, *, audited: bool) -> list[st
     unknown = [c for c in changes if c.outcome == "unknown"]
     db = await database_state(scenario)
 
-    added = {c.assignment for c in accepted if c.op in ("assign", "adhoc")} - {None}
+    added = ({c.assignment for c in accepted if c.op in ("assign", "adhoc")}
+             | {a for c in accepted if c.op == "suggest" for a in c.applied}) - {None}
     problems += [
         f"{c.op} on quote {c.quote}: accepted, without its assignment, yet no removal was accepted"
         for c in accepted if c.op in ("assign", "adhoc") and c.assignment is None
@@ -808,6 +910,9 @@ async def check(scenario: Scenario, report: Report, *, audited: bool) -> list[st
     removed = Counter(c.target for c in accepted if c.op == "unassign")
     problems += [f"assignment {a} removed {n} times" for a, n in removed.items() if n > 1]
     unknown_adds = Counter(c.quote for c in unknown if c.op in ("assign", "adhoc"))
+    for c in unknown:  # a suggestion cut off may have added as many contacts as a quote holds
+        if c.op == "suggest":
+            unknown_adds[c.quote] += rules.MAX_CONTACTS_PER_QUOTE
     maybe_removed = {c.target for c in unknown if c.op == "unassign"}
     ordered_by_api = Counter(c.quote for c in accepted if c.op == "order")
     maybe_ordered = {c.quote for c in unknown if c.op == "order"}
@@ -815,7 +920,8 @@ async def check(scenario: Scenario, report: Report, *, audited: bool) -> list[st
         label = f"quote {quote}"
         problems += invariant_problems(f"{label} (final)", state)
         present = set(state.assignments)
-        mine_added = {c.assignment for c in accepted if c.op in ("assign", "adhoc") and c.quote == quote} - {None}
+        mine_added = ({c.assignment for c in accepted if c.op in ("assign", "adhoc") and c.quote == quote}
+                      | {a for c in accepted if c.op == "suggest" and c.quote == quote for a in c.applied}) - {None}
         for aid in mine_added - present:
             if aid not in removed and aid not in maybe_removed:
                 problems.append(f"{label}: accepted assignment {aid} is missing")
@@ -838,7 +944,7 @@ async def check(scenario: Scenario, report: Report, *, audited: bool) -> list[st
                 problems.append(f"{label}: ordered with assignments not frozen")
         # Every accepted change raised the version once (a tick may change nothing).
         on_quote = [c for c in accepted if c.quote == quote]
-        certain = sum(1 for c in on_quote if c.op in ("assign", "adhoc", "unassign", "order"))
+        certain = sum(1 for c in on_quote if c.op in ("assign", "adhoc", "unassign", "order", "suggest"))
         possible = certain + sum(1 for c in on_quote if c.op == "tick") + sum(1 for c in unknown if c.quote == quote)
         edits = sum(1 for c in accepted + unknown if c.op == "edit")
         if not certain <= state.version - 1 <= possible + edits:
@@ -846,7 +952,7 @@ async def check(scenario: Scenario, report: Report, *, audited: bool) -> list[st
 
     problems += await history_problems(scenario, report, db)
     if audited:
-        replay_problems, history = await replay(scenario)
+        replay_problems, history = await replay(scenario, report)
         problems += replay_problems
         for quote, (state, _) in db.items():
             seen = history[quote]
@@ -854,15 +960,41 @@ async def check(scenario: Scenario, report: Report, *, audited: bool) -> list[st
             if (replayed.version, replayed.status, replayed.assignments) != (state.version, state.status, state.assignments):
                 problems.append(f"quote {quote}: the replay ends at {replayed} but the database holds {state}")
             on_quote = [c for c in changes if c.quote == quote]
-            sure = {op: sum(1 for c in on_quote if c.op in op and c.outcome == "accepted") for op in (("assign", "adhoc"), ("unassign",), ("tick",), ("order",))}
+            kinds = (("assign", "adhoc"), ("unassign",), ("tick",), ("order",), ("suggest",))
+            sure = {op: sum(1 for c in on_quote if c.op in op and c.outcome == "accepted") for op in kinds}
             maybe = {op: sum(1 for c in on_quote if c.op in op and c.outcome == "unknown") for op in sure}
-            for op, count in (
-                (("assign", "adhoc"), len(seen["inserted"])), (("unassign",), len(seen["deleted"])), (("order",), seen["ordered"]),
+            # A suggestion cut off whose change looks like one add or one tick is counted as such.
+            lost_suggestions = maybe[("suggest",)]
+            for op, count, also in (
+                (("assign", "adhoc"), len(seen["inserted"]), lost_suggestions), (("unassign",), len(seen["deleted"]), 0),
+                (("order",), seen["ordered"], 0), (("suggest",), seen["suggestions"], 0),
             ):
-                if not sure[op] <= count <= sure[op] + maybe[op]:
+                if not sure[op] <= count <= sure[op] + maybe[op] + also:
                     problems.append(f"quote {quote}: {count} committed {op[0]} for {sure[op]} accepted and {maybe[op]} interrupted")
-            if seen["ticks"] > sure[("tick",)] + maybe[("tick",)]:
+            if seen["ticks"] > sure[("tick",)] + maybe[("tick",)] + lost_suggestions:
                 problems.append(f"quote {quote}: {seen['ticks']} committed ticks for {sure[('tick',)]} accepted")
+    problems += await defaults_problems(scenario, report)
+    return problems
+
+
+async def defaults_problems(scenario: Scenario, report: Report) -> list[str]:
+    """The client's defaults at the end: one of the lists that were set (or the first one), and
+    valid (at most one ON_SITE and one DELIVERY, three TRACKING, ten contacts, each with a
+    function)."""
+    from contacts.models import ContactDefault
+
+    rows = await ContactDefault.filter(enterprise_id=scenario.client_id).order_by("position")
+    final = tuple((r.contact_id, _functions(r)) for r in rows)
+    possible = {scenario.initial_defaults} | {c.defaults for c in report.calls
+                                              if c.op == "defaults" and c.outcome in ("accepted", "unknown")}
+    problems = []
+    if final not in possible:
+        problems.append(f"the client's defaults {final} are none of the lists that were set")
+    counts = Counter(f for _, functions in final for f in functions)
+    if any(counts[f] > rules.MAX_PER_FUNCTION[f] for f in rules.FUNCTIONS) or len(final) > rules.MAX_CONTACTS_PER_QUOTE:
+        problems.append(f"the client's defaults break a limit: {final}")
+    if any(not functions for _, functions in final) or len({c for c, _ in final}) != len(final):
+        problems.append(f"the client's defaults have a contact without a function, or twice: {final}")
     return problems
 
 

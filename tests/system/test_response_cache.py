@@ -107,3 +107,30 @@ async def test_a_change_answers_what_a_read_on_the_other_process_then_shows(two)
     assert [x["id"] for x in removed["quote"]["assignments"]] == [adhoc_id]
     refused = await h.unassign(a, smith_id)  # already gone
     assert [e["code"] for e in refused["userErrors"]] == ["NOT_FOUND"]
+
+
+async def test_suggestions_are_never_older_than_the_lists_and_defaults_they_come_from(two):
+    """A draft's suggestions are read from other quotes and from the client's defaults: a change
+    to either, made through one process, shows at once in the suggestions read through the
+    other, whose answer was cached (no event is sent to that draft)."""
+    a, b = two
+    demo = await h.demo_of(a)
+    before = await h.suggestions(b, demo.full)
+    assert before == await h.suggestions(b, demo.full)  # cached now
+    assert [s["fromQuote"] and s["fromQuote"]["reference"] for s in before] == [None, "DV-2026-0085"]
+
+    # Another draft of the client gets a contact: it is offered at once.
+    assert (await h.assign(a, demo.plain, demo.contacts["Listen"], ["TRACKING"]))["userErrors"] == []
+    after = await h.suggestions(b, demo.full)
+    assert [s["fromQuote"] and s["fromQuote"]["reference"] for s in after] == [None, "DV-2026-0085", "DV-2026-0102"]
+
+    # The defaults change.
+    changed = await h.set_defaults(a, demo.enterprises["Boulangerie Éloïse"], [(demo.contacts["Smith"], ["TRACKING"])])
+    assert changed["userErrors"] == []
+    assert [e["lastName"] for e in (await h.suggestions(b, demo.full))[0]["entries"]] == ["Smith"]
+
+    # A suggestion applied to the other draft: what it would do now, read through the other process.
+    assert (await h.apply_suggestion(a, demo.plain))["userErrors"] == []
+    offered = {s["fromQuote"] and s["fromQuote"]["reference"]: s for s in await h.suggestions(b, demo.plain)}
+    assert offered[None]["canApply"] is False
+    assert [p["code"] for p in offered[None]["entries"][0]["problems"]] == ["CONTACT_ALREADY_ON_QUOTE"]

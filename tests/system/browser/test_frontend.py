@@ -110,12 +110,20 @@ def _copy_database(source: Path, target: Path) -> None:
         src.backup(dst)
 
 
+def _restore_demo(golden: Path, live: Path) -> None:
+    """The demo data as loaded, with data versions never seen before: each test diverges from
+    the same state, and the server's response cache, keyed by the partner's data version,
+    must not serve an answer of an earlier test's."""
+    _copy_database(golden, live)
+    with sqlite3.connect(live) as db:
+        db.execute('UPDATE "enterprise" SET "data_version" = abs(random()) % 4611686018427387904')
+
+
 @pytest.fixture
 def server(running_server, tmp_path):
     """The server, running, over the demo data as it was loaded (a test may have stopped it,
     and changed the data): restored in milliseconds instead of a server started per test.
-    Its response cache cannot serve a stale answer: the demo's data version comes back with
-    the demo's data. Another server (STEP2_SERVER_CMD) is started anew for each test."""
+    Another server (STEP2_SERVER_CMD) is started anew for each test."""
     srv, golden = running_server
     if os.environ.get("STEP2_SERVER_CMD"):
         srv.stop()
@@ -124,7 +132,7 @@ def server(running_server, tmp_path):
     else:
         if srv.process is None:
             srv.start()
-        _copy_database(golden, srv.db)
+        _restore_demo(golden, srv.db)
     yield srv
 
 
@@ -874,3 +882,125 @@ def test_screenshots(server, demo, pages):
     expect(row(phone, partner).get_by_text("Aucune fonction cochée")).to_be_visible()
     phone.screenshot(path=str(PHONE_SCREENSHOT), full_page=True)
     assert PHONE_SCREENSHOT.stat().st_size > 10_000
+
+
+# --- suggestions and default contacts -------------------------------------------------------------
+
+SUGGESTIONS = """query($id: ID!) { quote(id: $id) { contactSuggestions { source label
+  entries { lastName firstName functions } } } }"""
+
+
+def suggestions_of(server, quote, lang="fr") -> dict[str, dict]:
+    """The quote's suggestions as the API offers them, by source ("CLIENT_DEFAULTS", "EARLIER_QUOTE")."""
+    found = server.gql("demo-alice", SUGGESTIONS, {"id": quote["id"]}, lang=lang)["quote"]["contactSuggestions"]
+    return {s["source"]: s for s in found}
+
+
+def named(c: dict) -> str:
+    """How the API's messages name a contact: first name, then last name."""
+    return " ".join(x for x in (c.get("firstName"), c["lastName"]) if x)
+
+
+def suggestion(page, label):
+    """A suggestion of the card, by its label (its heading)."""
+    return page.locator("#suggestions-card").get_by_role("listitem").filter(
+        has=page.get_by_role("heading", name=label, exact=True))
+
+
+def test_suggestions_fill_an_empty_list_then_say_what_was_skipped_and_why(server, demo, pages):
+    offered = suggestions_of(server, demo.both)
+    defaults, earlier = offered["CLIENT_DEFAULTS"], offered["EARLIER_QUOTE"]
+    alice = pages.open(quote=demo.both["id"])
+    bob = pages.open(user="demo-bob", quote=demo.both["id"])
+    card = alice.get_by_role("region", name="Reprendre des contacts")
+    expect(card).to_be_visible()
+    # What each would add, contact by contact, before anyone applies it.
+    items = suggestion(alice, defaults["label"]).get_by_role("list").first.get_by_role("listitem")
+    expect(items).to_have_text([
+        f"{name(e)} : {', '.join(LABEL[f] for f in e['functions'])}" for e in defaults["entries"]])
+
+    alice.get_by_role("button", name=f"Appliquer : {defaults['label']}", exact=True).click()
+    for e in defaults["entries"]:
+        expect(row(alice, e)).to_be_visible()
+        expect(row(bob, e)).to_be_visible()
+    names = ", ".join(name(e) for e in defaults["entries"])
+    expect(card.get_by_role("status")).to_have_text(f"{defaults['label']} : {names} repris.")
+    expect(notice(bob, "Alice Durand a repris des contacts sur le devis.")).to_be_visible()
+    # The defaults have nothing left to give; the earlier order now finds ON_SITE and DELIVERY
+    # taken: it says so for each contact before it is applied.
+    expect(suggestion(alice, defaults["label"])).to_contain_text("Rien à reprendre de cette liste pour l'instant.")
+    expect(alice.get_by_role("button", name=f"Appliquer : {defaults['label']}", exact=True)).to_have_count(0)
+    smith, garnier = earlier["entries"]
+    expect(suggestion(alice, earlier["label"])).to_contain_text(
+        f"{named(smith)} : la fonction « Intervention sur site » appartient déjà à un autre contact")
+
+    alice.get_by_role("button", name=f"Appliquer : {earlier['label']}", exact=True).click()
+    expect(row(alice, smith)).to_be_visible()
+    expect(box(alice, smith, "TRACKING")).to_be_checked()
+    expect(box(alice, smith, "ON_SITE")).not_to_be_checked()
+    expect(row(alice, garnier)).to_have_count(0)
+    result = card.get_by_role("status")
+    expect(result).to_contain_text(f"{earlier['label']} : {name(smith)} repris.")
+    expect(result.get_by_role("heading", name="Non repris, et pourquoi :")).to_be_visible()
+    expect(result.get_by_role("listitem")).to_have_text([
+        f"{named(smith)} : la fonction « Intervention sur site » appartient déjà à un autre contact de la liste, qui la garde.",
+        f"{named(garnier)} : la fonction « Livraison de matériel » appartient déjà à un autre contact de la liste, qui la garde.",
+        f"{named(garnier)} : {MSG['TRACKING_CONTACT_LIMIT']}",
+    ])
+    # A list of four is no longer short: no more suggestions, the report stays until the next change.
+    expect(card.get_by_role("button")).to_have_count(0)
+    box(alice, smith, "TRACKING").click()
+    expect(card).to_be_hidden()
+
+
+def test_suggestions_in_english_and_for_a_viewer_who_may_not_change_the_quote(server, demo, pages):
+    offered = suggestions_of(server, demo.neither, lang="en")
+    earlier = offered["EARLIER_QUOTE"]
+    assert offered["CLIENT_DEFAULTS"]["label"] == "Default contacts of Boulangerie Éloïse"
+    page = pages.open(quote=demo.neither["id"], lang="en")
+    card = page.get_by_role("region", name="Reuse contacts")
+    expect(card).to_contain_text("Nothing already on the quote is taken away.")
+    expect(suggestion(page, "Default contacts of Boulangerie Éloïse")).to_be_visible()
+    page.get_by_role("button", name=f"Apply: {earlier['label']}", exact=True).click()
+    for e in earlier["entries"]:
+        expect(row(page, e)).to_be_visible()
+    expect(card.get_by_role("status")).to_have_text(f"{earlier['label']}: {', '.join(name(e) for e in earlier['entries'])} reused.")
+    # Applied again, there is nothing left: the API says so in English.
+    expect(suggestion(page, earlier["label"])).to_contain_text("Nothing to reuse from this list for now.")
+    text = page.locator("body").inner_text()
+    assert "«" not in text and "»" not in text, text
+    # Victor may read the quote, not change it: no suggestions to apply.
+    victor = pages.open(user="demo-victor", quote=demo.both["id"], lang="en")
+    expect(victor.get_by_role("table")).to_be_visible()
+    expect(victor.get_by_role("region", name="Reuse contacts")).to_have_count(0)
+    expect(victor.get_by_role("button", name="Save this list as the client's default contacts")).to_have_count(0)
+
+
+def test_save_the_list_as_the_client_defaults_in_english_then_in_french(server, demo, pages):
+    mobile, landline = demo.mobile, demo.landline
+    assign(server, demo.neither, mobile, ["TRACKING"])
+    assign(server, demo.neither, landline)  # no function yet
+    other = pages.open(quote=demo.both["id"], lang="en")  # the client's other draft, open meanwhile
+    expect(suggestion(other, "Default contacts of Boulangerie Éloïse")).to_be_visible()
+    page = pages.open(quote=demo.neither["id"], lang="en")
+    save = page.get_by_role("button", name="Save this list as the client's default contacts", exact=True)
+    save.click()
+    # Refused whole, naming the contact at fault; nothing saved.
+    expect(page.locator("#defaults-errors").get_by_role("listitem")).to_have_text(
+        f"{named(landline)}: One of the contacts has no function assigned. "
+        "Please tick the matching box or remove the contact from the quote")
+    page.get_by_role("checkbox", name=f"Equipment delivery: {name(landline)}", exact=True).click()
+    expect(page.locator("#defaults-errors")).to_be_empty()  # about a list that has changed since
+    save.click()
+    expect(notice(page, "List saved as Boulangerie Éloïse's default contacts.")).to_be_visible()
+    # The other draft's suggestions follow at once (its page gets CONTACTS_EDITED).
+    expect(suggestion(other, "Default contacts of Boulangerie Éloïse").get_by_role("list").first.get_by_role("listitem")).to_have_text(
+        [f"{name(mobile)}: Order tracking", f"{name(landline)}: Equipment delivery"])
+
+    # In French, and only for a user who may edit contacts.
+    french = pages.open(quote=demo.neither["id"])
+    french.get_by_role("button", name="Enregistrer cette liste comme contacts par défaut du client", exact=True).click()
+    expect(notice(french, "Liste enregistrée comme contacts par défaut de Boulangerie Éloïse.")).to_be_visible()
+    bob = pages.open(user="demo-bob", quote=demo.neither["id"])
+    expect(row(bob, mobile)).to_be_visible()
+    expect(bob.get_by_role("button", name="Enregistrer cette liste comme contacts par défaut du client")).to_have_count(0)
