@@ -525,10 +525,11 @@ function radioMoves(before, after) {
 // Mutations run one after the other, in the order the user asked for them: a quick second
 // click waits for the first answer instead of being lost or racing it.
 let queue = Promise.resolve();
-function mutate(operation, input, errorSlot) {
+// `whenSent` runs just before the request goes, once the changes asked before it are answered.
+function mutate(operation, input, errorSlot, whenSent = () => {}) {
   state.undo = null;                          // any other change closes the last removal's undo
   state.suggestionResult = null;              // and the report of the last suggestion applied
-  const run = () => send(operation, input, errorSlot);
+  const run = () => { whenSent(); return send(operation, input, errorSlot); };
   const result = queue.then(run, run);
   queue = result.catch(() => {});
   return result;
@@ -589,10 +590,15 @@ async function addAdhoc(event) {
 }
 
 async function removeAssignment(assignmentId) {
-  const rows = state.quote.assignments;
-  const index = rows.findIndex((a) => a.id === assignmentId);
-  const removed = rows[index];
-  const payload = await mutate(UNASSIGN_CONTACT, { assignmentId }, 'list');
+  // The contact as the removal finds it: a box ticked just before, still being sent when the
+  // trash button was pressed, is put back by the undo too.
+  let index = -1;
+  let removed = null;
+  const payload = await mutate(UNASSIGN_CONTACT, { assignmentId }, 'list', () => {
+    const rows = state.quote?.assignments ?? [];
+    index = rows.findIndex((a) => a.id === assignmentId);
+    removed = rows[index] ?? null;
+  });
   if (payload && !payload.userErrors.length) {
     state.undo = removed;                     // until the next change: see renderUndo
     render();
@@ -880,10 +886,27 @@ function renderForm(prefix, errors, disabled, submitDisabled) {
   for (const b of $(`${prefix}-form`).querySelectorAll('button[type=submit]')) b.disabled = disabled || submitDisabled;
 }
 
+// Rebuilt only when something it shows has changed: a redraw for another part of the screen (an
+// event that changes nothing here, suggestions arriving) leaves its boxes and buttons as they
+// are, under the pointer or the finger. A box the user clicked is still set back to what the
+// quote says (a refused change leaves the quote as it was).
 function renderTable(q, frozen, canChange) {
+  const table = $('contacts-table');
+  const key = JSON.stringify([state.lang, frozen, canChange, state.functions, q.contactRequirements, q.assignments,
+    q.contactValidation, state.errors.list]);
+  if (table.dataset.key === key) {
+    for (const a of q.assignments) {
+      for (const f of state.functions) {
+        const box = $(`fn-${a.id}-${f.function}`);
+        if (box) box.checked = a.functions.includes(f.function);
+      }
+    }
+    return;
+  }
+  table.dataset.key = key;
   const requirements = Object.fromEntries(q.contactRequirements.map((r) => [r.function, r]));
   const columns = state.functions.map((f) => ({ ...f, requirement: requirements[f.function] }));
-  setContent($('contacts-table').tHead, h('tr', { role: 'row' },
+  setContent(table.tHead, h('tr', { role: 'row' },
     h('th', { scope: 'col', role: 'columnheader', class: 'col-who' }, t('contact')),
     !frozen && h('th', { scope: 'col', role: 'columnheader', class: 'col-remove' }, t('remove')),
     columns.map((c) => h('th', { scope: 'col', role: 'columnheader', id: `col-${c.function}` },
@@ -940,7 +963,7 @@ function renderTable(q, frozen, canChange) {
           }));
       }));
   });
-  setContent($('contacts-table').tBodies[0], rows.length ? rows
+  setContent(table.tBodies[0], rows.length ? rows
     : h('tr', { role: 'row' }, h('td', { role: 'cell', colspan: String((frozen ? 1 : 2) + columns.length), class: 'empty' },
       t('noContacts'))));
   setContent($('list-errors'), errorList(state.errors.list));
