@@ -8,6 +8,7 @@ import {
   SET_ASSIGNMENT_FUNCTION, PLACE_ORDER, UPDATE_CONTACT, QUOTE_CONTACTS_CHANGED,
   CONTACT_SUGGESTIONS, APPLY_CONTACT_SUGGESTION, SET_CONTACT_DEFAULTS,
 } from './operations.js';
+import { HISTORY_TEXTS, createHistory, renderHistory } from './history.js';
 import {
   SUGGESTION_TEXTS, wantsSuggestions, renderSuggestions, renderSaveDefaults, defaultsFromQuote,
 } from './suggestions.js';
@@ -201,7 +202,7 @@ const TEXTS = {
     quoteNotFound: 'This quote cannot be found.',
   },
 };
-for (const lang of Object.keys(TEXTS)) Object.assign(TEXTS[lang], SUGGESTION_TEXTS[lang]);
+for (const lang of Object.keys(TEXTS)) Object.assign(TEXTS[lang], SUGGESTION_TEXTS[lang], HISTORY_TEXTS[lang]);
 const t = (key, vars = {}) =>
   (TEXTS[state.lang][key] ?? key).replace(/\{(\w+)\}/g, (_, k) => vars[k] ?? '');
 
@@ -256,6 +257,15 @@ const client = createClient({
       if (state.viewer) refreshQuote(); else loadAll();
     }
   },
+});
+
+// The quote's history under the list (history.js): read again whenever the quote shown gets a
+// new version, whoever changed it. Its answers redraw the history card alone (the rest of the
+// screen, the list's rows and buttons among them, is left as it is).
+const quoteHistory = createHistory({
+  request: (query, variables) => client.request(query, variables),
+  onChange: () => { if (state.quote) drawHistory(); },
+  onError: (e) => { if (e.code === 'NETWORK') setReachable('http', false); },
 });
 
 // --- small DOM helpers -------------------------------------------------------------------
@@ -398,6 +408,7 @@ async function openQuote(id, { keepForms = false } = {}) {
     state.undo = null;
     state.suggestions = null;
     state.suggestionResult = null;
+    quoteHistory.forget();
     for (const k of ['client', 'partner', 'adhoc', 'complete', 'list', 'order', 'suggestions', 'defaults']) state.errors[k] = [];
   }
   state.quoteId = id;
@@ -481,6 +492,7 @@ function applyQuote(quote, { draw = true } = {}) {
   const listed = state.quotes.find((q) => q.id === quote.id);
   if (listed) listed.status = quote.status;
   refreshSuggestions();
+  quoteHistory.follow(quote, state.lang);
   if (draw) render();
 }
 
@@ -741,12 +753,19 @@ function render() {
     renderTable(q, frozen, canChange);
     renderUndo(canChange);
     renderSaveDefaults(ui, { q, viewer: state.viewer, errors: state.errors.defaults, offline, onSave: saveDefaults });
+    drawHistory();
     renderValidation(q, frozen);
     $('place-order').hidden = frozen;
     $('place-order').disabled = !canChange;
     setContent($('order-errors'), errorList(state.errors.order));
   }
   if (focusedId && document.activeElement?.id !== focusedId) $(focusedId)?.focus();
+}
+
+function drawHistory() {
+  const { view } = quoteHistory;
+  const errors = view.error && view.error.code !== 'NETWORK' ? messagesOf(view.error) : [];   // the banner says NETWORK
+  renderHistory({ $, h, t, setContent, errorList }, { view, lang: state.lang, errors });
 }
 
 function renderLive() {
@@ -1023,6 +1042,7 @@ function start() {
     for (const k of Object.keys(state.errors)) state.errors[k] = [];
     state.suggestions = null;
     state.suggestionResult = null;
+    quoteHistory.forget();
   };
   $('user-select').addEventListener('change', (e) => {
     state.token = e.target.value;
@@ -1055,6 +1075,10 @@ function start() {
   $('complete-form').addEventListener('submit', saveCompletion);
   $('complete-cancel').addEventListener('click', () => closeCompletion(sourceOf(state.completing)));
   $('place-order').addEventListener('click', placeOrder);
+  $('history-toggle').addEventListener('click', () => {
+    if (quoteHistory.view.loading) return;
+    if (quoteHistory.view.expanded) quoteHistory.showLatest(); else quoteHistory.showAll();
+  });
   // Escape hides an open tooltip (WCAG 1.4.13) until the pointer or focus leaves it.
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape') document.activeElement?.closest('.tip')?.classList.add('dismissed');
