@@ -55,6 +55,8 @@ TABS = [
      "fromQuoteId, takes another quote's list).", lambda d: {"input": {"quoteId": d["quote"], "source": "CLIENT_DEFAULTS"}}),
     ("SET_CONTACT_DEFAULTS", "Replaces the client's default contacts (needs CONTACT_EDIT).",
      lambda d: {"input": {"enterpriseId": d["client"], "defaults": [{"contactId": d["contact"], "functions": ["TRACKING"]}]}}),
+    ("QUOTE_HISTORY", "Who changed the quote's contacts, and when, newest first (`after`: an entry's cursor, "
+     "for the entries before it).", lambda d: {"id": d["quote"], "first": 10}),
 ]
 
 PLACEHOLDERS = {

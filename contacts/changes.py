@@ -4,7 +4,8 @@ published once it is committed.
 A command hands `run_change` its work: a function that locks what it depends on, checks in the
 contract's order (visible, else NOT_FOUND; then the permission, else FORBIDDEN; then a draft,
 else QUOTE_NOT_EDITABLE; then the input and the rules, all at once) and writes, or refuses with
-its problems. Nothing is stored when it refuses; nothing is published before the commit.
+its problems. Nothing is stored when it refuses; what it changed is written to the quotes'
+history in the same transaction (contacts/history.py); nothing is published before the commit.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from tortoise.exceptions import IntegrityError
+from tortoise.timezone import now
 
-from contacts import db
+from contacts import db, history
 from contacts.auth import Viewer
 from contacts.events import EventBus, EventKind, QuoteEvent
+from contacts.history import Change
 from contacts.models import ContactAssignment, Quote
 from contacts.rules import Problem
 
@@ -42,6 +45,8 @@ class Outcome:
     applied: list[int] = field(default_factory=list)
     skipped: list[Problem] = field(default_factory=list)
     events: list[QuoteEvent] = field(default_factory=list)
+    # What changed on each quote's contact list, in order: its history entries.
+    history: list[Change] = field(default_factory=list)
     # The quote and its contact list as this change committed them (read under the quote's
     # lock, then changed as stored): the payload shows them without reading them again.
     committed: tuple[Quote, list[ContactAssignment]] | None = None
@@ -115,6 +120,7 @@ async def run_change(
             async with db.write_transaction():
                 outcome = await work()
                 if outcome.ok:
+                    await history.write(outcome.history, viewer.name, now())
                     await partner_data_changed(viewer)
         except IntegrityError as error:
             violated = unique_violation(error)

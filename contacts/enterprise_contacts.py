@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from tortoise.timezone import now
 
-from contacts import db, rules
+from contacts import db, history, rules
 from contacts.auth import Permission, Viewer
 from contacts.changes import Outcome, event, refused, run_change
 from contacts.events import EventBus, EventKind
-from contacts.models import Enterprise, EnterpriseKind, QuoteStatus
+from contacts.models import Enterprise, EnterpriseKind, HistoryKind, QuoteStatus
 from contacts.rules import Code, Problem
 from contacts.state import DETAIL_FIELDS
 from contacts.text import search_key
@@ -27,7 +27,7 @@ INSERT_CONTACT = (
 )
 LOCK_DRAFTS = (f'SELECT "id" FROM "quote" WHERE "id" IN ({{ids}}) AND "status" = \'{QuoteStatus.DRAFT.value}\' '
                'ORDER BY "id" FOR UPDATE')
-STILL_HOLDING = 'SELECT DISTINCT "quote_id" FROM "contact_assignment" WHERE "contact_id" = $1 AND "quote_id" IN ({ids})'
+STILL_HOLDING = 'SELECT "quote_id", "id" FROM "contact_assignment" WHERE "contact_id" = $1 AND "quote_id" IN ({ids})'
 RAISE_VERSIONS = 'UPDATE "quote" SET "version" = "version" + 1, "updated_at" = $1 WHERE "id" IN ({ids})'
 
 
@@ -88,7 +88,8 @@ async def update_contact(viewer: Viewer, contact_id: int | None, details: dict, 
             return refused(*problems, contact_id=contact.id)
         if not cleaned:
             return Outcome(contact_id=contact.id)
-        merged = {**{name: getattr(contact, name) for name in DETAIL_FIELDS}, **cleaned}
+        current = {name: getattr(contact, name) for name in DETAIL_FIELDS}
+        merged = {**current, **cleaned}
         names = [name for name in DETAIL_FIELDS if name in cleaned]  # column names from a fixed list
         assignments = ", ".join(f'"{name}" = ${i}' for i, name in enumerate(names, start=2))
         last = len(names) + 2
@@ -97,12 +98,18 @@ async def update_contact(viewer: Viewer, contact_id: int | None, details: dict, 
             contact.id, *(cleaned[name] for name in names), _search(merged), now(),
         )
         assigned, listing = await drafts_showing(contact.enterprise, contact.id)
+        entries = []
         if assigned:
             locked = [row[0] for row in await db.run(LOCK_DRAFTS, ids=assigned)]
             # Read again under the locks: still drafts, and the contact still on them.
-            showing = [row[0] for row in await db.run(STILL_HOLDING, contact.id, ids=locked)] if locked else []
+            showing = [tuple(row) for row in await db.run(STILL_HOLDING, contact.id, ids=locked)] if locked else []
             if showing:
-                await db.run(RAISE_VERSIONS, now(), ids=showing)
-        return Outcome(contact_id=contact.id, events=_told(viewer, assigned + listing))
+                await db.run(RAISE_VERSIONS, now(), ids=sorted({quote_id for quote_id, _ in showing}))
+            if merged != current:  # an edit that leaves every field as it was writes no entry
+                email = (merged.get("email") or "").strip().lower() or None
+                entries = [history.Change(quote_id, HistoryKind.CONTACT_EDITED, assignment_id, None,
+                                          history.name_of(merged), contact.id, email)
+                           for quote_id, assignment_id in sorted(showing)]
+        return Outcome(contact_id=contact.id, events=_told(viewer, assigned + listing), history=entries)
 
     return await run_change(work, viewer=viewer, bus=bus, name="updateContact")

@@ -13,6 +13,7 @@ import re
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from contacts.models import HistoryKind
 from contacts.rules import Code, Function, Problem, Requirement
 
 FR, EN = "fr", "en"
@@ -167,6 +168,38 @@ def named_template(code: Code, language: str) -> str:
 
 
 _PLACE = re.compile(r"\{(\w+)\}")
+
+
+# A quote's history (contacts/history.py): one sentence per entry, naming the actor, the change
+# and the contact as it was named then.
+HISTORY: dict[HistoryKind, dict[str, str]] = {
+    HistoryKind.CONTACT_ADDED: {FR: "{actor} a ajouté {contact} au devis", EN: "{actor} added {contact} to the quote"},
+    HistoryKind.CONTACT_REMOVED: {FR: "{actor} a retiré {contact} du devis", EN: "{actor} removed {contact} from the quote"},
+    HistoryKind.FUNCTION_TICKED: {FR: "{actor} a coché {function} pour {contact}", EN: "{actor} ticked {function} for {contact}"},
+    HistoryKind.FUNCTION_UNTICKED: {
+        FR: "{actor} a décoché {function} pour {contact}", EN: "{actor} unticked {function} for {contact}",
+    },
+    HistoryKind.CONTACT_EDITED: {
+        FR: "{actor} a modifié {contact} dans le module Entreprises", EN: "{actor} edited {contact} in the Enterprises module",
+    },
+    HistoryKind.ORDER_PLACED: {FR: "{actor} a passé la commande", EN: "{actor} placed the order"},
+    HistoryKind.CONTACT_ERASED: {FR: "{actor} a effacé les données de {contact}", EN: "{actor} erased the data of {contact}"},
+}
+# The actor of what the service does by itself (the retention period of personal data).
+RETENTION_ACTOR = {FR: "Durée de conservation", EN: "Retention period"}
+
+
+def actor_name(actor: str | None, language: str) -> str:
+    return actor if actor is not None else RETENTION_ACTOR[language]
+
+
+def history_summary(kind: HistoryKind, actor: str | None, contact: str | None, function: Function | None,
+                    language: str) -> str:
+    """One sentence for a history entry, e.g. « Alice Martin a coché Suivi de commande pour Éric Dupont »."""
+    return HISTORY[kind][language].format(
+        actor=actor_name(actor, language), contact=contact or "",
+        function=FUNCTION_LABELS[function][language] if function else "",
+    )
 
 
 def message(problem: Problem, language: str) -> str:

@@ -24,6 +24,16 @@ class QuoteStatus(str, Enum):
     ORDERED = "ORDERED"
 
 
+class HistoryKind(str, Enum):
+    CONTACT_ADDED = "CONTACT_ADDED"
+    CONTACT_REMOVED = "CONTACT_REMOVED"
+    FUNCTION_TICKED = "FUNCTION_TICKED"
+    FUNCTION_UNTICKED = "FUNCTION_UNTICKED"
+    CONTACT_EDITED = "CONTACT_EDITED"
+    ORDER_PLACED = "ORDER_PLACED"
+    CONTACT_ERASED = "CONTACT_ERASED"
+
+
 class ContactSource(str, Enum):
     CLIENT = "CLIENT"
     PARTNER = "PARTNER"
@@ -217,3 +227,28 @@ class ContactDefault(Model):
         # A contact once per client's defaults. The partial unique indexes on ON_SITE and
         # DELIVERY are in migration 0005, as for the quotes' lists.
         unique_together = (("enterprise", "contact"),)
+
+
+class QuoteHistoryEntry(Model):
+    """One change of a quote's contact list, written in the transaction of the change
+    (contacts/history.py): who did what to which contact, as the contact was named then."""
+
+    id = fields.IntField(primary_key=True)
+    quote: fields.ForeignKeyRelation[Quote] = fields.ForeignKeyField(
+        "models.Quote", related_name="history", on_delete=fields.CASCADE
+    )
+    at = fields.DatetimeField()
+    kind = fields.CharEnumField(HistoryKind, max_length=20)
+    # The user's name; null when the service itself acted (the retention period).
+    actor = fields.CharField(max_length=200, null=True)
+    # The contact as it was named then (null for ORDER_PLACED), and what tells it apart when a
+    # person's data is erased: its enterprise contact and its email, in lower case.
+    contact_name = fields.CharField(max_length=201, null=True)
+    contact_id = fields.IntField(null=True)
+    email = fields.CharField(max_length=254, null=True)
+    assignment_id = fields.IntField(null=True)
+    function = fields.CharField(max_length=10, null=True)
+
+    class Meta:
+        table = "quote_history"
+        indexes = (("quote_id", "id"),)

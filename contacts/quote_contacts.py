@@ -4,18 +4,19 @@ Each command checks in the contract's order (the objects named must be visible, 
 NOT_FOUND; then the permission, else FORBIDDEN; then the quote must be a draft, else
 QUOTE_NOT_EDITABLE; then the input and the rules, all reported together) and runs through
 `contacts.changes.run_change`: one transaction that locks the quote first, so that concurrent
-changes to a quote take turns; nothing stored on a refusal; events once committed.
+changes to a quote take turns; nothing stored on a refusal; what changed written to the quote's
+history in the same transaction; events once committed.
 """
 
 from __future__ import annotations
 
 from tortoise.timezone import now
 
-from contacts import db, reads, rules
+from contacts import db, history, reads, rules
 from contacts.auth import Permission, Viewer
 from contacts.changes import Outcome, event, refused, run_change
 from contacts.events import EventBus, EventKind
-from contacts.models import ContactAssignment, ContactSource, Quote, QuoteStatus
+from contacts.models import ContactAssignment, ContactSource, HistoryKind, Quote, QuoteStatus
 from contacts.rules import Code, Function, Problem
 from contacts.state import DETAIL_FIELDS, function_columns, read_quote_state, slot_of
 from contacts.visibility import quote_of_assignment, visible_contact, visible_quote
@@ -103,6 +104,7 @@ async def _add(
                            for p in refusals]
     if problems:
         return refused(*problems, quote_id=quote.id)
+    before = history.functions_by_id(assignments)
     await _apply(changes, assignments, target=0)
     details = {name: make.get(name) for name in DETAIL_FIELDS}
     rows = await db.run(
@@ -113,9 +115,13 @@ async def _add(
     (assignment,) = db.rows_as(ContactAssignment, rows)
     object.__setattr__(assignment, "_contact", contact)
     await bump(quote)
+    listed = [*assignments, assignment]
+    after = {**history.functions_by_id(assignments), assignment.id: changes.get(0, frozenset())}
     return Outcome(
-        quote_id=quote.id, assignment_id=assignment.id, committed=(quote, [*assignments, assignment]),
+        quote_id=quote.id, assignment_id=assignment.id, committed=(quote, listed),
         events=[event(EventKind.CONTACT_ADDED, quote.id, viewer, assignment.id)],
+        history=[history.of_assignment(HistoryKind.CONTACT_ADDED, assignment),
+                 *history.function_changes(before, after, {a.id: a for a in listed}, assignment.id)],
     )
 
 
@@ -181,11 +187,13 @@ async def unassign_contact(viewer: Viewer, assignment_id: int | None, *, bus: Ev
         quote = _gated(viewer, await quote_of_assignment(viewer, assignment_id, lock=True), "assignment", assignment_id)
         if isinstance(quote, Outcome):
             return quote
-        if not await db.run(DELETE_ASSIGNMENT, assignment_id, quote.id):  # gone meanwhile
+        removed = next((a for a in await assignments_of(quote.id) if a.id == assignment_id), None)
+        if removed is None or not await db.run(DELETE_ASSIGNMENT, assignment_id, quote.id):  # gone meanwhile
             return _not_found("assignment")
         await bump(quote)
         return Outcome(quote_id=quote.id, assignment_id=assignment_id,
-                       events=[event(EventKind.CONTACT_REMOVED, quote.id, viewer, assignment_id)])
+                       events=[event(EventKind.CONTACT_REMOVED, quote.id, viewer, assignment_id)],
+                       history=[history.of_assignment(HistoryKind.CONTACT_REMOVED, removed)])
 
     return await run_change(work, viewer=viewer, bus=bus, name="unassignContact")
 
@@ -207,12 +215,16 @@ async def set_assignment_function(
         if refusals:
             return refused(*(Problem(p.code, ("function",), assignment_id, p.function, p.limit) for p in refusals),
                            quote_id=quote.id)
+        entries = []
         if changes:
+            before = history.functions_by_id(assignments)
             await _apply(changes, assignments, target=assignment_id)
             await bump(quote)
+            entries = history.function_changes(before, {**before, **changes}, {a.id: a for a in assignments},
+                                               assignment_id)
         return Outcome(
             quote_id=quote.id, assignment_id=assignment_id, committed=(quote, assignments),
-            events=[event(EventKind.FUNCTIONS_CHANGED, quote.id, viewer, assignment_id)],
+            events=[event(EventKind.FUNCTIONS_CHANGED, quote.id, viewer, assignment_id)], history=entries,
         )
 
     return await run_change(work, viewer=viewer, bus=bus, name="setAssignmentFunction")
@@ -230,6 +242,7 @@ async def place_order(viewer: Viewer, quote_id: int | None, *, bus: EventBus) ->
             return refused(*errors, quote_id=quote.id)
         await db.run(FREEZE, quote.id)
         await db.run(ORDER, QuoteStatus.ORDERED.value, now(), quote.id)
-        return Outcome(quote_id=quote.id, events=[event(EventKind.ORDER_PLACED, quote.id, viewer)])
+        return Outcome(quote_id=quote.id, events=[event(EventKind.ORDER_PLACED, quote.id, viewer)],
+                       history=[history.Change(quote.id, HistoryKind.ORDER_PLACED)])
 
     return await run_change(work, viewer=viewer, bus=bus, name="placeOrder")

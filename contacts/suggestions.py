@@ -22,11 +22,11 @@ from enum import Enum
 
 from tortoise.timezone import now
 
-from contacts import db, reads, rules
+from contacts import db, history, reads, rules
 from contacts.auth import Viewer
 from contacts.changes import Outcome, event, refused, run_change
 from contacts.events import EventBus, EventKind
-from contacts.models import Contact, ContactAssignment, ContactDefault, ContactSource, Quote
+from contacts.models import Contact, ContactAssignment, ContactDefault, ContactSource, HistoryKind, Quote
 from contacts.quote_contacts import INSERT_ASSIGNMENT, SET_FUNCTIONS, assignments_of, bump, gate
 from contacts.rules import Code, Problem
 from contacts.state import DETAIL_FIELDS, function_columns, functions_of, slot_of
@@ -183,14 +183,29 @@ async def apply_contact_suggestion(
             outcome = refused(Problem(Code.SUGGESTION_EMPTY), quote_id=quote.id)
             outcome.skipped = plan.skipped
             return outcome
+        before = history.functions_by_id(assignments)
         applied = await _write(quote, assignments, plan, sources)
         await bump(quote)
         return Outcome(
             quote_id=quote.id, committed=(quote, assignments), applied=applied, skipped=plan.skipped,
             events=[event(EventKind.SUGGESTION_APPLIED, quote.id, viewer)],
+            history=_entries(before, assignments, applied),
         )
 
     return await run_change(work, viewer=viewer, bus=bus, name="applyContactSuggestion")
+
+
+def _entries(before: dict, assignments: list[ContactAssignment], applied: list[int]) -> list:
+    """The history of an applied suggestion, in the source's order: each contact added, then
+    its functions; each function ticked on a contact already there (nothing is taken away)."""
+    by_id = {a.id: a for a in assignments}
+    after = history.functions_by_id(assignments)
+    entries = []
+    for assignment_id in applied:
+        if assignment_id not in before:
+            entries.append(history.of_assignment(HistoryKind.CONTACT_ADDED, by_id[assignment_id]))
+        entries += history.function_changes(before, after, by_id, assignment_id)
+    return entries
 
 
 async def _write(quote: Quote, assignments: list[ContactAssignment], plan: Plan, sources: list) -> list[int]:

@@ -8,6 +8,7 @@ import {
   SET_ASSIGNMENT_FUNCTION, PLACE_ORDER, UPDATE_CONTACT, QUOTE_CONTACTS_CHANGED,
   CONTACT_SUGGESTIONS, APPLY_CONTACT_SUGGESTION, SET_CONTACT_DEFAULTS,
 } from './operations.js';
+import { HISTORY_TEXTS, createHistory, renderHistory } from './history.js';
 import {
   SUGGESTION_TEXTS, wantsSuggestions, renderSuggestions, renderSaveDefaults, defaultsFromQuote,
 } from './suggestions.js';
@@ -201,7 +202,7 @@ const TEXTS = {
     quoteNotFound: 'This quote cannot be found.',
   },
 };
-for (const lang of Object.keys(TEXTS)) Object.assign(TEXTS[lang], SUGGESTION_TEXTS[lang]);
+for (const lang of Object.keys(TEXTS)) Object.assign(TEXTS[lang], SUGGESTION_TEXTS[lang], HISTORY_TEXTS[lang]);
 const t = (key, vars = {}) =>
   (TEXTS[state.lang][key] ?? key).replace(/\{(\w+)\}/g, (_, k) => vars[k] ?? '');
 
@@ -256,6 +257,15 @@ const client = createClient({
       if (state.viewer) refreshQuote(); else loadAll();
     }
   },
+});
+
+// The quote's history under the list (history.js): read again whenever the quote shown gets a
+// new version, whoever changed it. Its answers redraw the history card alone (the rest of the
+// screen, the list's rows and buttons among them, is left as it is).
+const quoteHistory = createHistory({
+  request: (query, variables) => client.request(query, variables),
+  onChange: () => { if (state.quote) drawHistory(); },
+  onError: (e) => { if (e.code === 'NETWORK') setReachable('http', false); },
 });
 
 // --- small DOM helpers -------------------------------------------------------------------
@@ -398,6 +408,7 @@ async function openQuote(id, { keepForms = false } = {}) {
     state.undo = null;
     state.suggestions = null;
     state.suggestionResult = null;
+    quoteHistory.forget();
     for (const k of ['client', 'partner', 'adhoc', 'complete', 'list', 'order', 'suggestions', 'defaults']) state.errors[k] = [];
   }
   state.quoteId = id;
@@ -481,6 +492,7 @@ function applyQuote(quote, { draw = true } = {}) {
   const listed = state.quotes.find((q) => q.id === quote.id);
   if (listed) listed.status = quote.status;
   refreshSuggestions();
+  quoteHistory.follow(quote, state.lang);
   if (draw) render();
 }
 
@@ -525,10 +537,11 @@ function radioMoves(before, after) {
 // Mutations run one after the other, in the order the user asked for them: a quick second
 // click waits for the first answer instead of being lost or racing it.
 let queue = Promise.resolve();
-function mutate(operation, input, errorSlot) {
+// `whenSent` runs just before the request goes, once the changes asked before it are answered.
+function mutate(operation, input, errorSlot, whenSent = () => {}) {
   state.undo = null;                          // any other change closes the last removal's undo
   state.suggestionResult = null;              // and the report of the last suggestion applied
-  const run = () => send(operation, input, errorSlot);
+  const run = () => { whenSent(); return send(operation, input, errorSlot); };
   const result = queue.then(run, run);
   queue = result.catch(() => {});
   return result;
@@ -589,10 +602,15 @@ async function addAdhoc(event) {
 }
 
 async function removeAssignment(assignmentId) {
-  const rows = state.quote.assignments;
-  const index = rows.findIndex((a) => a.id === assignmentId);
-  const removed = rows[index];
-  const payload = await mutate(UNASSIGN_CONTACT, { assignmentId }, 'list');
+  // The contact as the removal finds it: a box ticked just before, still being sent when the
+  // trash button was pressed, is put back by the undo too.
+  let index = -1;
+  let removed = null;
+  const payload = await mutate(UNASSIGN_CONTACT, { assignmentId }, 'list', () => {
+    const rows = state.quote?.assignments ?? [];
+    index = rows.findIndex((a) => a.id === assignmentId);
+    removed = rows[index] ?? null;
+  });
   if (payload && !payload.userErrors.length) {
     state.undo = removed;                     // until the next change: see renderUndo
     render();
@@ -735,12 +753,19 @@ function render() {
     renderTable(q, frozen, canChange);
     renderUndo(canChange);
     renderSaveDefaults(ui, { q, viewer: state.viewer, errors: state.errors.defaults, offline, onSave: saveDefaults });
+    drawHistory();
     renderValidation(q, frozen);
     $('place-order').hidden = frozen;
     $('place-order').disabled = !canChange;
     setContent($('order-errors'), errorList(state.errors.order));
   }
   if (focusedId && document.activeElement?.id !== focusedId) $(focusedId)?.focus();
+}
+
+function drawHistory() {
+  const { view } = quoteHistory;
+  const errors = view.error && view.error.code !== 'NETWORK' ? messagesOf(view.error) : [];   // the banner says NETWORK
+  renderHistory({ $, h, t, setContent, errorList }, { view, lang: state.lang, errors });
 }
 
 function renderLive() {
@@ -880,10 +905,27 @@ function renderForm(prefix, errors, disabled, submitDisabled) {
   for (const b of $(`${prefix}-form`).querySelectorAll('button[type=submit]')) b.disabled = disabled || submitDisabled;
 }
 
+// Rebuilt only when something it shows has changed: a redraw for another part of the screen (an
+// event that changes nothing here, suggestions arriving) leaves its boxes and buttons as they
+// are, under the pointer or the finger. A box the user clicked is still set back to what the
+// quote says (a refused change leaves the quote as it was).
 function renderTable(q, frozen, canChange) {
+  const table = $('contacts-table');
+  const key = JSON.stringify([state.lang, frozen, canChange, state.functions, q.contactRequirements, q.assignments,
+    q.contactValidation, state.errors.list]);
+  if (table.dataset.key === key) {
+    for (const a of q.assignments) {
+      for (const f of state.functions) {
+        const box = $(`fn-${a.id}-${f.function}`);
+        if (box) box.checked = a.functions.includes(f.function);
+      }
+    }
+    return;
+  }
+  table.dataset.key = key;
   const requirements = Object.fromEntries(q.contactRequirements.map((r) => [r.function, r]));
   const columns = state.functions.map((f) => ({ ...f, requirement: requirements[f.function] }));
-  setContent($('contacts-table').tHead, h('tr', { role: 'row' },
+  setContent(table.tHead, h('tr', { role: 'row' },
     h('th', { scope: 'col', role: 'columnheader', class: 'col-who' }, t('contact')),
     !frozen && h('th', { scope: 'col', role: 'columnheader', class: 'col-remove' }, t('remove')),
     columns.map((c) => h('th', { scope: 'col', role: 'columnheader', id: `col-${c.function}` },
@@ -940,7 +982,7 @@ function renderTable(q, frozen, canChange) {
           }));
       }));
   });
-  setContent($('contacts-table').tBodies[0], rows.length ? rows
+  setContent(table.tBodies[0], rows.length ? rows
     : h('tr', { role: 'row' }, h('td', { role: 'cell', colspan: String((frozen ? 1 : 2) + columns.length), class: 'empty' },
       t('noContacts'))));
   setContent($('list-errors'), errorList(state.errors.list));
@@ -1000,6 +1042,7 @@ function start() {
     for (const k of Object.keys(state.errors)) state.errors[k] = [];
     state.suggestions = null;
     state.suggestionResult = null;
+    quoteHistory.forget();
   };
   $('user-select').addEventListener('change', (e) => {
     state.token = e.target.value;
@@ -1032,6 +1075,10 @@ function start() {
   $('complete-form').addEventListener('submit', saveCompletion);
   $('complete-cancel').addEventListener('click', () => closeCompletion(sourceOf(state.completing)));
   $('place-order').addEventListener('click', placeOrder);
+  $('history-toggle').addEventListener('click', () => {
+    if (quoteHistory.view.loading) return;
+    if (quoteHistory.view.expanded) quoteHistory.showLatest(); else quoteHistory.showAll();
+  });
   // Escape hides an open tooltip (WCAG 1.4.13) until the pointer or focus leaves it.
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape') document.activeElement?.closest('.tip')?.classList.add('dismissed');

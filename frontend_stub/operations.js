@@ -215,3 +215,23 @@ export const SET_CONTACT_DEFAULTS = /* GraphQL */ `
   }
   ${USER_ERROR_FIELDS}
 `;
+
+// The quote's contact history, newest first: who changed what, and when, `summary` in the
+// language asked. The screen reads the latest entries under the list (again whenever the quote
+// it shows gets a new version) and, on demand, the older ones by pages (`after`: the cursor of
+// the last entry shown). Kept out of QUOTE_STEP2 so that a change's answer and events stay as
+// they were.
+export const QUOTE_HISTORY = /* GraphQL */ `
+  query QuoteHistory($id: ID!, $first: Int = 5, $after: String) {
+    quote(id: $id) {
+      id
+      history(first: $first, after: $after) {
+        edges {
+          cursor
+          node { id at summary }
+        }
+        pageInfo { hasNextPage endCursor }
+      }
+    }
+  }
+`;

@@ -16,6 +16,7 @@ from contacts.messages import FUNCTION_HELP, FUNCTION_LABELS, summary
 from contacts.state import details_of, functions_of
 from schema.context import Context
 from schema.errors import ContactFunction, UserError, user_errors
+from schema.history import QuoteHistoryConnection, history_page
 from schema.ids import encode_id
 from schema.pagination import PageInfo
 from schema.suggestions import ContactSuggestion, check_first, read_suggestions, suggestion_view
@@ -148,6 +149,10 @@ class QuoteType:
     @strawberry.field
     async def client(self, info: Info[Context, None]) -> EnterpriseType:
         return enterprise_view(await info.context.loaders.enterprise.load(self.row.client_id))
+
+    @strawberry.field(description="Every change to this quote's contacts, newest first, by whom and when. Kept after ordering.")
+    async def history(self, info: Info[Context, None], first: int | None = 50, after: str | None = None) -> QuoteHistoryConnection:
+        return await history_page(self.row.id, first, after, info.context.language)
 
     @strawberry.field
     async def lines(self, info: Info[Context, None]) -> list[QuoteLineType]:

@@ -31,7 +31,7 @@ from tests.support.service import GraphQLClient, running
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
-TABLES = ("contact_default", "contact_assignment", "quote_line", "quote", "product", "contact", "api_token", "app_user", "enterprise")
+TABLES = ("quote_history", "contact_default", "contact_assignment", "quote_line", "quote", "product", "contact", "api_token", "app_user", "enterprise")
 
 
 def pytest_configure(config) -> None:

@@ -184,3 +184,37 @@ async def test_suggestions_query_count_does_not_grow_with_earlier_quotes_and_con
     # earlier quotes, and every list at once.
     assert len(small_sql) == len(large_sql), "\n".join(large_sql)
     assert len(large_sql) == 4, "\n".join(large_sql)
+
+
+HISTORY_PAGE = """query($id: ID!, $first: Int) { quote(id: $id) { id
+  history(first: $first) { edges { cursor node { id kind actor contactName assignmentId function summary } }
+  pageInfo { hasNextPage endCursor } } } }"""
+
+
+async def test_a_page_of_history_is_one_statement_whatever_its_size(backend):
+    """The quote (found as for any read) and one statement for the page, for 1 entry or 100."""
+    from contacts import quote_contacts
+    from contacts.models import QuoteHistoryEntry
+    from contacts.rules import Function
+
+    await reset_demo()
+    alice = await viewer_named("demo-alice")
+    quote = await Quote.get(reference="DV-2026-0101")
+    bus = MemoryBus()
+    details = {"email": "h@example.com", "phone": "0612345678", "role": "Test"}
+    first = await quote_contacts.assign_adhoc_contact(alice, quote.id, {**details, "last_name": "H0"}, [], bus=bus)
+    for i in range(30):
+        function = (Function.TRACKING, Function.ON_SITE, Function.DELIVERY)[i % 3]
+        await quote_contacts.set_assignment_function(alice, first.assignment_id, function, i % 2 == 0, bus=bus)
+
+    async def page(size: int) -> tuple[int, list[str]]:
+        with counting() as statements:
+            result = await schema.execute(HISTORY_PAGE, variable_values={"id": encode_id("Quote", quote.id), "first": size},
+                                          context_value=Context(viewer=alice, language="fr", bus=bus))
+        assert result.errors is None, result.errors
+        return len(result.data["quote"]["history"]["edges"]), list(statements)
+
+    small, small_sql = await page(1)
+    large, large_sql = await page(100)
+    assert (small, large) == (1, await QuoteHistoryEntry.filter(quote_id=quote.id).count()) and large > 20
+    assert len(small_sql) == len(large_sql) == 2, large_sql  # the quote, then the page

@@ -67,7 +67,7 @@ async def test_graphiql_opens_with_the_token_and_the_step2_operations_ready_to_r
     assert [re.search(r"^(?:query|mutation|subscription) (\w+)", t["query"], re.M).group(1) for t in tabs] == [
         "QuoteStep2", "AssignContact", "SetAssignmentFunction", "AssignAdhocContact", "UnassignContact",
         "UpdateContact", "PlaceOrder", "QuoteContactsChanged", "Viewer", "Quotes",
-        "ContactSuggestions", "ApplyContactSuggestion", "SetContactDefaults",
+        "ContactSuggestions", "ApplyContactSuggestion", "SetContactDefaults", "QuoteHistory",
     ]
     assert all(t["headers"] == DEFAULT_HEADERS for t in tabs)
 
@@ -117,6 +117,9 @@ async def test_graphiql_opens_with_the_token_and_the_step2_operations_ready_to_r
         "QUOTE_NOT_EDITABLE"]
     defaults = answers["SetContactDefaults"]["setContactDefaults"]
     assert defaults["userErrors"] == [] and defaults["enterprise"]["id"] == quote["client"]["id"]
+    # The history tab comes last: what the tabs before it did to the draft, newest first.
+    entries = [e["node"]["summary"] for e in answers["QuoteHistory"]["quote"]["history"]["edges"]]
+    assert entries[0] == "Alice Durand a passé la commande" and len(entries) == 6, entries
 
 
 async def test_without_the_demo_data_the_tabs_say_what_to_fill_in(api):

@@ -12,7 +12,10 @@ database, for a fixed time. Afterwards `check` proves from the database that:
   assignment exists unless an accepted removal took it away, each accepted order is placed,
   and the database holds nothing that no accepted (or interrupted) request asked for;
 - every refused request carried a user error with a code that request can get, and no
-  response was an HTTP 5xx or a top-level GraphQL error.
+  response was an HTTP 5xx or a top-level GraphQL error;
+- the quotes' history (contacts/history.py), replayed from its first entry, gives each quote's
+  list as it stands, and every accepted add, removal and order has its entry (a change never
+  without its entries, an entry never without its change, whatever the retries and the kill).
 
 On PostgreSQL, test-only triggers also record every committed row change with its
 transaction id. `check` then replays the quotes' history transaction by transaction, in
@@ -829,6 +832,54 @@ async def database_state(scenario: Scenario) -> dict[int, tuple[State, list]]:
     return result
 
 
+async def history_problems(scenario: Scenario, report: Report, db: dict[int, tuple[State, list]]) -> list[str]:
+    """The quotes' history (contacts/history.py), replayed from its first entry, gives each
+    quote's list as it stands; every accepted add and removal has its entry, and no entry names
+    an assignment that no accepted or interrupted request could have added."""
+    from contacts.models import HistoryKind, QuoteHistoryEntry
+
+    problems: list[str] = []
+    entries = await QuoteHistoryEntry.filter(quote_id__in=scenario.quotes).order_by("id")
+    replayed: dict[int, dict[int, set[str]]] = {q: {} for q in scenario.quotes}
+    added, removed = set(), set()
+    for entry in entries:
+        contacts = replayed[entry.quote_id]
+        where = f"quote {entry.quote_id}, entry {entry.id} ({entry.kind.value})"
+        if entry.kind == HistoryKind.CONTACT_ADDED:
+            if entry.assignment_id in contacts:
+                problems.append(f"{where}: assignment {entry.assignment_id} added twice")
+            contacts[entry.assignment_id] = set()
+            added.add(entry.assignment_id)
+        elif entry.kind == HistoryKind.CONTACT_REMOVED:
+            if contacts.pop(entry.assignment_id, None) is None:
+                problems.append(f"{where}: assignment {entry.assignment_id} removed but not there")
+            removed.add(entry.assignment_id)
+        elif entry.kind in (HistoryKind.FUNCTION_TICKED, HistoryKind.FUNCTION_UNTICKED):
+            functions = contacts.get(entry.assignment_id)
+            if functions is None:
+                problems.append(f"{where}: assignment {entry.assignment_id} not on the quote")
+                continue
+            ticked = entry.kind == HistoryKind.FUNCTION_TICKED
+            if (entry.function in functions) == ticked:
+                problems.append(f"{where}: {entry.function} was {'already' if ticked else 'not'} ticked")
+            (functions.add if ticked else functions.discard)(entry.function)
+    for quote, (state, _) in db.items():
+        stored = {aid: {f.value for f in functions} for aid, (_, functions) in state.assignments.items()}
+        if replayed.get(quote) != stored:
+            problems.append(f"quote {quote}: its history replays to {replayed.get(quote)}, but it holds {stored}")
+    accepted = [c for c in report.changes() if c.outcome == "accepted"]
+    for call in accepted:
+        if call.op in ("assign", "adhoc") and call.assignment and call.assignment not in added:
+            problems.append(f"{call.op} of assignment {call.assignment}: accepted without its CONTACT_ADDED entry")
+        if call.op == "unassign" and call.target not in removed:
+            problems.append(f"unassign of assignment {call.target}: accepted without its CONTACT_REMOVED entry")
+    ordered = {q for q, (state, _) in db.items() if state.status == "ORDERED"}
+    placed = {e.quote_id for e in entries if e.kind == HistoryKind.ORDER_PLACED}
+    if ordered != placed:
+        problems.append(f"ordered quotes {sorted(ordered)}, ORDER_PLACED entries for {sorted(placed)}")
+    return problems
+
+
 async def check(scenario: Scenario, report: Report, *, audited: bool) -> list[str]:
     """Everything that went wrong; empty when the run kept every promise."""
     problems: list[str] = []
@@ -899,6 +950,7 @@ async def check(scenario: Scenario, report: Report, *, audited: bool) -> list[st
         if not certain <= state.version - 1 <= possible + edits:
             problems.append(f"{label}: version {state.version} after {certain} sure and {possible - certain} possible changes")
 
+    problems += await history_problems(scenario, report, db)
     if audited:
         replay_problems, history = await replay(scenario, report)
         problems += replay_problems

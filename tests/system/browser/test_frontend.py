@@ -16,7 +16,9 @@ import base64
 import os
 import shlex
 import sqlite3
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -142,8 +144,8 @@ class Pages:
     def __init__(self, browser, server):
         self.browser, self.server, self.contexts, self.errors = browser, server, [], []
 
-    def open(self, user="demo-alice", quote=None, lang=None, viewport=None, live=True):
-        context = self.browser.new_context(viewport=viewport or {"width": 1200, "height": 1000})
+    def open(self, user="demo-alice", quote=None, lang=None, viewport=None, live=True, timezone=None):
+        context = self.browser.new_context(viewport=viewport or {"width": 1200, "height": 1000}, timezone_id=timezone)
         self.contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda e: self.errors.append(str(e)))
@@ -312,10 +314,17 @@ def test_add_and_remove_contacts_then_undo(server, demo, pages):
     # Without a function, the rule's message shows.
     expect(page.locator("#validation")).to_contain_text(MSG["CONTACT_WITHOUT_FUNCTION"])
 
-    # The trash button removes at once, and offers to undo.
+    # The trash button removes at once, and offers to undo; pressed while the tick before it is
+    # still on its way (its request held back here), the undo knows the function too.
+    held = []
+    page.route("**/graphql", lambda route: held.append(route)
+               if "mutation SetAssignmentFunction" in (route.request.post_data or "") else route.continue_())
     box(page, client, "TRACKING").click()
     expect(box(page, client, "TRACKING")).to_be_checked()
     page.get_by_role("button", name=f"Retirer {name(client)} du devis").click()
+    assert len(held) == 1, held
+    held[0].continue_()
+    page.unroute("**/graphql")
     expect(row(page, client)).to_have_count(0)
     undo = page.get_by_role("button", name=f"Annuler le retrait de {name(client)}", exact=True)
     expect(page.get_by_role("status").get_by_text(f"{name(client)} retiré du devis.")).to_be_visible()
@@ -845,8 +854,12 @@ def test_phone_width(server, demo, pages):
         info = page.get_by_role("button", name=f"Aide : {text}")
         expect(info).to_be_visible()
         assert min(size(info)) >= 24, (function, size(info))
+    # Seven entries in the history by now: « Tout afficher » shows, a touch target too.
+    show_all = page.get_by_role("button", name="Tout afficher", exact=True)
+    expect(show_all).to_be_visible()
     for button in (page.get_by_role("button", name=f"Retirer {name(contact)} du devis"),
-                   page.get_by_role("button", name=ADD["client"]), page.get_by_role("button", name=ADD["partner"])):
+                   page.get_by_role("button", name=ADD["client"]), page.get_by_role("button", name=ADD["partner"]),
+                   show_all):
         assert min(size(button)) >= 44, size(button)
     info = page.get_by_role("button", name="Aide : Suivi de commande")
     info.focus()
@@ -861,7 +874,7 @@ def test_phone_width(server, demo, pages):
 
 def test_screenshots(server, demo, pages):
     """Saves docs/screenshot-step2.png (desktop) and docs/screenshot-step2-phone.png (390 px):
-    a quote with contacts, functions, a warning and an error."""
+    a quote with contacts, functions, a warning and an error, and its latest history."""
     mobile, landline = demo.mobile, demo.landline
     partner = demo.partner_complete[0]
     assign(server, demo.both, mobile, ["ON_SITE", "TRACKING"])
@@ -874,12 +887,14 @@ def test_screenshots(server, demo, pages):
     page.get_by_role("button", name="Aide : Suivi de commande").hover()
     expect(page.get_by_role("tooltip").filter(has_text="Le(s) contact(s)")).to_be_visible()
     expect(page.locator("#global-errors")).to_be_empty()
+    expect(page.get_by_role("button", name="Tout afficher")).to_be_visible()    # the history read
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     assert SCREENSHOT.stat().st_size > 10_000
 
     phone = pages.open(quote=demo.both["id"], viewport=PHONE)
     expect(row(phone, partner).get_by_text("Aucune fonction cochée")).to_be_visible()
+    expect(phone.get_by_role("button", name="Tout afficher")).to_be_visible()
     phone.screenshot(path=str(PHONE_SCREENSHOT), full_page=True)
     assert PHONE_SCREENSHOT.stat().st_size > 10_000
 
@@ -1004,3 +1019,117 @@ def test_save_the_list_as_the_client_defaults_in_english_then_in_french(server, 
     bob = pages.open(user="demo-bob", quote=demo.neither["id"])
     expect(row(bob, mobile)).to_be_visible()
     expect(bob.get_by_role("button", name="Enregistrer cette liste comme contacts par défaut du client")).to_have_count(0)
+
+
+# --- the quote's history --------------------------------------------------------------------------
+
+HISTORY = """query($id: ID!) { quote(id: $id) { history(first: 100) { edges { node { at summary } } } } }"""
+EN_LABEL = {"ON_SITE": "On-site intervention", "DELIVERY": "Equipment delivery", "TRACKING": "Order tracking"}
+PARIS = "Europe/Paris"
+
+
+def history(page, lang="fr"):
+    """The history under the list: a list named by its heading."""
+    return page.get_by_role("list", name="Historique" if lang == "fr" else "History", exact=True)
+
+
+def expect_history(page, summaries, lang="fr"):
+    """The history shows these sentences, and only these, in this order (newest first)."""
+    items = history(page, lang).get_by_role("listitem")
+    expect(items).to_have_count(len(summaries))
+    expect(items).to_contain_text(summaries)
+
+
+def test_two_users_changing_one_quote_see_its_history_live_newest_first(server, demo, pages):
+    quote, a, b, c = demo.both, demo.mobile, demo.landline, demo.partner_complete[0]
+    assign(server, quote, a, ["TRACKING"])
+    assign(server, quote, b)
+    alice = pages.open(user="demo-alice", quote=quote["id"], timezone=PARIS)
+    bob = pages.open(user="demo-bob", quote=quote["id"], timezone=PARIS)
+    written = [f"Alice Durand a ajouté {named(b)} au devis",
+               f"Alice Durand a coché Suivi de commande pour {named(a)}",
+               f"Alice Durand a ajouté {named(a)} au devis"]
+    for page in (alice, bob):
+        expect(page.get_by_role("heading", name="Historique", exact=True)).to_be_visible()
+        expect_history(page, written)
+    # Each entry says when, in the page's language and time zone.
+    newest = server.gql("demo-alice", HISTORY, {"id": quote["id"]})["quote"]["history"]["edges"][0]["node"]
+    local = datetime.fromisoformat(newest["at"]).astimezone(ZoneInfo(PARIS))
+    first = history(bob).get_by_role("listitem").first
+    expect(first).to_have_text(f"{written[0]}, le {local:%d/%m/%Y %H:%M}")
+    expect(first.locator("time")).to_have_attribute("datetime", newest["at"])
+
+    # A change by one shows at once on top of both pages' history, with who made it.
+    add_from_list(alice, "partner", c)
+    written.insert(0, f"Alice Durand a ajouté {named(c)} au devis")
+    for page in (alice, bob):
+        expect_history(page, written)
+    # One small read per change and page: Bob's own page reads it once, though both his
+    # change's answer and its event bring the new quote.
+    reads = {alice: [], bob: []}
+    for page in (alice, bob):
+        page.on("request", lambda r, page=page: reads[page].append(r) if "query QuoteHistory" in (r.post_data or "") else None)
+    box(bob, a, "ON_SITE").click()
+    written.insert(0, f"Bob Lefèvre a coché Intervention sur site pour {named(a)}")
+    for page in (alice, bob):
+        expect_history(page, written)
+        assert len(reads[page]) == 1, [r.post_data for r in reads[page]]
+    # ON_SITE moving from one contact to another: two entries, the untick first.
+    box(bob, b, "ON_SITE").click()
+    written[:0] = [f"Bob Lefèvre a coché Intervention sur site pour {named(b)}",
+                   f"Bob Lefèvre a décoché Intervention sur site pour {named(a)}"]
+    # Seven entries: the latest five show, « Tout afficher » shows the others.
+    for page in (alice, bob):
+        expect_history(page, written[:5])
+    bob.get_by_role("button", name="Tout afficher", exact=True).click()
+    expect_history(bob, written)
+    expect_history(alice, written[:5])
+
+    # Everything shown, the next change still comes on top; the other page keeps its latest five.
+    alice.get_by_role("button", name=f"Retirer {name(c)} du devis").click()
+    written.insert(0, f"Alice Durand a retiré {named(c)} du devis")
+    expect_history(bob, written)
+    expect_history(alice, written[:5])
+    bob.get_by_role("button", name="N'afficher que les 5 dernières", exact=True).click()
+    expect_history(bob, written[:5])
+    alice.get_by_role("button", name="Tout afficher", exact=True).click()
+    expect_history(alice, written)
+    # What the API holds, in the same order.
+    held = server.gql("demo-alice", HISTORY, {"id": quote["id"]})["quote"]["history"]["edges"]
+    assert [e["node"]["summary"] for e in held] == written
+
+
+def test_history_in_english_for_a_read_only_user_and_kept_once_ordered(server, demo, pages):
+    quote, a, b = demo.both, demo.mobile, demo.landline
+    assign(server, quote, a, ["TRACKING"])
+    assign(server, quote, b, ["ON_SITE", "DELIVERY"])
+    # Victor may read the quote, not change it: he reads its history, in English.
+    victor = pages.open(user="demo-victor", quote=quote["id"], lang="en")
+    expect(victor.get_by_role("heading", name="History", exact=True)).to_be_visible()
+    written = [f"Alice Durand ticked {EN_LABEL['DELIVERY']} for {named(b)}",
+               f"Alice Durand ticked {EN_LABEL['ON_SITE']} for {named(b)}",
+               f"Alice Durand added {named(b)} to the quote",
+               f"Alice Durand ticked {EN_LABEL['TRACKING']} for {named(a)}",
+               f"Alice Durand added {named(a)} to the quote"]
+    expect_history(victor, written, lang="en")
+    expect(victor.get_by_role("button", name="Show all")).to_have_count(0)     # nothing older
+
+    # Alice places the order: Victor's page follows, and the ordered quote keeps its history.
+    alice = pages.open(user="demo-alice", quote=quote["id"])
+    alice.get_by_role("button", name="Passer la commande").click()
+    expect(alice.locator("#ordered")).to_contain_text("Commande passée le")
+    expect(history(alice).get_by_role("listitem").first).to_contain_text("Alice Durand a passé la commande")
+    expect(victor.locator("#ordered")).to_contain_text("Order placed on")
+    written.insert(0, "Alice Durand placed the order")
+    expect_history(victor, written[:5], lang="en")
+    # « Show all » by keyboard: the button keeps the focus, visibly, and becomes the way back.
+    show_all = victor.get_by_role("button", name="Show all", exact=True)
+    assert min(size(show_all)) >= 24, size(show_all)
+    show_all.focus()
+    victor.keyboard.press("Enter")
+    expect_history(victor, written, lang="en")
+    back = victor.get_by_role("button", name="Show the latest 5 only", exact=True)
+    expect(back).to_be_focused()
+    assert back.evaluate("el => el.matches(':focus-visible') && getComputedStyle(el).outlineStyle") == "solid"
+    victor.reload()
+    expect_history(victor, written[:5], lang="en")

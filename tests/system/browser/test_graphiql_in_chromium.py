@@ -71,7 +71,7 @@ def test_graphiql_opens_ready_to_run_the_step2_operations_without_internet(brows
         assert [t.inner_text().strip() for t in tabs.all()] == [
             "QuoteStep2", "AssignContact", "SetAssignmentFunction", "AssignAdhocContact", "UnassignContact",
             "UpdateContact", "PlaceOrder", "QuoteContactsChanged", "Viewer", "Quotes",
-            "ContactSuggestions", "ApplyContactSuggestion", "SetContactDefaults",
+            "ContactSuggestions", "ApplyContactSuggestion", "SetContactDefaults", "QuoteHistory",
         ]
         # The token in the Headers editor, the quote's id in the Variables editor.
         editors = page.evaluate(
