@@ -872,6 +872,12 @@ def test_phone_width(server, demo, pages):
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
+def _same_times(page) -> None:
+    """The history's times are now's: shown as one fixed time in the pictures, so that they
+    change only when the screen does."""
+    page.evaluate("document.querySelectorAll('#history-list time').forEach(t => { t.textContent = '01/12/2026 09:30'; })")
+
+
 def test_screenshots(server, demo, pages):
     """Saves docs/screenshot-step2.png (desktop) and docs/screenshot-step2-phone.png (390 px):
     a quote with contacts, functions, a warning and an error, and its latest history."""
@@ -889,12 +895,14 @@ def test_screenshots(server, demo, pages):
     expect(page.locator("#global-errors")).to_be_empty()
     expect(page.get_by_role("button", name="Tout afficher")).to_be_visible()    # the history read
     SCREENSHOT.parent.mkdir(exist_ok=True)
+    _same_times(page)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     assert SCREENSHOT.stat().st_size > 10_000
 
     phone = pages.open(quote=demo.both["id"], viewport=PHONE)
     expect(row(phone, partner).get_by_text("Aucune fonction cochée")).to_be_visible()
     expect(phone.get_by_role("button", name="Tout afficher")).to_be_visible()
+    _same_times(phone)
     phone.screenshot(path=str(PHONE_SCREENSHOT), full_page=True)
     assert PHONE_SCREENSHOT.stat().st_size > 10_000
 
