@@ -2,30 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from strawberry.dataloader import DataLoader
 
 from contacts import reads
 from contacts.auth import Viewer
-from contacts.models import Quote
+from contacts.models import Contact, ContactAssignment, Quote
 from contacts.state import QuoteState, quote_state
 from contacts.suggestions import MAX_SUGGESTIONS
 
 
 class Loaders:
-    """The DataLoaders of one operation (or of one live event), for one viewer."""
+    """The DataLoaders of one operation (or of one live event), for one viewer, and what was
+    read beforehand for the quotes it shows (`prefetch`)."""
 
     def __init__(self, viewer: Viewer) -> None:
         self.viewer = viewer
         self.quote = DataLoader(self._quotes)
         self.enterprise = DataLoader(reads.enterprises)
-        self.lines = DataLoader(reads.quote_lines)
-        self.assignments = DataLoader(reads.assignments)
-        self.contacts = DataLoader(reads.enterprise_contacts)
+        self.assignments = DataLoader(self._assignments)
+        self.contacts = DataLoader(self._contacts)
         self.defaults = DataLoader(reads.contact_defaults)
         # By client: its quotes that hold a contact, best first; one more than a draft may be
         # offered, as the draft itself may be among them.
         self.earlier_quotes = DataLoader(self._earlier_quotes)
         self._states: dict[int, QuoteState] = {}
+        self._lists: dict[int, list[ContactAssignment]] = {}  # by quote
+        self._people: dict[int, list[Contact]] = {}  # by enterprise
 
     async def _quotes(self, ids: list[int]) -> list[Quote | None]:
         found = await reads.quotes(ids, self.viewer.partner_id)
@@ -37,16 +41,55 @@ class Loaders:
     async def _earlier_quotes(self, client_ids: list[int]) -> list[list[Quote]]:
         return await reads.earlier_quotes(client_ids, self.viewer.partner_id, MAX_SUGGESTIONS + 1)
 
+    async def _assignments(self, quote_ids: list[int]) -> list[list[ContactAssignment]]:
+        missing = [i for i in quote_ids if i not in self._lists]
+        if missing:
+            self._lists.update(zip(missing, await reads.assignments(missing)))
+        return [self._lists[i] for i in quote_ids]
+
+    async def _contacts(self, enterprise_ids: list[int]) -> list[list[Contact]]:
+        missing = [i for i in enterprise_ids if i not in self._people]
+        if missing:
+            self._people.update(zip(missing, await reads.enterprise_contacts(missing)))
+        return [self._people[i] for i in enterprise_ids]
+
     def known_quote(self, quote: Quote) -> None:
         """A quote read with its client: the client needs no query of its own."""
         client = quote.__dict__.get("_client")
         if client is not None:
             self.enterprise.prime(client.id, client)
 
-    async def state(self, quote: Quote) -> QuoteState:
-        """The quote's lines and contact list, and what the rules make of them."""
-        if quote.id not in self._states:
-            lines = await self.lines.load(quote.id)
-            assignments = await self.assignments.load(quote.id)
-            self._states[quote.id] = quote_state(lines, assignments)
+    def known_assignments(self, quote_id: int, assignments: list[ContactAssignment]) -> None:
+        """A quote's contact list as a change committed it: not read again."""
+        self._lists[quote_id] = assignments
+
+    async def prefetch(self, quotes: Sequence[Quote], *, lists: bool, state: bool, contacts: bool) -> None:
+        """For `quotes`, what `assignments_of` (with `lists`), `state_of` (with `state`) and
+        `contacts_of` (with `contacts`) answer: each kind read at once for all of them, only
+        what is not known yet."""
+        state = state or contacts
+        missing = list(dict.fromkeys(q.id for q in quotes if q.id not in self._states)) if state else []
+        lines = await reads.quote_lines(missing) if missing else []
+        if lists or state:
+            unknown = list(dict.fromkeys(q.id for q in quotes if q.id not in self._lists))
+            if unknown:
+                self._lists.update(zip(unknown, await reads.assignments(unknown)))
+        for quote_id, quote_lines in zip(missing, lines):
+            self._states[quote_id] = quote_state(quote_lines, self._lists[quote_id])
+        if contacts:
+            wanted = {i for q in quotes for i in (q.client_id, q.partner_id)}
+            missing = sorted(i for i in wanted if i not in self._people)
+            if missing:
+                self._people.update(zip(missing, await reads.enterprise_contacts(missing)))
+
+    def assignments_of(self, quote: Quote) -> list[ContactAssignment]:
+        """The quote's contact list, in the order the contacts were added (prefetched)."""
+        return self._lists[quote.id]
+
+    def state_of(self, quote: Quote) -> QuoteState:
+        """The quote's lines and contact list, and what the rules make of them (prefetched)."""
         return self._states[quote.id]
+
+    def contacts_of(self, quote: Quote) -> tuple[list[Contact], list[Contact]]:
+        """The contacts of the quote's client and of the viewer's company (prefetched)."""
+        return self._people[quote.client_id], self._people[quote.partner_id]

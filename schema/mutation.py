@@ -141,12 +141,12 @@ async def _quote(info: Info[Context, None], outcome: Outcome) -> QuoteType | Non
         return None
     if outcome.committed is not None:  # as the change committed it: no need to read it again
         row, assignments = outcome.committed
-        info.context.loaders.assignments.prime(row.id, assignments)
+        info.context.loaders.known_assignments(row.id, assignments)
     else:
         row = await visible_quote(info.context.viewer, outcome.quote_id)
     if row is not None:
         info.context.loaders.known_quote(row)
-    return quote_view(row, info.context.viewer) if row else None
+    return await quote_view(info, row, "quote")
 
 
 def _errors(info: Info[Context, None], outcome: Outcome) -> list[UserError]:

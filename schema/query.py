@@ -12,7 +12,7 @@ from schema.context import Context
 from schema.errors import PublicError
 from schema.ids import decode_id, encode_id
 from schema.pagination import PageInfo, check_first, decode_cursor, encode_cursor
-from schema.quote import ContactFunctionInfo, QuoteConnection, QuoteEdge, QuoteStatus, QuoteType, function_infos, quote_view
+from schema.quote import ContactFunctionInfo, QuoteConnection, QuoteEdge, QuoteStatus, QuoteType, function_infos, quote_view, quote_views
 from schema.types import EnterpriseConnection, EnterpriseEdge, EnterpriseKind, EnterpriseType, Viewer, enterprise_view
 
 
@@ -34,7 +34,7 @@ class Query:
     async def quote(self, info: Info[Context, None], id: strawberry.ID) -> QuoteType | None:
         pk = decode_id("Quote", id)
         row = await info.context.loaders.quote.load(pk) if pk is not None else None
-        return quote_view(row, info.context.viewer) if row else None
+        return await quote_view(info, row)
 
     @strawberry.field(description="The viewer's company's quotes, newest first. first is at most 100; more is an error.")
     async def quotes(
@@ -51,7 +51,8 @@ class Query:
             info.context.viewer.partner_id, status=status,
             after=start, limit=first + 1,
         )
-        edges = [QuoteEdge(cursor=encode_cursor(r.created_at.isoformat(), r.id), node=quote_view(r, info.context.viewer)) for r in rows[:first]]
+        views = await quote_views(info, rows[:first], "edges", "node")
+        edges = [QuoteEdge(cursor=encode_cursor(view.created_at.isoformat(), view.row.id), node=view) for view in views]
         return QuoteConnection(
             edges=edges,
             page_info=PageInfo(has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None),

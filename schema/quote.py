@@ -4,6 +4,7 @@ from the operation's loaders (`contacts.state` says what the rules make of them)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import strawberry
@@ -13,12 +14,13 @@ from contacts import models, rules
 from contacts.auth import Permission as PermissionEnum
 from contacts.auth import Viewer as Signed
 from contacts.messages import FUNCTION_HELP, FUNCTION_LABELS, summary
-from contacts.state import details_of, functions_of
+from contacts.state import QuoteState, details_of, functions_of
 from schema.context import Context
 from schema.errors import ContactFunction, UserError, user_errors
 from schema.history import QuoteHistoryConnection, history_page
 from schema.ids import encode_id
 from schema.pagination import PageInfo
+from schema.selection import selected_fields
 from schema.suggestions import ContactSuggestion, check_first, read_suggestions, suggestion_view
 from schema.types import ContactType, EnterpriseType, contact_view, enterprise_view
 
@@ -136,6 +138,10 @@ class ContactValidation:
 
 @strawberry.type(name="Quote")
 class QuoteType:
+    """A quote's step-2 fields are plain values, filled in beforehand by `quote_views` for all
+    the quotes of a list at once, and only those the operation selects (the others stay None
+    and are never read)."""
+
     id: strawberry.ID
     reference: str
     status: QuoteStatus
@@ -144,103 +150,123 @@ class QuoteType:
     created_at: datetime
     updated_at: datetime
     ordered_at: datetime | None
-    row: strawberry.Private[models.Quote]
-
-    @strawberry.field
-    async def client(self, info: Info[Context, None]) -> EnterpriseType:
-        return enterprise_view(await info.context.loaders.enterprise.load(self.row.client_id))
+    client: EnterpriseType
 
     @strawberry.field(description="Every change to this quote's contacts, newest first, by whom and when. Kept after ordering.")
     async def history(self, info: Info[Context, None], first: int | None = 50, after: str | None = None) -> QuoteHistoryConnection:
         return await history_page(self.row.id, first, after, info.context.language)
 
-    @strawberry.field
-    async def lines(self, info: Info[Context, None]) -> list[QuoteLineType]:
-        return [line_view(line) for line in (await info.context.loaders.state(self.row)).lines]
-
-    @strawberry.field(description="The quote's contact list, in the order the contacts were added.")
-    async def assignments(self, info: Info[Context, None]) -> list[ContactAssignment]:
-        viewer = info.context.viewer
-        return [assignment_view(a, viewer) for a in await info.context.loaders.assignments.load(self.row.id)]
-
-    @strawberry.field(description="For each function, in the order ON_SITE, DELIVERY, TRACKING: how many contacts it needs, at most, and has now.")
-    async def contact_requirements(self, info: Info[Context, None]) -> list[ContactRequirement]:
-        state = await info.context.loaders.state(self.row)
-        lines = {line.id: line for line in state.lines}
-        language = info.context.language
-        return [
-            ContactRequirement(
-                function=req.function,
-                min=req.min,
-                max=req.max,
-                count=req.count,
-                summary=summary(req, language),
-                required_by=[line_view(lines[i]) for i in req.required_by],
-            )
-            for req in state.requirements
-        ]
-
-    @strawberry.field(description="What the two drop-down menus offer: the client's contacts and the viewer's company's.")
-    async def eligible_contacts(self, info: Info[Context, None]) -> EligibleContacts:
-        loaders = info.context.loaders
-        state = await loaders.state(self.row)
-        client, partner = await loaders.contacts.load_many([self.row.client_id, self.row.partner_id])
-        on_quote = {a.contact_id for a in state.assignments}
-        viewer = info.context.viewer
-        may_edit = viewer.can(PermissionEnum.QUOTE_EDIT)
-        is_draft = self.row.status == models.QuoteStatus.DRAFT
-        language = info.context.language
-
-        def eligible(row: models.Contact) -> EligibleContact:
-            contact = contact_view(row, viewer)
-            reasons = rules.add_problems(
-                contact_missing=contact.missing_fields,
-                already_on_quote=row.id in on_quote,
-                contacts_on_quote=len(state.assignments),
-                quote_is_draft=is_draft,
-                may_edit=may_edit,
-            )
-            return EligibleContact(
-                contact=contact,
-                can_add=not reasons,
-                reasons=user_errors(reasons, language),
-            )
-
-        return EligibleContacts(client=[eligible(r) for r in client], partner=[eligible(r) for r in partner])
-
-    @strawberry.field(description="The contact rules as they stand; placeOrder refuses while isValid is false.")
-    async def contact_validation(self, info: Info[Context, None]) -> ContactValidation:
-        state = await info.context.loaders.state(self.row)
-        language = info.context.language
-        return ContactValidation(
-            is_valid=not state.errors,
-            errors=user_errors(state.errors, language),
-            warnings=user_errors(state.warnings, language),
-        )
-
+    lines: list[QuoteLineType]
+    assignments: list[ContactAssignment] = strawberry.field(description="The quote's contact list, in the order the contacts were added.")
+    contact_requirements: list[ContactRequirement] = strawberry.field(description="For each function, in the order ON_SITE, DELIVERY, TRACKING: how many contacts it needs, at most, and has now.")
+    eligible_contacts: EligibleContacts = strawberry.field(description="What the two drop-down menus offer: the client's contacts and the viewer's company's.")
+    contact_validation: ContactValidation = strawberry.field(description="The contact rules as they stand; placeOrder refuses while isValid is false.")
+    row: strawberry.Private[models.Quote]
 
     @strawberry.field(description="Ready-made contact lists for this draft, best first: the client's defaults (when it has any), "
                       "then the lists of the client's most recent other quotes that hold at least one contact, ordered ones first. "
                       "Empty once ordered, and for a viewer without QUOTE_EDIT. first is at most 10; more is an error.")
     async def contact_suggestions(self, info: Info[Context, None], first: int | None = 3) -> list[ContactSuggestion]:
         found = await read_suggestions(info, self.row, check_first(first))
-        viewer = info.context.viewer
-        return [await suggestion_view(info, self.row, s, quote_view(s.from_quote, viewer) if s.from_quote else None)
-                for s in found]
+        sources = await quote_views(info, [s.from_quote for s in found if s.from_quote], "fromQuote")
+        by_id = {view.row.id: view for view in sources}
+        return [await suggestion_view(info, self.row, s, by_id[s.from_quote.id] if s.from_quote else None) for s in found]
 
 
-def quote_view(row: models.Quote, viewer: Signed) -> QuoteType:
-    return QuoteType(
-        id=strawberry.ID(encode_id("Quote", row.id)),
-        reference=row.reference,
-        status=row.status,
-        viewer_can_edit=viewer.can(PermissionEnum.QUOTE_EDIT) and row.status == models.QuoteStatus.DRAFT,
-        version=row.version,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        ordered_at=row.ordered_at,
-        row=row,
-    )
+# The fields filled in beforehand, by what they need loaded.
+CLIENT = "client"
+NEEDS_LISTS = frozenset({"assignments"})
+NEEDS_STATE = frozenset({"lines", "contactRequirements", "eligibleContacts", "contactValidation"})
+NEEDS_CONTACTS = frozenset({"eligibleContacts"})
+
+
+async def quote_views(info: Info[Context, None], rows: Sequence[models.Quote], *path: str) -> list[QuoteType]:
+    """`rows` as the operation shows them at `path` (field names from the field being
+    resolved): what its selection needs is loaded for all of them at once, one statement per
+    kind (their lines, contact lists, and their clients' and the viewer's company's contacts)."""
+    if not rows:
+        return []
+    selected = selected_fields(info, *path)
+    context = info.context
+    loaders = context.loaders
+    wants_lists = selected is None or not NEEDS_LISTS.isdisjoint(selected)
+    wants_state = selected is None or not NEEDS_STATE.isdisjoint(selected)
+    wants_contacts = selected is None or not NEEDS_CONTACTS.isdisjoint(selected)
+    wants_client = selected is None or CLIENT in selected
+    await loaders.prefetch(rows, lists=wants_lists, state=wants_state, contacts=wants_contacts)
+    clients = {}
+    if wants_client:
+        missing = [row.client_id for row in rows if row.__dict__.get("_client") is None]
+        if missing:
+            clients = dict(zip(missing, await loaders.enterprise.load_many(missing)))
+    viewer, language = context.viewer, context.language
+    views = []
+    for row in rows:
+        state = loaders.state_of(row) if wants_state else None
+        client = (row.__dict__.get("_client") or clients.get(row.client_id)) if wants_client else None
+        views.append(QuoteType(
+            id=strawberry.ID(encode_id("Quote", row.id)),
+            reference=row.reference,
+            status=row.status,
+            viewer_can_edit=viewer.can(PermissionEnum.QUOTE_EDIT) and row.status == models.QuoteStatus.DRAFT,
+            version=row.version,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            ordered_at=row.ordered_at,
+            client=enterprise_view(client) if client is not None else None,
+            lines=[line_view(line) for line in state.lines] if state else None,
+            assignments=[assignment_view(a, viewer) for a in loaders.assignments_of(row)] if wants_lists else None,
+            contact_requirements=_requirements(state, language) if state else None,
+            eligible_contacts=_eligible(row, state, loaders.contacts_of(row), viewer, language) if wants_contacts else None,
+            contact_validation=ContactValidation(
+                is_valid=not state.errors,
+                errors=user_errors(state.errors, language),
+                warnings=user_errors(state.warnings, language),
+            ) if state else None,
+            row=row,
+        ))
+    return views
+
+
+async def quote_view(info: Info[Context, None], row: models.Quote | None, *path: str) -> QuoteType | None:
+    """One quote as the operation shows it at `path` (see `quote_views`); None for None."""
+    return (await quote_views(info, [row], *path))[0] if row is not None else None
+
+
+def _requirements(state: QuoteState, language: str) -> list[ContactRequirement]:
+    lines = {line.id: line for line in state.lines}
+    return [
+        ContactRequirement(
+            function=req.function,
+            min=req.min,
+            max=req.max,
+            count=req.count,
+            summary=summary(req, language),
+            required_by=[line_view(lines[i]) for i in req.required_by],
+        )
+        for req in state.requirements
+    ]
+
+
+def _eligible(row: models.Quote, state: QuoteState, contacts: tuple[list[models.Contact], list[models.Contact]],
+              viewer: Signed, language: str) -> EligibleContacts:
+    on_quote = {a.contact_id for a in state.assignments}
+    may_edit = viewer.can(PermissionEnum.QUOTE_EDIT)
+    is_draft = row.status == models.QuoteStatus.DRAFT
+
+    def eligible(contact_row: models.Contact) -> EligibleContact:
+        contact = contact_view(contact_row, viewer)
+        reasons = rules.add_problems(
+            contact_missing=contact.missing_fields,
+            already_on_quote=contact_row.id in on_quote,
+            contacts_on_quote=len(state.assignments),
+            quote_is_draft=is_draft,
+            may_edit=may_edit,
+        )
+        return EligibleContact(contact=contact, can_add=not reasons, reasons=user_errors(reasons, language))
+
+    client, partner = contacts
+    return EligibleContacts(client=[eligible(r) for r in client], partner=[eligible(r) for r in partner])
 
 
 @strawberry.type

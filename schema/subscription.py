@@ -82,7 +82,7 @@ class Subscription:
                 context.loaders.known_quote(row)
                 yield QuoteContactsEvent(
                     kind=QuoteContactsEventKind[event.kind.name],
-                    quote=quote_view(row, context.viewer),
+                    quote=await quote_view(info, row, "quote"),
                     assignment_id=(
                         strawberry.ID(encode_id("ContactAssignment", event.assignment_id))
                         if event.assignment_id
