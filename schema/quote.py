@@ -136,6 +136,11 @@ class ContactValidation:
     warnings: list[UserError]
 
 
+async def _history(root: strawberry.Parent[QuoteType], info: Info[Context, None], first: int | None = 50,
+                   after: str | None = None) -> QuoteHistoryConnection:
+    return await history_page(root.row.id, first, after, info.context.language)
+
+
 @strawberry.type(name="Quote")
 class QuoteType:
     """A quote's step-2 fields are plain values, filled in beforehand by `quote_views` for all
@@ -151,11 +156,8 @@ class QuoteType:
     updated_at: datetime
     ordered_at: datetime | None
     client: EnterpriseType
-
-    @strawberry.field(description="Every change to this quote's contacts, newest first, by whom and when. Kept after ordering.")
-    async def history(self, info: Info[Context, None], first: int | None = 50, after: str | None = None) -> QuoteHistoryConnection:
-        return await history_page(self.row.id, first, after, info.context.language)
-
+    history: QuoteHistoryConnection = strawberry.field(
+        resolver=_history, description="Every change to this quote's contacts, newest first, by whom and when. Kept after ordering.")
     lines: list[QuoteLineType]
     assignments: list[ContactAssignment] = strawberry.field(description="The quote's contact list, in the order the contacts were added.")
     contact_requirements: list[ContactRequirement] = strawberry.field(description="For each function, in the order ON_SITE, DELIVERY, TRACKING: how many contacts it needs, at most, and has now.")
