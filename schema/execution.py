@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from operator import attrgetter
 from typing import Any
 
 from graphql import (
@@ -32,10 +31,12 @@ from graphql import (
     visit,
 )
 from graphql.pyutils import Undefined
+from graphql.type import specified_scalar_types
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
 
 Complete = Callable[[Any], Any]
+_BUILT_IN = set(specified_scalar_types.values())
 Cell = list  # [the compiled completion, or None when the selection is not plain]
 
 _PENDING: Any = object()  # a selection being compiled, met again inside itself
@@ -114,14 +115,14 @@ class PlainExecutionContext(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set, new_defer_usages, _ = self.collect_subfields(object_type, field_details_list)
         if new_defer_usages:
             return None
-        steps: list[tuple[str, Callable[[Any], Any], Complete]] = []
+        steps: list[_Step] = []
         for response_name, details in grouped_field_set.items():
             if any(d.defer_usage is not None or d.fragment_variable_values is not None for d in details):
                 return None
             node = details[0].node
             name = node.name.value
             if name == "__typename":
-                steps.append((response_name, _constant(object_type.name), _same))
+                steps.append(_Step(response_name, None, None, None, object_type.name))
                 continue
             field = object_type.fields.get(name)
             definition = field and field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
@@ -132,15 +133,16 @@ class PlainExecutionContext(StrawberryGraphQLCoreExecutionContext):
             complete = self._compile_value(field.type, details)
             if complete is None:
                 return None
-            steps.append((response_name, _reader(definition), complete))
-        is_type_of = object_type.is_type_of
+            steps.append(_Step(response_name, definition, field.type, complete, None, self._cell_inside(field.type, details)))
+        return _generate(object_type, steps)
 
-        def complete_object(source: Any) -> dict[str, Any]:
-            if is_type_of is not None and is_type_of(source, None) is not True:
-                raise NotPlain
-            return {response_name: complete(read(source)) for response_name, read, complete in steps}
-
-        return complete_object
+    def _cell_inside(self, return_type: GraphQLOutputType, details) -> Cell | None:
+        """The cell of the object type inside `return_type` (through lists and non-null)."""
+        while isinstance(return_type, (GraphQLNonNull, GraphQLList)):
+            return_type = return_type.of_type
+        if isinstance(return_type, GraphQLObjectType):
+            return self._cell(return_type, details)
+        return None
 
     def _compile_value(self, return_type: GraphQLOutputType, details) -> Complete | None:
         if isinstance(return_type, GraphQLNonNull):
@@ -220,15 +222,104 @@ def _object_in(cell: Cell) -> Complete:
 
 
 def _reader(definition) -> Callable[[Any], Any]:
-    """How Strawberry reads a basic field: its default resolver (getattr unless configured)."""
-    if definition.default_resolver is getattr:
-        return attrgetter(definition.python_name)
+    """How Strawberry reads a basic field whose default resolver is not getattr."""
     return lambda source: definition.default_resolver(source, definition.python_name)
 
 
-def _constant(value: Any) -> Callable[[Any], Any]:
-    return lambda source: value
+# --- Generated code -------------------------------------------------------------------------
+#
+# A selection becomes the text of one function: read each attribute, keep a value whose class
+# is the one its type expects (a str for String and ID, a bool for Boolean, an int in range for
+# Int; for an enum, a member of it, answered by its name), and hand anything else to the
+# field's general completion above (which coerces it, or raises NotPlain). Lists of such values
+# and of objects are completed inline: no call per leaf.
 
 
-def _same(value: Any) -> Any:
-    return value
+class _Step:
+    """A response key of a selection: its field's definition, type and general completion (or
+    the constant it answers, for __typename), and the cell of the object type inside it."""
+
+    __slots__ = ("name", "definition", "type", "complete", "constant", "cell")
+
+    def __init__(self, name, definition, type_, complete, constant, cell=None) -> None:
+        self.name, self.definition, self.type, self.complete, self.constant, self.cell = (
+            name, definition, type_, complete, constant, cell)
+
+
+_CLASS_OF = {"String": str, "ID": str, "Boolean": bool, "Int": int}
+
+
+def _bind(names: dict, prefix: str, value: Any) -> str:
+    name = f"{prefix}_{len(names)}"
+    names[name] = value
+    return name
+
+
+def _leaf_expression(leaf: GraphQLOutputType, var: str, names: dict, fallback: str) -> str:
+    """An expression completing `var` of the leaf type `leaf`; `fallback(var)` for a value of
+    another class (None included)."""
+    if isinstance(leaf, CustomGraphQLEnumType):
+        members = {member: name for name, value in leaf.values.items()
+                   for member in leaf.wrapped_cls if member.value == value.value}
+        enum, table = _bind(names, "enum", leaf.wrapped_cls), _bind(names, "names", members)
+        return f"({table}[{var}] if {var}.__class__ is {enum} else {fallback}({var}))"
+    kind = _CLASS_OF.get(leaf.name) if leaf in _BUILT_IN else None
+    if kind is None:
+        return f"{fallback}({var})"
+    test = f"{var}.__class__ is {_bind(names, 'class', kind)}"
+    if kind is int:
+        test += f" and -2147483648 <= {var} <= 2147483647"
+    return f"({var} if {test} else {fallback}({var}))"
+
+
+def _generate(object_type: GraphQLObjectType, steps: list[_Step]) -> Complete:
+    names: dict[str, Any] = {"NotPlain": NotPlain, "list": list}
+    lines = ["def complete_object(source):", "    if source is None: raise NotPlain"]
+    if object_type.is_type_of is not None:
+        names["is_type_of"] = object_type.is_type_of
+        lines.append("    if is_type_of(source, None) is not True: raise NotPlain")
+    entries = []
+    for i, step in enumerate(steps):
+        if step.definition is None:
+            entries.append(f"{step.name!r}: {_bind(names, 'constant', step.constant)}")
+            continue
+        var = f"v{i}"
+        python_name = step.definition.python_name
+        if step.definition.default_resolver is getattr and python_name.isidentifier():
+            lines.append(f"    {var} = source.{python_name}")
+        else:
+            lines.append(f"    {var} = {_bind(names, 'read', _reader(step.definition))}(source)")
+        lines.append(f"    {var} = {_value_expression(step, var, names)}")
+        entries.append(f"{step.name!r}: {var}")
+    lines.append("    return {" + ", ".join(entries) + "}")
+    exec(compile("\n".join(lines), f"<selection on {object_type.name}>", "exec"), names)
+    return names["complete_object"]
+
+
+def _value_expression(step: _Step, var: str, names: dict) -> str:
+    """An expression completing `var`, the value of `step`'s field."""
+    fallback = _bind(names, "complete", step.complete)
+    non_null = isinstance(step.type, GraphQLNonNull)
+    inner = step.type.of_type if non_null else step.type
+    if isinstance(inner, GraphQLObjectType):
+        cell = _bind(names, "cell", step.cell)  # read when used: a selection may contain itself
+        return f"{cell}[0]({var})" if non_null else f"(None if {var} is None else {cell}[0]({var}))"
+    if not isinstance(inner, GraphQLList):
+        return _leaf_expression(inner, var, names, fallback)
+    item = inner.of_type
+    item_non_null = isinstance(item, GraphQLNonNull)
+    item_inner = item.of_type if item_non_null else item
+    if isinstance(item_inner, GraphQLObjectType):
+        expression = f"{_bind(names, 'cell', step.cell)}[0](x)"
+    elif isinstance(item_inner, GraphQLList):
+        return f"{fallback}({var})"
+    else:
+        expression = _leaf_expression(item_inner, "x", names, _bind(names, "unexpected", _unexpected))
+    if not item_non_null:
+        expression = f"(None if x is None else {expression})"
+    return f"([{expression} for x in {var}] if {var}.__class__ is list else {fallback}({var}))"
+
+
+def _unexpected(value: Any) -> Any:
+    """An item the generated code does not expect: graphql-core completes the object."""
+    raise NotPlain

@@ -3,6 +3,9 @@ graphql-core's own field-by-field completion answers: data, errors and their pat
 
 from __future__ import annotations
 
+import enum
+import json
+
 import pytest
 import strawberry
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -23,8 +26,9 @@ REFERENCE = build_schema()
 REFERENCE.execution_context_class = StrawberryGraphQLCoreExecutionContext  # graphql-core's completion
 
 
-def _answer(result) -> dict:
-    return {"data": result.data, "errors": [e.formatted for e in result.errors or []]}
+def _answer(result) -> str:
+    """The answer as its JSON text: the keys' order counts, as it does for a client's bytes."""
+    return json.dumps({"data": result.data, "errors": [e.formatted for e in result.errors or []]})
 
 
 async def test_the_step2_screen_reads_the_same_as_with_graphql_cores_completion(backend):
@@ -56,18 +60,49 @@ class Line:
     amount: int
 
 
+@strawberry.enum
+class Kind(enum.Enum):
+    FIBRE = "fibre"
+    SIP = "sip"
+
+
 @strawberry.type
 class Basket:
     lines: list[Line]
     note: str | None
+    kind: Kind
+    kinds: list[Kind | None] | None
+    code: strawberry.ID
+    flag: bool
+    first: Line | None
+
+
+# Values of another class than the field's (coerced by graphql-core, or refused), by variant.
+ODD = {
+    "int-as-string": {"note": 12},
+    "bool-as-string": {"note": True},
+    "int-as-id": {"code": 42},
+    "big-int": {"lines": [Line(label="a", amount=2**40)]},
+    "bool-as-int": {"lines": [Line(label="a", amount=True)]},
+    "int-as-bool": {"flag": 1},
+    "enum-value-as-enum": {"kind": "sip"},
+    "unknown-enum": {"kind": "adsl"},
+    "null-in-list": {"kinds": [Kind.SIP, None]},
+    "tuple-as-list": {"kinds": (Kind.FIBRE,)},
+    "null-object": {"first": None},
+    "null-item-object": {"lines": [None]},
+    "string-as-list": {"kinds": "FIBRE"},
+}
 
 
 @strawberry.type
 class Query:
     @strawberry.field
-    def basket(self, broken: bool = False) -> Basket:
+    def basket(self, broken: bool = False, variant: str = "") -> Basket:
         lines = [Line(label="a", amount=1), Line(label=None if broken else "b", amount=2)]  # type: ignore[arg-type]
-        return Basket(lines=lines, note=None)
+        values = {"lines": lines, "note": None, "kind": Kind.FIBRE, "kinds": [Kind.SIP], "code": "B1", "flag": False,
+                  "first": lines[0]}
+        return Basket(**{**values, **ODD.get(variant, {})})
 
 
 PLAIN = strawberry.Schema(Query, execution_context_class=PlainExecutionContext)
@@ -82,6 +117,9 @@ GRAPHQL_CORE = strawberry.Schema(Query)
         ("{ basket { ...B lines { amount __typename } } } fragment B on Basket { lines { label } n: note }", None),
         ("query ($x: Boolean!) { basket { lines { label @include(if: $x) amount } } }", {"x": True}),
         ("query ($x: Boolean!) { basket { lines { label @include(if: $x) amount } } }", {"x": False}),
+        ("{ basket { kind kinds code flag first { __typename } } }", None),
+        *[(f'{{ basket(variant: "{variant}") {{ lines {{ label amount }} note kind kinds code flag first {{ label }} }} }}', None)
+          for variant in ODD],
     ],
 )
 async def test_errors_paths_and_directives_are_graphql_cores(document, variables):
