@@ -90,7 +90,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     connections = Connections()
     # The metrics' extension first, so that it sees the errors once masked (its exit hook runs last).
     schema = build_schema(
-        Limits(settings.max_query_depth, settings.max_aliases, settings.max_tokens),
+        Limits(settings.max_query_depth, settings.max_aliases, settings.max_tokens, settings.max_cost),
+        document_cache_bytes=settings.document_cache_bytes,
         extra_extensions=(lambda: RecordOperation(metrics),),
     )
     # GraphiQL's files, served by the app itself unless GRAPHIQL_ASSETS=cdn (api/graphiql.py).
@@ -100,7 +101,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         bus=bus,
         connections=connections,
         graphiql_assets=graphiql_assets,
-        response_cache=ResponseCache(settings.response_cache_entries) if settings.response_cache_entries > 0 else None,
+        response_cache=(
+            ResponseCache(settings.response_cache_entries, settings.response_cache_bytes)
+            if settings.response_cache_entries > 0 and settings.response_cache_bytes > 0 else None
+        ),
         keep_alive=True,
         keep_alive_interval=settings.keep_alive_seconds,
         connection_init_wait_timeout=timedelta(seconds=settings.connection_init_seconds),

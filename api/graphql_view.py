@@ -40,13 +40,15 @@ from api.graphql_http import (
     wants_graphiql,
 )
 from api.keepalive import KeepAlive
+from api.observability import PREPARED_KEY
 from api.request_id import current_request_id
 from api.response_cache import ResponseCache, is_read_only
 from api.websockets import LegacyWSHandler, TransportWSHandler, WebSocketAdapter
 from contacts.events import EventBus
 from contacts.messages import negotiate
 from schema import Context
-from schema.extensions import LIMIT_CODES
+from schema.limits import LIMIT_CODES
+from schema.operations import requested
 
 
 class GraphQLView(GraphQL):
@@ -80,6 +82,7 @@ class GraphQLView(GraphQL):
             request=request,
             response=response,
             request_id=current_request_id(),
+            prepared=getattr(request.state, "prepared", None),  # when the response cache looked at it
         )
 
     async def on_ws_connect(self, context: Context):
@@ -158,7 +161,10 @@ class GraphQLView(GraphQL):
                 return {"type": "http.request", "body": body, "more_body": False}
             return await request.receive()
 
-        if not is_read_only(request.method, body, request.query_params):
+        sent = requested(request.method, request.query_params, body)
+        prepared = self.schema.documents.prepare(sent[0]) if sent is not None and sent[0] else None
+        scope["state"]["prepared"] = prepared  # for the operation's context: not prepared twice
+        if not is_read_only(prepared, sent[1] if sent else None):
             await super().__call__(scope, receive_again, send)
             return
         key = self.response_cache.key(
@@ -170,6 +176,7 @@ class GraphQLView(GraphQL):
         )
         cached = self.response_cache.get(key)
         if cached is not None:
+            scope["state"][PREPARED_KEY] = (prepared, sent[1])  # its operation, for the metrics and the log
             status, headers, content = cached
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": content})

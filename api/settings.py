@@ -39,6 +39,7 @@ class Settings:
     max_query_depth: int = 10
     max_aliases: int = 30
     max_tokens: int = 5000
+    max_cost: int = 50_000
     max_body_bytes: int = 100_000
     log_level: str = "INFO"
     # Seconds between keep-alive messages on an idle WebSocket (`ping` on graphql-transport-ws,
@@ -46,6 +47,9 @@ class Settings:
     keep_alive_seconds: float = 15.0
     connection_init_seconds: float = 60.0
     response_cache_entries: int = 2048
+    response_cache_bytes: int = 32 * 1024 * 1024
+    # Parsed and validated documents kept for their next request (schema/documents.py).
+    document_cache_bytes: int = 32 * 1024 * 1024
     ws_compression: bool = False
     # Browser origins (scheme://host[:port]) other than the app's own that may call the API
     # (CORS) and open its WebSocket; "*" for any. Same-origin pages and clients that send no
@@ -68,11 +72,14 @@ class Settings:
             max_query_depth=_int("MAX_QUERY_DEPTH", 10),
             max_aliases=_int("MAX_ALIASES", 30),
             max_tokens=_int("MAX_TOKENS", 5000),
+            max_cost=_int("MAX_COST", 50_000),
             max_body_bytes=_int("MAX_BODY_BYTES", 100_000),
             log_level=os.environ.get("LOG_LEVEL", "INFO"),
             keep_alive_seconds=float(os.environ.get("KEEP_ALIVE_SECONDS") or 15),
             connection_init_seconds=float(os.environ.get("CONNECTION_INIT_SECONDS") or 60),
             response_cache_entries=_int("RESPONSE_CACHE_ENTRIES", 2048),
+            response_cache_bytes=_int("RESPONSE_CACHE_BYTES", 32 * 1024 * 1024),
+            document_cache_bytes=_int("DOCUMENT_CACHE_BYTES", 32 * 1024 * 1024),
             ws_compression=os.environ.get("WS_COMPRESSION", "0") not in ("", "0", "false", "no"),
             allowed_origins=_list("ALLOWED_ORIGINS"),
             graceful_shutdown_seconds=float(os.environ.get("GRACEFUL_SHUTDOWN_SECONDS") or 20),
