@@ -34,6 +34,7 @@ from api.metrics import Metrics
 from api.observability import ObservabilityMiddleware, ObservedWebSocket, RecordOperation
 from api.request_id import RequestIdMiddleware
 from api.response_cache import ResponseCache
+from api.rights import RightsWatch
 from api.settings import Settings
 from api.shutdown import GracefulShutdown, close_websockets
 from contacts.broker import make_bus
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         allowed_origins=origins,
     )
     metrics.watch(lambda: (connections.websockets, connections.operations))
+    rights = RightsWatch(connections, settings.rights_check_seconds)
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
@@ -118,16 +120,18 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         async with RegisterTortoise(app, config=database.config) if owns_database else _nothing():
             await bus.start()
             gauges = asyncio.create_task(metrics.refresh_gauges_forever()) if metrics.multiprocess else None
+            watching = asyncio.create_task(rights.run_forever())
             shutdown.install()
             try:
                 yield
             finally:
                 shutdown.uninstall()
                 await close_websockets(connections, timeout=2.0)
-                if gauges is not None:
-                    gauges.cancel()
-                    with suppress(asyncio.CancelledError):
-                        await gauges
+                for task in (gauges, watching):
+                    if task is not None:
+                        task.cancel()
+                        with suppress(asyncio.CancelledError):
+                            await task
                 metrics.process_exited()
                 await bus.stop()
 
@@ -162,6 +166,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     state = app.state
     state.settings, state.database, state.bus, state.schema = settings, database, bus, schema
     state.graphql, state.connections, state.metrics, state.access_log = graphql, connections, metrics, access_log
+    state.rights = rights
     return app
 
 

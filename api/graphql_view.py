@@ -21,7 +21,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from api import graphiql
-from api.authentication import UNAUTHENTICATED, authenticate
+from api.authentication import UNAUTHENTICATED, authenticate, token_hash
 from api.connections import Connections
 from api.graphql_http import (
     APPLICATION_JSON,
@@ -93,6 +93,7 @@ class GraphQLView(GraphQL):
             raise ConnectionRejectionError({"message": "Authentication required", "code": "UNAUTHENTICATED"})
         language = next((v for k, v in params.items() if k.lower() == "accept-language" and isinstance(v, str)), None)
         context.viewer = viewer
+        context.token_hash = token_hash(header)  # its rights are read again (api/rights.py)
         context.request.state.viewer = viewer  # for the access log (api/observability.py)
         context.language = negotiate(language)
         return None

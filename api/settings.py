@@ -46,6 +46,9 @@ class Settings:
     # `ka` on graphql-ws): well under the idle timeouts of common proxies (60 s).
     keep_alive_seconds: float = 15.0
     connection_init_seconds: float = 60.0
+    # Seconds between two readings of the rights of the open WebSockets (api/rights.py): a
+    # revoked token or a removed right ends a socket within about that long.
+    rights_check_seconds: float = 2.0
     response_cache_entries: int = 2048
     response_cache_bytes: int = 32 * 1024 * 1024
     # Parsed and validated documents kept for their next request (schema/documents.py).
@@ -77,6 +80,7 @@ class Settings:
             log_level=os.environ.get("LOG_LEVEL", "INFO"),
             keep_alive_seconds=float(os.environ.get("KEEP_ALIVE_SECONDS") or 15),
             connection_init_seconds=float(os.environ.get("CONNECTION_INIT_SECONDS") or 60),
+            rights_check_seconds=float(os.environ.get("RIGHTS_CHECK_SECONDS") or 2),
             response_cache_entries=_int("RESPONSE_CACHE_ENTRIES", 2048),
             response_cache_bytes=_int("RESPONSE_CACHE_BYTES", 32 * 1024 * 1024),
             document_cache_bytes=_int("DOCUMENT_CACHE_BYTES", 32 * 1024 * 1024),

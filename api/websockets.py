@@ -1,10 +1,12 @@
 """The two WebSocket protocols of /graphql, over Strawberry's handlers: graphql-transport-ws
 and the legacy graphql-ws, both with keep-alives sent by the view's one task, a rejected
-connection_init closed with 4403, and a socket that says nothing in time closed with 4408."""
+connection_init closed with 4403, a socket that says nothing in time closed with 4408, and
+the token's rights read again before each operation (api/rights.py): 4403 once they narrowed."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import AsyncGenerator
 from contextlib import suppress
@@ -17,7 +19,13 @@ from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageRec
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
-FORBIDDEN_CLOSE_CODE = 4403  # a missing or unknown token in connection_init, on both protocols
+from api.rights import FORBIDDEN_CLOSE_CODE, close_forbidden, current_viewer
+
+log = logging.getLogger("api.websockets")
+UNAVAILABLE = {
+    "message": "The service is unavailable for a moment: try again.",
+    "extensions": {"code": "SERVICE_UNAVAILABLE"},
+}
 
 
 class WebSocketAdapter(ASGIWebSocketAdapter):
@@ -59,6 +67,22 @@ class _Registered:
             if isinstance(message, dict):
                 message.clear()
 
+    async def rights_hold(self) -> bool | None:
+        """Reads the token's viewer again before an operation: True when it may run (with the
+        viewer as it stands now), False when the rights narrowed (the socket is closed with
+        4403), None when the database could not tell (the operation gets SERVICE_UNAVAILABLE)."""
+        if self.context.viewer is None:
+            return True  # not acknowledged: Strawberry refuses the operation itself
+        try:
+            viewer = await current_viewer(self.context)
+        except Exception:
+            log.warning("the rights of a WebSocket could not be read again", exc_info=True)
+            return None
+        if viewer is None:
+            await close_forbidden(self)
+            return False
+        return True
+
     @staticmethod
     def _share_document(message) -> None:
         """Subscribers of the same operation send the same document: one copy of its text
@@ -91,7 +115,11 @@ class TransportWSHandler(_Registered, BaseGraphQLTransportWSHandler):
     async def run_operation(self, operation) -> None:
         self.view.connections.operations += 1
         try:
-            await super().run_operation(operation)
+            holds = await self.rights_hold()
+            if holds:
+                await super().run_operation(operation)
+            elif holds is None:
+                await operation.send_operation_message({"id": operation.id, "type": "error", "payload": [UNAVAILABLE]})
         finally:
             self.view.connections.operations -= 1
 
@@ -148,9 +176,15 @@ class LegacyWSHandler(_Registered, BaseGraphQLWSHandler):
         self._share_document(message)
         await super().handle_start(message)
 
-    async def handle_async_results(self, *args, **kwargs) -> None:
+    async def handle_async_results(self, operation_id, *args, **kwargs) -> None:
         self.view.connections.operations += 1
         try:
-            await super().handle_async_results(*args, **kwargs)
+            holds = await self.rights_hold()
+            if holds:
+                await super().handle_async_results(operation_id, *args, **kwargs)
+            else:
+                if holds is None:
+                    await self.send_message({"type": "error", "id": operation_id, "payload": UNAVAILABLE})
+                self.tasks.pop(operation_id, None)
         finally:
             self.view.connections.operations -= 1

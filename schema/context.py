@@ -22,6 +22,7 @@ class Context:
     connection_params: dict | None = None
     request_id: str = "-"  # in the logs, and in a masked error's extensions
     prepared: Prepared | None = None  # the operation's document, when prepared before it ran
+    token_hash: str | None = None  # a WebSocket's token, to check its rights again (api/rights.py)
 
 
     @cached_property
