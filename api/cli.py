@@ -15,6 +15,26 @@ from contacts.db import Database
 
 # uvicorn's websockets-sansio protocol, lighter per idle connection (api/websocket_protocol.py).
 WS_PROTOCOL = "api.websocket_protocol:LeanWebSocketProtocol"
+# uvicorn's httptools protocol, with bounds on the headers' size and time and the body's time
+# (api/http_protocol.py).
+HTTP_PROTOCOL = "api.http_protocol:BoundedHttpToolsProtocol"
+
+
+def server_options(settings: Settings) -> dict:
+    """What uvicorn is told of the protocols, as `serve` runs them (the tests' in-process
+    server too)."""
+    return {
+        "http": HTTP_PROTOCOL,
+        "ws": WS_PROTOCOL,
+        # A WebSocket message over this is refused (1009) before it is parsed; the first one
+        # (connection_init) is held to less (api/websocket_protocol.py).
+        "ws_max_size": settings.max_websocket_message_bytes,
+        # Compressing each event for each subscriber costs CPU at every change and some 40 KB
+        # of memory per connection; off unless WS_COMPRESSION=1.
+        "ws_per_message_deflate": settings.ws_compression,
+        # uvicorn's own bound on headers, for its h11 protocol (ours bounds httptools').
+        "h11_max_incomplete_event_size": settings.max_header_bytes,
+    }
 
 
 async def migrate(database_url: str) -> None:
@@ -111,10 +131,7 @@ def main(argv: list[str] | None = None) -> None:
                 workers=args.workers,
                 proxy_headers=True,
                 log_level=settings.log_level.lower(),
-                # Compressing each event for each subscriber costs CPU at every change and some
-                # 40 KB of memory per connection; off unless WS_COMPRESSION=1.
-                ws_per_message_deflate=settings.ws_compression,
-                ws=WS_PROTOCOL,
+                **server_options(settings),
                 # One JSON line per request comes from the app (api/observability.py).
                 access_log=False,
                 # On SIGTERM, requests in flight get this long to finish (api/shutdown.py).

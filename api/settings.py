@@ -30,6 +30,16 @@ def _list(name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
 
 
+def http_limits() -> tuple[int, float, float]:
+    """The bounds of a request's framing (api/http_protocol.py), read when a connection opens:
+    header bytes, and seconds for the headers and for the body."""
+    return (
+        _int("MAX_HEADER_BYTES", 32 * 1024),
+        float(os.environ.get("HEADER_TIMEOUT_SECONDS") or 10),
+        float(os.environ.get("BODY_TIMEOUT_SECONDS") or 30),
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting, with its default (README, *Running it*)."""
@@ -41,6 +51,12 @@ class Settings:
     max_tokens: int = 5000
     max_cost: int = 50_000
     max_body_bytes: int = 100_000
+    # The request line and headers, and the time for them and for the body (api/http_protocol.py).
+    max_header_bytes: int = 32 * 1024
+    header_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 30.0
+    # A WebSocket message, and the first one (connection_init) before the socket is acknowledged.
+    max_websocket_message_bytes: int = 100_000
     log_level: str = "INFO"
     # Seconds between keep-alive messages on an idle WebSocket (`ping` on graphql-transport-ws,
     # `ka` on graphql-ws): well under the idle timeouts of common proxies (60 s).
@@ -69,6 +85,7 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
+        header_bytes, header_seconds, body_seconds = http_limits()
         return cls(
             database_url=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
             broker_url=os.environ.get("BROKER_URL") or "memory://",
@@ -77,6 +94,10 @@ class Settings:
             max_tokens=_int("MAX_TOKENS", 5000),
             max_cost=_int("MAX_COST", 50_000),
             max_body_bytes=_int("MAX_BODY_BYTES", 100_000),
+            max_header_bytes=header_bytes,
+            header_timeout_seconds=header_seconds,
+            body_timeout_seconds=body_seconds,
+            max_websocket_message_bytes=_int("MAX_WEBSOCKET_MESSAGE_BYTES", 100_000),
             log_level=os.environ.get("LOG_LEVEL", "INFO"),
             keep_alive_seconds=float(os.environ.get("KEEP_ALIVE_SECONDS") or 15),
             connection_init_seconds=float(os.environ.get("CONNECTION_INIT_SECONDS") or 60),

@@ -139,3 +139,34 @@ async def test_refused_documents_keep_nothing_and_kept_ones_no_more_than_their_e
         finally:
             tracemalloc.stop()
         assert 0 < freed <= estimate, (document[:40], freed, estimate)
+
+
+async def test_websocket_messages_are_bounded_and_more_so_before_connection_init(api):
+    """Before: messages up to 16 MiB were read and parsed before connection_init."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    from tests.support.wsclient import TRANSPORT_WS, ws_url
+
+    async with connect(ws_url(api.url), subprotocols=[TRANSPORT_WS], open_timeout=WAIT, ping_interval=None,
+                       max_size=None) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": {"pad": "x" * 20_000}}))
+        try:
+            await ws.recv()
+        except ConnectionClosed as closed:
+            assert closed.rcvd.code == 1009  # too big: not read whole
+        else:
+            raise AssertionError("a 20 kB connection_init was read")
+
+    async with await LiveClient.connect(api.url, "demo-alice") as live:
+        padded = CHEAP + " # " + "x" * 60_000  # one comment: one token
+        await live.ws.send(json.dumps({"id": "big", "type": "subscribe", "payload": {"query": padded}}))
+        assert (await live.result("big"))["data"]["viewer"]["name"] == "Alice Durand"
+        await live.ws.send(json.dumps({"id": "huge", "type": "subscribe", "payload": {"query": "x" * 200_000}}))
+        try:
+            while (message := await live.receive(WAIT)).get("id") != "huge":
+                pass
+        except ConnectionClosed as closed:
+            assert closed.rcvd.code == 1009
+        else:
+            raise AssertionError(f"a 200 kB message was read: {message}")
