@@ -5,6 +5,7 @@ with a GraphQL error body). Pure functions and constants, used by the view."""
 from __future__ import annotations
 
 import json
+import re
 
 from cross_web import HTTPException, parse_content_type
 from starlette.responses import Response
@@ -13,6 +14,10 @@ BATCH_REFUSED = "Batched requests (a JSON array of operations) are not supported
 NOT_AN_OBJECT = 'Expected a JSON object here, such as {"query": "{ viewer { name } }", "variables": {}}.'
 REASONS = {"Batching is not enabled": BATCH_REFUSED}
 MUTATION_BY_GET = "Mutations are sent by POST: GET runs queries only."
+LONE_SURROGATE = (
+    "The request holds text that is not valid Unicode: a lone UTF-16 surrogate (such as \\ud800, half of a "
+    "character outside the basic plane). Send each character whole."
+)
 SUBSCRIPTION_OVER_HTTP = (
     "Subscriptions are served over WebSocket at /graphql (graphql-transport-ws or graphql-ws), not over plain HTTP."
 )
@@ -106,6 +111,28 @@ def request_error(
         status_code=status,
         headers={**(headers or {}), "content-type": CONTENT_TYPES[media_type]},
     )
+
+
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_ESCAPED_SURROGATE_BYTES = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def holds_lone_surrogate(raw: str | bytes, value: object) -> bool:
+    """Whether JSON `value`, decoded from `raw`, holds a lone UTF-16 surrogate anywhere (keys
+    included): text that no UTF-8 can carry, which would fail wherever it is stored, compared
+    or sent back. JSON brings one only as an escape (`\\ud800`): most texts are cleared by a
+    look at `raw`; a surrogate pair makes one character and is fine."""
+    pattern = _ESCAPED_SURROGATE_BYTES if isinstance(raw, (bytes, bytearray)) else _ESCAPED_SURROGATE
+    return bool(pattern.search(raw)) and lone_surrogate_in(value)
+
+
+def lone_surrogate_in(value: object) -> bool:
+    """Whether JSON `value` holds a lone UTF-16 surrogate anywhere, keys included."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def is_request_error(response_data: object) -> bool:

@@ -27,12 +27,14 @@ from api.graphql_http import (
     APPLICATION_JSON,
     CONTENT_TYPES,
     GRAPHQL_RESPONSE_JSON,
+    LONE_SURROGATE,
     MUTATION_BY_GET,
     NOT_AN_OBJECT,
     REASONS,
     SUBSCRIPTION_OVER_HTTP,
     RequestRefused,
     content_type_problem,
+    holds_lone_surrogate,
     is_request_error,
     media_type_of,
     negotiate_media_type,
@@ -229,6 +231,8 @@ class GraphQLView(GraphQL):
             value = super().parse_json(data)
         except UnicodeDecodeError:
             raise HTTPException(400, "Unable to parse request body as JSON: it is not UTF-8.") from None
+        if holds_lone_surrogate(data, value):
+            raise HTTPException(400, LONE_SURROGATE)
         if not isinstance(value, (dict, list)):
             raise HTTPException(400, NOT_AN_OBJECT)
         return value

@@ -19,6 +19,7 @@ from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageRec
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
+from api.graphql_http import LONE_SURROGATE, holds_lone_surrogate, lone_surrogate_in
 from api.rights import FORBIDDEN_CLOSE_CODE, close_forbidden, current_viewer
 
 log = logging.getLogger("api.websockets")
@@ -28,13 +29,24 @@ UNAVAILABLE = {
 }
 
 
+class LoneSurrogateMessage(dict):
+    """A message that holds a lone UTF-16 surrogate somewhere (api/graphql_http.py): answered with
+    an error, or the socket closed with 4400 when even its id is such text."""
+
+
 class WebSocketAdapter(ASGIWebSocketAdapter):
     async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object, None]:
-        """Strawberry's, without holding a message's text while it waits for the next one."""
+        """Strawberry's, without holding a message's text while it waits for the next one, and
+        with messages holding a lone surrogate marked as such."""
         try:
             while self.ws.application_state != WebSocketState.DISCONNECTED:
                 try:
-                    yield self.view.decode_json(await self.ws.receive_text())
+                    text = await self.ws.receive_text()
+                    message = self.view.decode_json(text)
+                    if holds_lone_surrogate(text, message):
+                        message = LoneSurrogateMessage(message if isinstance(message, dict) else {})
+                    del text
+                    yield message
                 except JSONDecodeError as error:
                     if not ignore_parsing_errors:
                         raise NonJsonMessageReceived from error
@@ -60,12 +72,24 @@ class _Registered:
 
     async def handle_message(self, message) -> None:
         try:
-            await super().handle_message(message)
+            if isinstance(message, LoneSurrogateMessage):
+                await self.refuse_lone_surrogate(message)
+            else:
+                await super().handle_message(message)
         finally:
             # Strawberry's read loop holds the last message until the next one comes, and a
             # subscriber's last message is its subscription's whole document.
             if isinstance(message, dict):
                 message.clear()
+
+    async def refuse_lone_surrogate(self, message: dict) -> None:
+        """An operation whose payload holds a lone surrogate gets an error (BAD_REQUEST); any
+        other such message, or one whose id is such text, closes the socket (4400)."""
+        op_id = message.get("id")
+        if message.get("type") in ("subscribe", "start") and isinstance(op_id, str) and not lone_surrogate_in(op_id):
+            await self.send_operation_error(op_id, {"message": LONE_SURROGATE, "extensions": {"code": "BAD_REQUEST"}})
+        else:
+            await self.websocket.close(code=4400, reason="Invalid message: a lone UTF-16 surrogate")
 
     async def rights_hold(self) -> bool | None:
         """Reads the token's viewer again before an operation: True when it may run (with the
@@ -107,6 +131,9 @@ class TransportWSHandler(_Registered, BaseGraphQLTransportWSHandler):
 
     async def send_keep_alive(self) -> None:
         await self.send_message({"type": "ping"})
+
+    async def send_operation_error(self, op_id: str, error: dict) -> None:
+        await self.send_message({"id": op_id, "type": "error", "payload": [error]})
 
     async def handle_subscribe(self, message) -> None:
         self._share_document(message)
@@ -171,6 +198,9 @@ class LegacyWSHandler(_Registered, BaseGraphQLWSHandler):
 
     async def send_keep_alive(self) -> None:
         await self.send_message({"type": "ka"})
+
+    async def send_operation_error(self, op_id: str, error: dict) -> None:
+        await self.send_message({"type": "error", "id": op_id, "payload": error})
 
     async def handle_start(self, message) -> None:
         self._share_document(message)
