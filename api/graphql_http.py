@@ -36,7 +36,10 @@ ERROR_CODES = {
     405: "METHOD_NOT_ALLOWED",
     406: "NOT_ACCEPTABLE",
     415: "UNSUPPORTED_MEDIA_TYPE",
+    503: "SERVICE_UNAVAILABLE",
 }
+UNAVAILABLE = "The service is unavailable for a moment: try again."
+RETRY_AFTER = {"Retry-After": "1"}  # seconds: a database connection lost is replaced at once
 
 
 class RequestRefused(HTTPException):
@@ -133,6 +136,13 @@ def lone_surrogate_in(value: object) -> bool:
     except UnicodeEncodeError:
         return True
     return False
+
+
+def is_unavailable(response_data: object) -> bool:
+    """Nothing came back because the database could not be reached (a 503: try again)."""
+    if not isinstance(response_data, dict) or response_data.get("data") is not None:
+        return False
+    return any((error.get("extensions") or {}).get("code") == "SERVICE_UNAVAILABLE" for error in response_data.get("errors") or ())
 
 
 def is_request_error(response_data: object) -> bool:

@@ -5,6 +5,7 @@ response cache (api/response_cache.py)."""
 from __future__ import annotations
 
 import json
+import logging
 
 from graphql import GraphQLError
 from cross_web import HTTPException
@@ -28,6 +29,8 @@ from api.graphql_http import (
     CONTENT_TYPES,
     GRAPHQL_RESPONSE_JSON,
     LONE_SURROGATE,
+    RETRY_AFTER,
+    UNAVAILABLE,
     MUTATION_BY_GET,
     NOT_AN_OBJECT,
     REASONS,
@@ -36,6 +39,7 @@ from api.graphql_http import (
     content_type_problem,
     holds_lone_surrogate,
     is_request_error,
+    is_unavailable,
     media_type_of,
     negotiate_media_type,
     request_error,
@@ -45,12 +49,16 @@ from api.keepalive import KeepAlive
 from api.observability import PREPARED_KEY
 from api.request_id import current_request_id
 from api.response_cache import ResponseCache, is_read_only
-from api.websockets import LegacyWSHandler, TransportWSHandler, WebSocketAdapter
+from api.websockets import LegacyWSHandler, ServiceUnavailable, TransportWSHandler, WebSocketAdapter
+from contacts.db import connection_lost
 from contacts.events import EventBus
 from contacts.messages import negotiate
 from schema import Context
 from schema.limits import LIMIT_CODES
 from schema.operations import requested
+
+
+log = logging.getLogger("api.graphql")
 
 
 class GraphQLView(GraphQL):
@@ -90,7 +98,13 @@ class GraphQLView(GraphQL):
     async def on_ws_connect(self, context: Context):
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         header = next((v for k, v in params.items() if k.lower() == "authorization" and isinstance(v, str)), None)
-        viewer = await authenticate(header)
+        try:
+            viewer = await authenticate(header)
+        except Exception as error:
+            if not connection_lost(error):
+                raise
+            log.warning("database connection lost while authenticating a WebSocket: %s", error)
+            raise ServiceUnavailable from None
         if viewer is None:
             raise ConnectionRejectionError({"message": "Authentication required", "code": "UNAUTHENTICATED"})
         language = next((v for k, v in params.items() if k.lower() == "accept-language" and isinstance(v, str)), None)
@@ -117,7 +131,15 @@ class GraphQLView(GraphQL):
         if scope["type"] == "http":
             request = Request(scope, receive)
             if not wants_graphiql(request):
-                viewer = await authenticate(request.headers.get("authorization"))
+                try:
+                    viewer = await authenticate(request.headers.get("authorization"))
+                except Exception as error:
+                    if not connection_lost(error):
+                        raise
+                    log.warning("database connection lost while authenticating: %s", error)
+                    media_type = negotiate_media_type(request.headers.get("accept")) or APPLICATION_JSON
+                    await request_error(503, UNAVAILABLE, media_type, RETRY_AFTER)(scope, receive, send)
+                    return
                 if viewer is None:
                     response = JSONResponse(UNAUTHENTICATED, status_code=401, headers={"WWW-Authenticate": "Bearer"})
                     await response(scope, receive, send)
@@ -283,7 +305,10 @@ class GraphQLView(GraphQL):
         over the depth, alias or token limits (400 always). A request
         error has no `data` entry, since nothing ran."""
         media_type = getattr(sub_response, "graphql_media_type", APPLICATION_JSON)
-        if is_request_error(response_data):
+        if is_unavailable(response_data) and not sub_response.status_code:
+            sub_response.status_code = 503  # nothing came back: the database could not be reached
+            sub_response.headers.update(RETRY_AFTER)
+        elif is_request_error(response_data):
             response_data = {key: value for key, value in response_data.items() if key != "data"}
             if not sub_response.status_code:
                 over_a_limit = any(

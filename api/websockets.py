@@ -29,6 +29,14 @@ UNAVAILABLE = {
 }
 
 
+class ServiceUnavailable(Exception):
+    """connection_init could not be checked: the database is out of reach. The socket is closed
+    with 1013 (try again later), not 4403: the token may well be valid."""
+
+
+TRY_AGAIN_LATER = 1013
+
+
 class LoneSurrogateMessage(dict):
     """A message that holds a lone UTF-16 surrogate somewhere (api/graphql_http.py): answered with
     an error, or the socket closed with 4400 when even its id is such text."""
@@ -122,7 +130,11 @@ class TransportWSHandler(_Registered, BaseGraphQLTransportWSHandler):
     connections open. Strawberry's handler only answers the client's pings."""
 
     async def handle_connection_init(self, message) -> None:
-        await super().handle_connection_init(message)
+        try:
+            await super().handle_connection_init(message)
+        except ServiceUnavailable:
+            await self.websocket.close(code=TRY_AGAIN_LATER, reason="Try again later")
+            return
         # Strawberry keeps its connection_init timer's task, cancelled by now, for the
         # connection's lifetime.
         self.connection_init_timeout_task = None
@@ -186,6 +198,9 @@ class LegacyWSHandler(_Registered, BaseGraphQLWSHandler):
         self.context.connection_params = payload if isinstance(payload, dict) else None
         try:
             await self.view.on_ws_connect(self.context)
+        except ServiceUnavailable:
+            await self.websocket.close(code=TRY_AGAIN_LATER, reason="Try again later")
+            return
         except ConnectionRejectionError as error:
             await self.send_message({"type": "connection_error", "payload": error.payload})
             await self.websocket.close(code=FORBIDDEN_CLOSE_CODE, reason="Forbidden")

@@ -7,6 +7,7 @@ import logging
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, SchemaExtension
 
+from contacts.db import connection_lost
 from schema.documents import Documents, Prepared
 from schema.limits import LIMIT_CODES, Limits
 
@@ -42,6 +43,9 @@ class PreparedDocument(SchemaExtension):
         yield
 
 
+UNAVAILABLE = "The service is unavailable for a moment: try again."
+
+
 def is_unexpected(error: GraphQLError) -> bool:
     """A bug, not the caller's fault: an exception that is not a GraphQLError of ours."""
     original = error.original_error
@@ -49,13 +53,20 @@ def is_unexpected(error: GraphQLError) -> bool:
 
 
 class MaskUnexpectedErrors(MaskErrors):
-    """Replaces an unexpected exception by "Unexpected error." with the request id, and logs it."""
+    """Replaces an unexpected exception by "Unexpected error." with the request id, and logs it;
+    a database connection lost meanwhile by SERVICE_UNAVAILABLE (the client may try again: the
+    view answers 503 when nothing came back)."""
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=is_unexpected, error_message="Unexpected error.")
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         request_id = getattr(self.execution_context.context, "request_id", "-")
+        if connection_lost(error.original_error):
+            log.warning("database connection lost in %s (request %s): %s", ".".join(str(p) for p in error.path or ()),
+                        request_id, error.original_error)
+            return GraphQLError(UNAVAILABLE, nodes=error.nodes, path=error.path,
+                                extensions={"code": "SERVICE_UNAVAILABLE", "requestId": request_id})
         log.error(
             "unexpected error in %s (request %s)",
             ".".join(str(p) for p in error.path or ()),
