@@ -45,14 +45,32 @@ from schema import Limits, build_schema
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend_stub"
 
 
+# The step-2 screen loads its own files only, runs no inline script nor style, and talks to this
+# app only (HTTP and WebSocket: 'self'); no page may frame it.
+FRONTEND_HEADERS = {
+    "Content-Security-Policy": "; ".join([
+        "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "connect-src 'self'",
+        "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "form-action 'self'",
+    ]),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
 class FrontendFiles(StaticFiles):
-    """The step-2 screen's files. The npm packages of its typed operations (types/node_modules,
-    tooling for `make types`) are not the screen's: they are not served."""
+    """The step-2 screen's files, with FRONTEND_HEADERS. The npm packages of its typed
+    operations (types/node_modules, tooling for `make types`) are not the screen's: they are
+    not served."""
 
     def lookup_path(self, path: str):
         if "node_modules" in Path(path).parts:
             return "", None
         return super().lookup_path(path)
+
+    async def get_response(self, path: str, scope: Scope):
+        response = await super().get_response(path, scope)
+        response.headers.update(FRONTEND_HEADERS)
+        return response
 
 
 class App(Starlette):
@@ -102,6 +120,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         bus=bus,
         connections=connections,
         graphiql_assets=graphiql_assets,
+        demo=settings.demo,
         response_cache=(
             ResponseCache(settings.response_cache_entries, settings.response_cache_bytes)
             if settings.response_cache_entries > 0 and settings.response_cache_bytes > 0 else None

@@ -86,7 +86,8 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
-    serve.add_argument("--demo", action="store_true", help="load the demo data when the database holds none")
+    serve.add_argument("--demo", action="store_true",
+                       help="load the demo data when the database holds none; GraphiQL opens with the demo's token")
     commands.add_parser("migrate", help="apply the database migrations")
     commands.add_parser("demo", help="load the demo data when the database holds none")
     token = commands.add_parser("create-token", help="create a bearer token for a user and print it")
@@ -100,6 +101,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "demo" or (args.command == "serve" and args.demo):
         if asyncio.run(load_demo_if_empty(url)):
             print("Demo data loaded.", file=sys.stderr)
+    if args.command == "serve" and args.demo:
+        os.environ["DEMO"] = "1"  # for the app of each worker (api/settings.py): GraphiQL's demo token
     if args.command == "create-token":
         from contacts.auth import issue_token
 

@@ -10,7 +10,7 @@ import logging
 from graphql import GraphQLError
 from cross_web import HTTPException
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -71,9 +71,10 @@ class GraphQLView(GraphQL):
     websocket_adapter_class = WebSocketAdapter
 
     def __init__(self, schema, *, bus: EventBus, connections: Connections, response_cache: ResponseCache | None,
-                 graphiql_assets: graphiql.Assets, **kwargs) -> None:
+                 graphiql_assets: graphiql.Assets, demo: bool = False, **kwargs) -> None:
         super().__init__(schema, **kwargs)
         self.bus = bus
+        self.demo = demo
         self.graphiql_assets = graphiql_assets
         self.connections = connections
         self.response_cache = response_cache
@@ -236,9 +237,9 @@ class GraphQLView(GraphQL):
             )
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        """Strawberry's GraphiQL page, opened with the demo's token and one tab per step-2
-        operation (api/graphiql.py)."""
-        return HTMLResponse(await graphiql.render(self.schema, self.graphql_ide_html, self.bus, self.graphiql_assets))
+        """Strawberry's GraphiQL page, opened with one tab per step-2 operation, and in demo
+        mode the demo's token (api/graphiql.py)."""
+        return await graphiql.render(self.schema, self.graphql_ide_html, self.bus, self.graphiql_assets, demo=self.demo)
 
     def should_render_graphql_ide(self, request) -> bool:
         """GraphiQL for a browser only (HTML accepted), as the authentication sees it; a

@@ -82,6 +82,9 @@ class Settings:
     # app itself (the npm packages of api/graphiql-assets; the CDN, with a warning, when they
     # are not installed), or "cdn", the unpkg CDN (api/graphiql.py).
     graphiql_assets: str = "local"
+    # Demo mode (`python -m api serve --demo`, `make run`): the GraphiQL page opens with the demo's
+    # token and ids. Otherwise it embeds nothing of anyone's data.
+    demo: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -110,6 +113,7 @@ class Settings:
             graceful_shutdown_seconds=float(os.environ.get("GRACEFUL_SHUTDOWN_SECONDS") or 20),
             access_log=_flag("ACCESS_LOG", True),
             graphiql_assets=_choice("GRAPHIQL_ASSETS", ("local", "cdn")),
+            demo=_flag("DEMO", False),
         )
 
 

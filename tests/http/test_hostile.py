@@ -379,3 +379,16 @@ async def test_a_lone_surrogate_over_websocket_is_answered(api, protocol):
                 await live.receive(WAIT)
         except ConnectionClosed as closed:
             assert closed.rcvd.code == 4400
+
+
+async def test_a_search_longer_than_any_name_is_refused_plainly(api):
+    """Before: a search of 50,000 characters was a masked bug on SQLite (its LIKE pattern limit)."""
+    for search in ("x" * 50_000, "é" * 201):
+        for query in ("query($s: String) { enterprises(search: $s) { edges { node { id } } } }",
+                      "query($s: String) { enterprises { edges { node { contacts(search: $s) { edges { node { id } } } } } } }"):
+            response = await api.post(query, {"s": search})
+            assert response.status_code == 200, response.text[:300]
+            error = response.json()["errors"][0]
+            assert error["extensions"]["code"] == "BAD_USER_INPUT" and "200" in error["message"], error
+    data = await api("query($s: String) { enterprises(search: $s) { edges { node { id } } } }", {"s": "é" * 200})
+    assert data == {"enterprises": {"edges": []}}
