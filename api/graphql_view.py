@@ -59,6 +59,7 @@ from schema.operations import requested
 
 
 log = logging.getLogger("api.graphql")
+PAYLOAD_TEXT_BYTES = 4 * 1024 * 1024  # texts of live events kept to send to their other subscribers
 
 
 class GraphQLView(GraphQL):
@@ -80,6 +81,7 @@ class GraphQLView(GraphQL):
         self.response_cache = response_cache
         self.keep_alives = KeepAlive(self.keep_alive_interval)
         self._payload_texts: dict[int, tuple[dict, str]] = {}  # id(data) -> (data, its payload's text)
+        self._payload_bytes = 0
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         if isinstance(request, WebSocket):
@@ -345,9 +347,12 @@ class GraphQLView(GraphQL):
                 text = self._payload_texts.get(id(shared))
                 if text is None or text[0] is not shared:
                     text = (shared, json.dumps(payload, ensure_ascii=False))
+                    old = self._payload_texts.pop(id(shared), None)
+                    self._payload_bytes += len(text[1]) - (len(old[1]) if old else 0)
                     self._payload_texts[id(shared)] = text
-                    while len(self._payload_texts) > 64:
-                        self._payload_texts.pop(next(iter(self._payload_texts)))
+                    # The latest few events' texts, at most 64 of them and PAYLOAD_TEXT_BYTES in all.
+                    while len(self._payload_texts) > 64 or (self._payload_bytes > PAYLOAD_TEXT_BYTES and len(self._payload_texts) > 1):
+                        self._payload_bytes -= len(self._payload_texts.pop(next(iter(self._payload_texts)))[1])
                 return '{"type": %s, "id": %s, "payload": %s}' % (
                     json.dumps(data["type"]), json.dumps(data.get("id"), ensure_ascii=False), text[1]
                 )
