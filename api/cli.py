@@ -34,6 +34,8 @@ def server_options(settings: Settings) -> dict:
         "ws_per_message_deflate": settings.ws_compression,
         # uvicorn's own bound on headers, for its h11 protocol (ours bounds httptools').
         "h11_max_incomplete_event_size": settings.max_header_bytes,
+        # uvicorn's 5 s would close idle connections that clients still count on (api/settings.py).
+        "timeout_keep_alive": settings.http_keep_alive_seconds,
     }
 
 

@@ -138,6 +138,18 @@ def lone_surrogate_in(value: object) -> bool:
     return False
 
 
+def refused_before_reading(request, media_type: str | None) -> Response | None:
+    """A request whose answer no client could read (406: its Accept takes neither JSON type) or
+    whose body is not JSON (415), refused before anything is read or cached."""
+    if media_type is None:
+        return request_error(406, "Not acceptable: accept application/graphql-response+json or application/json.")
+    if request.method == "POST":
+        problem = content_type_problem(request.headers.get("content-type"))
+        if problem is not None:
+            return request_error(415, problem, media_type)
+    return None
+
+
 def is_unavailable(response_data: object) -> bool:
     """Nothing came back because the database could not be reached (a 503: try again)."""
     if not isinstance(response_data, dict) or response_data.get("data") is not None:

@@ -24,6 +24,7 @@ from strawberry.types.graphql import OperationType
 from api import graphiql
 from api.authentication import UNAUTHENTICATED, authenticate, token_hash
 from api.connections import Connections
+from api.event_texts import EventTexts
 from api.graphql_http import (
     APPLICATION_JSON,
     CONTENT_TYPES,
@@ -36,12 +37,12 @@ from api.graphql_http import (
     REASONS,
     SUBSCRIPTION_OVER_HTTP,
     RequestRefused,
-    content_type_problem,
     holds_lone_surrogate,
     is_request_error,
     is_unavailable,
     media_type_of,
     negotiate_media_type,
+    refused_before_reading,
     request_error,
     wants_graphiql,
 )
@@ -59,7 +60,6 @@ from schema.operations import requested
 
 
 log = logging.getLogger("api.graphql")
-PAYLOAD_TEXT_BYTES = 4 * 1024 * 1024  # texts of live events kept to send to their other subscribers
 
 
 class GraphQLView(GraphQL):
@@ -80,8 +80,7 @@ class GraphQLView(GraphQL):
         self.connections = connections
         self.response_cache = response_cache
         self.keep_alives = KeepAlive(self.keep_alive_interval)
-        self._payload_texts: dict[int, tuple[dict, str]] = {}  # id(data) -> (data, its payload's text)
-        self._payload_bytes = 0
+        self.event_texts = EventTexts()
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         if isinstance(request, WebSocket):
@@ -148,7 +147,7 @@ class GraphQLView(GraphQL):
                     await response(scope, receive, send)
                     return
                 media_type = negotiate_media_type(request.headers.get("accept"))
-                refused = self._refuse_early(request, media_type)
+                refused = refused_before_reading(request, media_type)
                 if refused is not None:
                     await refused(scope, receive, send)
                     return
@@ -159,20 +158,6 @@ class GraphQLView(GraphQL):
                     await self._cached(scope, request, viewer, send)
                     return
         await super().__call__(scope, receive, send)
-
-    @staticmethod
-    def _refuse_early(request: Request, media_type: str | None) -> Response | None:
-        """A request whose answer no client could read (406: its Accept takes neither JSON
-        type) or whose body is not JSON (415), refused before anything is read or cached."""
-        if media_type is None:
-            return request_error(
-                406, "Not acceptable: accept application/graphql-response+json or application/json.",
-            )
-        if request.method == "POST":
-            problem = content_type_problem(request.headers.get("content-type"))
-            if problem is not None:
-                return request_error(415, problem, media_type)
-        return None
 
     async def _cached(self, scope: Scope, request: Request, viewer, send: Send) -> None:
         """Answers a query from the response cache, or runs it and keeps its answer."""
@@ -337,23 +322,6 @@ class GraphQLView(GraphQL):
             raise json.JSONDecodeError("JSON nested too deeply", "", 0) from None
 
     def encode_json(self, data: object) -> str:
-        """JSON text of a response or a WebSocket message. A live update shared by many
-        subscribers (schema/live.py) carries the same `data` object to each: its text is
-        encoded once and spliced into each subscriber's message."""
-        if isinstance(data, dict) and data.get("type") in ("next", "data") and isinstance(data.get("payload"), dict):
-            payload = data["payload"]
-            shared = payload.get("data")
-            if isinstance(shared, dict) and set(payload) <= {"data", "errors", "extensions"}:
-                text = self._payload_texts.get(id(shared))
-                if text is None or text[0] is not shared:
-                    text = (shared, json.dumps(payload, ensure_ascii=False))
-                    old = self._payload_texts.pop(id(shared), None)
-                    self._payload_bytes += len(text[1]) - (len(old[1]) if old else 0)
-                    self._payload_texts[id(shared)] = text
-                    # The latest few events' texts, at most 64 of them and PAYLOAD_TEXT_BYTES in all.
-                    while len(self._payload_texts) > 64 or (self._payload_bytes > PAYLOAD_TEXT_BYTES and len(self._payload_texts) > 1):
-                        self._payload_bytes -= len(self._payload_texts.pop(next(iter(self._payload_texts)))[1])
-                return '{"type": %s, "id": %s, "payload": %s}' % (
-                    json.dumps(data["type"]), json.dumps(data.get("id"), ensure_ascii=False), text[1]
-                )
-        return json.dumps(data, ensure_ascii=False)
+        """JSON text of a response or a WebSocket message; a live update shared by many
+        subscribers is encoded once (api/event_texts.py)."""
+        return self.event_texts.message(data) or json.dumps(data, ensure_ascii=False)

@@ -55,6 +55,10 @@ class Settings:
     max_header_bytes: int = 32 * 1024
     header_timeout_seconds: float = 10.0
     body_timeout_seconds: float = 30.0
+    # How long an idle HTTP connection is kept open for its next request: longer than clients and
+    # proxies keep theirs (nginx's upstream keep-alive: 60 s; httpx's: 5 s), so that the server
+    # never closes one just as a request comes on it.
+    http_keep_alive_seconds: int = 75
     # A WebSocket message, and the first one (connection_init) before the socket is acknowledged.
     max_websocket_message_bytes: int = 100_000
     log_level: str = "INFO"
@@ -101,6 +105,7 @@ class Settings:
             header_timeout_seconds=header_seconds,
             body_timeout_seconds=body_seconds,
             max_websocket_message_bytes=_int("MAX_WEBSOCKET_MESSAGE_BYTES", 100_000),
+            http_keep_alive_seconds=_int("HTTP_KEEP_ALIVE_SECONDS", 75),
             log_level=os.environ.get("LOG_LEVEL", "INFO"),
             keep_alive_seconds=float(os.environ.get("KEEP_ALIVE_SECONDS") or 15),
             connection_init_seconds=float(os.environ.get("CONNECTION_INIT_SECONDS") or 60),
