@@ -42,6 +42,26 @@ class LoneSurrogateMessage(dict):
     an error, or the socket closed with 4400 when even its id is such text."""
 
 
+def operation_problem(message: object) -> str | None:
+    """What is wrong with an operation's message (subscribe, or start), as for an HTTP request
+    (400): its `query` must be a string, its `variables` and `extensions` objects and its
+    `operationName` a string when given. None when nothing is, or it is no such message with an
+    id to answer (Strawberry refuses those)."""
+    if not isinstance(message, dict) or message.get("type") not in ("subscribe", "start"):
+        return None
+    payload = message.get("payload")
+    if not isinstance(message.get("id"), str) or not isinstance(payload, dict):
+        return None
+    if not isinstance(payload.get("query"), str):
+        return "The operation's `query` must be a string."
+    for name in ("variables", "extensions"):
+        if not isinstance(payload.get(name), (dict, type(None))):
+            return f"The operation's `{name}` must be an object, if provided."
+    if not isinstance(payload.get("operationName"), (str, type(None))):
+        return "The operation's `operationName` must be a string or null, if provided."
+    return None
+
+
 class WebSocketAdapter(ASGIWebSocketAdapter):
     async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object, None]:
         """Strawberry's, without holding a message's text while it waits for the next one, and
@@ -82,6 +102,8 @@ class _Registered:
         try:
             if isinstance(message, LoneSurrogateMessage):
                 await self.refuse_lone_surrogate(message)
+            elif (problem := operation_problem(message)) is not None:
+                await self.send_operation_error(message["id"], {"message": problem, "extensions": {"code": "BAD_REQUEST"}})
             else:
                 await super().handle_message(message)
         finally:
@@ -146,6 +168,14 @@ class TransportWSHandler(_Registered, BaseGraphQLTransportWSHandler):
 
     async def send_operation_error(self, op_id: str, error: dict) -> None:
         await self.send_message({"id": op_id, "type": "error", "payload": [error]})
+
+    @staticmethod
+    def _get_pre_execution_close_reason(error) -> str | None:
+        """A document that does not parse, or an operationName that names no operation, gets an
+        `error` message for its operation, as a document that does not validate does; Strawberry
+        closes the whole socket (4400) instead, with the error's text as the close reason, which
+        a long name makes too long to send."""
+        return None
 
     async def handle_subscribe(self, message) -> None:
         self._share_document(message)

@@ -12,9 +12,11 @@ pass.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import AsyncGenerator
 
 import strawberry
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types.execution import PreExecutionError
 
 from schema.context import Context
 from schema.documents import Documents
@@ -54,6 +56,11 @@ class Schema(strawberry.Schema):
         is prepared here once, and handed on with the context."""
         operation_name = kwargs.get("operation_name", args[1] if len(args) > 1 else None)
         prepared = self.documents.prepare(query) if isinstance(query, str) and query else None
+        if prepared is not None and prepared.document is None:
+            # A syntax error, or too many tokens: answered as any refused document is. (Raised
+            # from the parsing hook, it would escape Strawberry's stream and leave the
+            # operation unanswered.)
+            return _refused(prepared.errors)
         if isinstance(context_value, Context):
             context_value = dataclasses.replace(context_value, prepared=prepared)
         start = lambda: super(Schema, self).stream(query, variable_values, context_value, *args, **kwargs)  # noqa: E731
@@ -62,6 +69,10 @@ class Schema(strawberry.Schema):
             return await start()
         audience = (viewer.partner_id, viewer.permissions, context_value.language)
         return await self.shared.join(share_key(query, variable_values, operation_name, audience), start)
+
+
+async def _refused(errors) -> AsyncGenerator:
+    yield PreExecutionError(data=None, errors=list(errors))
 
 
 def build_schema(limits: Limits | None = None, *, document_cache_bytes: int = DOCUMENT_CACHE_BYTES,

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 from graphql import GraphQLError
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from contacts.db import connection_lost
 from schema.documents import Documents, Prepared
@@ -28,6 +30,9 @@ class PreparedDocument(SchemaExtension):
 
     def on_parse(self):
         context = self.execution_context
+        if not isinstance(context.query, str):  # not a document: Strawberry tells so
+            yield
+            return
         prepared = getattr(context.context, "prepared", None)
         if not isinstance(prepared, Prepared) or prepared.text != context.query:
             prepared = self.documents.prepare(context.query)
@@ -44,12 +49,15 @@ class PreparedDocument(SchemaExtension):
 
 
 UNAVAILABLE = "The service is unavailable for a moment: try again."
+CALLERS_ERRORS = (CannotGetOperationTypeError, InvalidOperationTypeError, MissingQueryError)
 
 
 def is_unexpected(error: GraphQLError) -> bool:
-    """A bug, not the caller's fault: an exception that is not a GraphQLError of ours."""
+    """A bug, not the caller's fault: an exception that is not a GraphQLError of ours, nor one
+    of Strawberry's telling that the request names no operation it may run (which reach a
+    WebSocket's operation as they are)."""
     original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError)
+    return original is not None and not isinstance(original, (GraphQLError, *CALLERS_ERRORS))
 
 
 class MaskUnexpectedErrors(MaskErrors):

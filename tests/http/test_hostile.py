@@ -392,3 +392,40 @@ async def test_a_search_longer_than_any_name_is_refused_plainly(api):
             assert error["extensions"]["code"] == "BAD_USER_INPUT" and "200" in error["message"], error
     data = await api("query($s: String) { enterprises(search: $s) { edges { node { id } } } }", {"s": "é" * 200})
     assert data == {"enterprises": {"edges": []}}
+
+
+MALFORMED_OPERATIONS = {
+    "syntax error": {"query": "{ viewer {"},
+    "too many tokens": {"query": "{ viewer { " + "a " * 6000 + "} }"},
+    "over the cost": {"query": "{ " + "viewer { name } " * 600 + "}"},
+    "unknown operation": {"query": "query A { viewer { name } }", "operationName": "B" * 300},
+    "operationName not a string": {"query": "query A { viewer { name } }", "operationName": ["A"]},
+    "query not a string": {"query": 12},
+    "variables not an object": {"query": "query($s: String) { enterprises(search: $s) { edges { node { id } } } }", "variables": [1]},
+    "variable of the wrong type": {"query": "query($n: Int) { quotes(first: $n) { edges { node { id } } } }", "variables": {"n": "x"}},
+}
+
+
+@pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
+@pytest.mark.parametrize("label", MALFORMED_OPERATIONS)
+async def test_a_malformed_operation_over_websocket_is_answered(api, protocol, label, caplog):
+    """Each gets an answer for its operation (an error), or the socket closed as for an invalid
+    message (4400); never silence, and the connection serves what comes next."""
+    from websockets.exceptions import ConnectionClosed
+
+    from tests.support.wsclient import WAIT, LiveClient
+
+    kind = "subscribe" if protocol == "graphql-transport-ws" else "start"
+    async with await LiveClient.connect(api.url, "demo-alice", protocol=protocol) as live:
+        await live.ws.send(json.dumps({"id": "bad", "type": kind, "payload": MALFORMED_OPERATIONS[label]}))
+        try:
+            answer = await live.message_of("bad", WAIT)
+        except ConnectionClosed as closed:
+            assert closed.rcvd.code == 4400, closed
+        else:
+            # An error for the operation, or a result that carries one (variables that do not coerce).
+            assert answer["type"] == "error" or answer["payload"].get("errors"), answer
+            if protocol == "graphql-transport-ws":  # and the socket goes on
+                await live.ws.send(json.dumps({"id": "ok", "type": kind, "payload": {"query": "{ viewer { name } }"}}))
+                assert (await live.result("ok"))["data"] == {"viewer": {"name": "Alice Durand"}}
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], [r.getMessage() for r in caplog.records]
