@@ -72,6 +72,10 @@ LIST_SIZES = {
     ("Query", "contactFunctions"): 3,
     ("Quote", "contactRequirements"): 3,
     ("Quote", "assignments"): 10,  # MAX_CONTACTS_PER_QUOTE
+    ("EligibleContact", "reasons"): 5,  # every reason there is (rules.add_problems)
+    # A client's or a partner's contacts, unpaged: a typical count (not a bound).
+    ("EligibleContacts", "client"): 20,
+    ("EligibleContacts", "partner"): 20,
 }
 DEFAULT_LIST_SIZE = 10
 # What graphql-core's validation spends comparing two fields of the same response name, for
@@ -159,7 +163,7 @@ class _Pass:
         if self.over:
             refused.append(GraphQLError(
                 f"The document asks too much: its cost is over {limits.max_cost} (each field counts once for every "
-                "item of the lists it is in: `first` of a connection, 10 for other lists; introspection too). "
+                "item of the lists it is in: `first` of a connection, an estimate for other lists; introspection too). "
                 "Ask for fewer fields, smaller pages or fewer aliases.",
                 extensions={"code": "QUERY_TOO_COSTLY"},
             ))
