@@ -30,12 +30,12 @@ from api.graphql_http import (
     CONTENT_TYPES,
     GRAPHQL_RESPONSE_JSON,
     LONE_SURROGATE,
-    RETRY_AFTER,
-    UNAVAILABLE,
     MUTATION_BY_GET,
     NOT_AN_OBJECT,
     REASONS,
+    RETRY_AFTER,
     SUBSCRIPTION_OVER_HTTP,
+    UNAVAILABLE,
     RequestRefused,
     holds_lone_surrogate,
     is_request_error,
@@ -57,7 +57,6 @@ from contacts.messages import negotiate
 from schema import Context
 from schema.limits import LIMIT_CODES
 from schema.operations import requested
-
 
 log = logging.getLogger("api.graphql")
 
