@@ -34,6 +34,7 @@ from api.metrics import Metrics
 from api.observability import ObservabilityMiddleware, ObservedWebSocket, RecordOperation
 from api.request_id import RequestIdMiddleware
 from api.response_cache import ResponseCache
+from api.rights import RightsWatch
 from api.settings import Settings
 from api.shutdown import GracefulShutdown, close_websockets
 from contacts.broker import make_bus
@@ -44,14 +45,32 @@ from schema import Limits, build_schema
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend_stub"
 
 
+# The step-2 screen loads its own files only, runs no inline script nor style, and talks to this
+# app only (HTTP and WebSocket: 'self'); no page may frame it.
+FRONTEND_HEADERS = {
+    "Content-Security-Policy": "; ".join([
+        "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "connect-src 'self'",
+        "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "form-action 'self'",
+    ]),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
 class FrontendFiles(StaticFiles):
-    """The step-2 screen's files. The npm packages of its typed operations (types/node_modules,
-    tooling for `make types`) are not the screen's: they are not served."""
+    """The step-2 screen's files, with FRONTEND_HEADERS. The npm packages of its typed
+    operations (types/node_modules, tooling for `make types`) are not the screen's: they are
+    not served."""
 
     def lookup_path(self, path: str):
         if "node_modules" in Path(path).parts:
             return "", None
         return super().lookup_path(path)
+
+    async def get_response(self, path: str, scope: Scope):
+        response = await super().get_response(path, scope)
+        response.headers.update(FRONTEND_HEADERS)
+        return response
 
 
 class App(Starlette):
@@ -90,7 +109,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     connections = Connections()
     # The metrics' extension first, so that it sees the errors once masked (its exit hook runs last).
     schema = build_schema(
-        Limits(settings.max_query_depth, settings.max_aliases, settings.max_tokens),
+        Limits(settings.max_query_depth, settings.max_aliases, settings.max_tokens, settings.max_cost),
+        document_cache_bytes=settings.document_cache_bytes,
         extra_extensions=(lambda: RecordOperation(metrics),),
     )
     # GraphiQL's files, served by the app itself unless GRAPHIQL_ASSETS=cdn (api/graphiql_assets.py).
@@ -100,13 +120,18 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         bus=bus,
         connections=connections,
         graphiql_assets=graphiql_assets,
-        response_cache=ResponseCache(settings.response_cache_entries) if settings.response_cache_entries > 0 else None,
+        demo=settings.demo,
+        response_cache=(
+            ResponseCache(settings.response_cache_entries, settings.response_cache_bytes)
+            if settings.response_cache_entries > 0 and settings.response_cache_bytes > 0 else None
+        ),
         keep_alive=True,
         keep_alive_interval=settings.keep_alive_seconds,
         connection_init_wait_timeout=timedelta(seconds=settings.connection_init_seconds),
         allowed_origins=origins,
     )
     metrics.watch(lambda: (connections.websockets, connections.operations))
+    rights = RightsWatch(connections, settings.rights_check_seconds)
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
@@ -114,16 +139,18 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         async with RegisterTortoise(app, config=database.config) if owns_database else _nothing():
             await bus.start()
             gauges = asyncio.create_task(metrics.refresh_gauges_forever()) if metrics.multiprocess else None
+            watching = asyncio.create_task(rights.run_forever())
             shutdown.install()
             try:
                 yield
             finally:
                 shutdown.uninstall()
                 await close_websockets(connections, timeout=2.0)
-                if gauges is not None:
-                    gauges.cancel()
-                    with suppress(asyncio.CancelledError):
-                        await gauges
+                for task in (gauges, watching):
+                    if task is not None:
+                        task.cancel()
+                        with suppress(asyncio.CancelledError):
+                            await task
                 metrics.process_exited()
                 await bus.stop()
 
@@ -158,6 +185,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     state = app.state
     state.settings, state.database, state.bus, state.schema = settings, database, bus, schema
     state.graphql, state.connections, state.metrics, state.access_log = graphql, connections, metrics, access_log
+    state.rights = rights
     return app
 
 

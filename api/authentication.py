@@ -3,7 +3,7 @@ HTTP request or in a WebSocket's connection_init payload."""
 
 from __future__ import annotations
 
-from contacts.auth import Viewer, viewer_of_token
+from contacts.auth import MAX_TOKEN_LENGTH, Viewer, hash_token, viewer_of_token
 
 # The answer to a request without a valid token (HTTP 401).
 UNAUTHENTICATED = {
@@ -28,3 +28,10 @@ def bearer_token(authorization: str | None) -> str | None:
 async def authenticate(authorization: str | None) -> Viewer | None:
     """The viewer of an Authorization header, or None when its token is missing or unknown."""
     return await viewer_of_token(bearer_token(authorization))
+
+
+def token_hash(authorization: str | None) -> str | None:
+    """The SHA-256 of the bearer token of an Authorization header (what a WebSocket keeps, to
+    check its rights again), or None."""
+    token = bearer_token(authorization)
+    return hash_token(token) if token and len(token) <= MAX_TOKEN_LENGTH else None

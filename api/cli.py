@@ -15,6 +15,28 @@ from contacts.db import Database
 
 # uvicorn's websockets-sansio protocol, lighter per idle connection (api/websocket_protocol.py).
 WS_PROTOCOL = "api.websocket_protocol:LeanWebSocketProtocol"
+# uvicorn's httptools protocol, with bounds on the headers' size and time and the body's time
+# (api/http_protocol.py).
+HTTP_PROTOCOL = "api.http_protocol:BoundedHttpToolsProtocol"
+
+
+def server_options(settings: Settings) -> dict:
+    """What uvicorn is told of the protocols, as `serve` runs them (the tests' in-process
+    server too)."""
+    return {
+        "http": HTTP_PROTOCOL,
+        "ws": WS_PROTOCOL,
+        # A WebSocket message over this is refused (1009) before it is parsed; the first one
+        # (connection_init) is held to less (api/websocket_protocol.py).
+        "ws_max_size": settings.max_websocket_message_bytes,
+        # Compressing each event for each subscriber costs CPU at every change and some 40 KB
+        # of memory per connection; off unless WS_COMPRESSION=1.
+        "ws_per_message_deflate": settings.ws_compression,
+        # uvicorn's own bound on headers, for its h11 protocol (ours bounds httptools').
+        "h11_max_incomplete_event_size": settings.max_header_bytes,
+        # uvicorn's 5 s would close idle connections that clients still count on (api/settings.py).
+        "timeout_keep_alive": settings.http_keep_alive_seconds,
+    }
 
 
 async def migrate(database_url: str) -> None:
@@ -66,7 +88,8 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
-    serve.add_argument("--demo", action="store_true", help="load the demo data when the database holds none")
+    serve.add_argument("--demo", action="store_true",
+                       help="load the demo data when the database holds none; GraphiQL opens with the demo's token")
     commands.add_parser("migrate", help="apply the database migrations")
     commands.add_parser("demo", help="load the demo data when the database holds none")
     token = commands.add_parser("create-token", help="create a bearer token for a user and print it")
@@ -80,6 +103,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "demo" or (args.command == "serve" and args.demo):
         if asyncio.run(load_demo_if_empty(url)):
             print("Demo data loaded.", file=sys.stderr)
+    if args.command == "serve" and args.demo:
+        os.environ["DEMO"] = "1"  # for the app of each worker (api/settings.py): GraphiQL's demo token
     if args.command == "create-token":
         from contacts.auth import issue_token
 
@@ -111,10 +136,7 @@ def main(argv: list[str] | None = None) -> None:
                 workers=args.workers,
                 proxy_headers=True,
                 log_level=settings.log_level.lower(),
-                # Compressing each event for each subscriber costs CPU at every change and some
-                # 40 KB of memory per connection; off unless WS_COMPRESSION=1.
-                ws_per_message_deflate=settings.ws_compression,
-                ws=WS_PROTOCOL,
+                **server_options(settings),
                 # One JSON line per request comes from the app (api/observability.py).
                 access_log=False,
                 # On SIGTERM, requests in flight get this long to finish (api/shutdown.py).

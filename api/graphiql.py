@@ -1,6 +1,11 @@
-"""GraphiQL as a partner first opens it: the demo's token in the Headers editor, and one tab per
-operation of the step-2 screen (frontend_stub/operations.js), with variables taken from the demo
-data when the database holds it.
+"""GraphiQL as a partner first opens it: one tab per operation of the step-2 screen
+(frontend_stub/operations.js). In demo mode (`serve --demo`, `make run`) the demo's token is in
+the Headers editor and the tabs' variables are taken from the demo data when the database holds
+it; otherwise the page embeds nothing of anyone's data and runs no query: the tabs say what to
+fill in, and the Headers editor where the token goes.
+
+The page is served with a Content-Security-Policy: scripts from the app (or the CDN) and its one
+inline script by a nonce of its own, connections to the app only.
 
 The page is Strawberry's own (GraphiQL 3.8 with the explorer plugin, React 18, js-cookie, with
 subresource integrity); only its inline script is replaced, to hand GraphiQL `defaultHeaders`
@@ -17,8 +22,11 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 from functools import lru_cache
 from pathlib import Path
+
+from starlette.responses import HTMLResponse
 
 from api.graphiql_assets import Assets
 
@@ -27,6 +35,7 @@ log = logging.getLogger("api.graphiql")
 OPERATIONS_JS = Path(__file__).resolve().parent.parent / "frontend_stub" / "operations.js"
 DEMO_TOKEN = "demo-alice"
 DEFAULT_HEADERS = json.dumps({"Authorization": f"Bearer {DEMO_TOKEN}"}, indent=2)
+TOKEN_PLACEHOLDER_HEADERS = json.dumps({"Authorization": "Bearer <your token>"}, indent=2)
 ASSIGNMENT_PLACEHOLDER = "<an assignment id: the AssignContact tab answers one in assignContact.assignment.id>"
 
 # The tabs, in order: the constant of operations.js, what it does, and its variables.
@@ -138,7 +147,7 @@ async def demo_ids(schema, bus) -> dict[str, str]:
     return ids
 
 
-def default_tabs(ids: dict[str, str]) -> list[dict]:
+def default_tabs(ids: dict[str, str], headers: str = DEFAULT_HEADERS) -> list[dict]:
     operations = frontend_operations()
     tabs = []
     for name, what, variables in TABS:
@@ -146,7 +155,7 @@ def default_tabs(ids: dict[str, str]) -> list[dict]:
         tabs.append({
             "query": f"# {what}\n# From frontend_stub/operations.js ({name}).\n{operations[name]}",
             "variables": json.dumps(values, indent=2, ensure_ascii=False) if values is not None else None,
-            "headers": DEFAULT_HEADERS,
+            "headers": headers,
         })
     return tabs
 
@@ -227,7 +236,7 @@ SCRIPT = """
       );
 """
 
-INLINE_SCRIPT = re.compile(r"(<script>)(.*?)(</script>)", re.S)
+INLINE_SCRIPT = re.compile(r"(<script)(>)(.*?)(</script>)", re.S)
 
 
 def _js(value: object) -> str:
@@ -235,16 +244,49 @@ def _js(value: object) -> str:
     return json.dumps(value, ensure_ascii=False).replace("</", "<\\/").replace("<!--", "<\\!--")
 
 
-def page(strawberry_html: str, tabs: list[dict], headers: str = DEFAULT_HEADERS) -> str:
-    """Strawberry's GraphiQL page with its inline script (the last one) replaced by ours."""
+def page(strawberry_html: str, tabs: list[dict], headers: str = DEFAULT_HEADERS, nonce: str = "") -> str:
+    """Strawberry's GraphiQL page with its inline script (the last one) replaced by ours, which
+    the Content-Security-Policy allows by its nonce."""
     matches = list(INLINE_SCRIPT.finditer(strawberry_html))
     if not matches:
         log.warning("GraphiQL: Strawberry's page has no inline script to replace; served as it is")
         return strawberry_html
     last = matches[-1]
     script = SCRIPT % {"headers": _js(headers), "tabs": _js(tabs)}
-    return strawberry_html[: last.start(2)] + script + "    " + strawberry_html[last.end(2):]
+    opening = f' nonce="{nonce}">' if nonce else ">"
+    return strawberry_html[: last.start(2)] + opening + script + "    " + strawberry_html[last.end(3):]
 
 
-async def render(schema, strawberry_html: str, bus, assets: Assets) -> str:
-    return page(assets.rewrite(strawberry_html), default_tabs(await demo_ids(schema, bus)))
+def content_security_policy(nonce: str, assets: Assets) -> str:
+    """What the GraphiQL page may load and run: its files (from the app, or the CDN), its inline
+    script by its nonce, styles inline too (GraphiQL and its editors set them), connections to
+    the app only (HTTP and WebSocket: 'self')."""
+    files = "'self'" if assets.local else "'self' https://unpkg.com"
+    return "; ".join([
+        "default-src 'self'",
+        f"script-src {files} 'nonce-{nonce}'",
+        f"style-src {files} 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'none'",
+    ])
+
+
+async def render(schema, strawberry_html: str, bus, assets: Assets, *, demo: bool) -> HTMLResponse:
+    """The page, with its Content-Security-Policy. In demo mode, with the demo's token and ids
+    (read as demo-alice); otherwise with placeholders only, and no query run."""
+    nonce = secrets.token_urlsafe(16)
+    html = assets.rewrite(strawberry_html)
+    if demo:
+        html = page(html, default_tabs(await demo_ids(schema, bus)), DEFAULT_HEADERS, nonce)
+    else:
+        html = page(html, default_tabs(dict(PLACEHOLDERS), TOKEN_PLACEHOLDER_HEADERS), TOKEN_PLACEHOLDER_HEADERS, nonce)
+    return HTMLResponse(html, headers={
+        "Content-Security-Policy": content_security_policy(nonce, assets),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    })

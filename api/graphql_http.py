@@ -5,6 +5,7 @@ with a GraphQL error body). Pure functions and constants, used by the view."""
 from __future__ import annotations
 
 import json
+import re
 
 from cross_web import HTTPException, parse_content_type
 from starlette.responses import Response
@@ -13,6 +14,10 @@ BATCH_REFUSED = "Batched requests (a JSON array of operations) are not supported
 NOT_AN_OBJECT = 'Expected a JSON object here, such as {"query": "{ viewer { name } }", "variables": {}}.'
 REASONS = {"Batching is not enabled": BATCH_REFUSED}
 MUTATION_BY_GET = "Mutations are sent by POST: GET runs queries only."
+LONE_SURROGATE = (
+    "The request holds text that is not valid Unicode: a lone UTF-16 surrogate (such as \\ud800, half of a "
+    "character outside the basic plane). Send each character whole."
+)
 SUBSCRIPTION_OVER_HTTP = (
     "Subscriptions are served over WebSocket at /graphql (graphql-transport-ws or graphql-ws), not over plain HTTP."
 )
@@ -31,7 +36,10 @@ ERROR_CODES = {
     405: "METHOD_NOT_ALLOWED",
     406: "NOT_ACCEPTABLE",
     415: "UNSUPPORTED_MEDIA_TYPE",
+    503: "SERVICE_UNAVAILABLE",
 }
+UNAVAILABLE = "The service is unavailable for a moment: try again."
+RETRY_AFTER = {"Retry-After": "1"}  # seconds: a database connection lost is replaced at once
 
 
 class RequestRefused(HTTPException):
@@ -106,6 +114,47 @@ def request_error(
         status_code=status,
         headers={**(headers or {}), "content-type": CONTENT_TYPES[media_type]},
     )
+
+
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_ESCAPED_SURROGATE_BYTES = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def holds_lone_surrogate(raw: str | bytes, value: object) -> bool:
+    """Whether JSON `value`, decoded from `raw`, holds a lone UTF-16 surrogate anywhere (keys
+    included): text that no UTF-8 can carry, which would fail wherever it is stored, compared
+    or sent back. JSON brings one only as an escape (`\\ud800`): most texts are cleared by a
+    look at `raw`; a surrogate pair makes one character and is fine."""
+    pattern = _ESCAPED_SURROGATE_BYTES if isinstance(raw, (bytes, bytearray)) else _ESCAPED_SURROGATE
+    return bool(pattern.search(raw)) and lone_surrogate_in(value)
+
+
+def lone_surrogate_in(value: object) -> bool:
+    """Whether JSON `value` holds a lone UTF-16 surrogate anywhere, keys included."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def refused_before_reading(request, media_type: str | None) -> Response | None:
+    """A request whose answer no client could read (406: its Accept takes neither JSON type) or
+    whose body is not JSON (415), refused before anything is read or cached."""
+    if media_type is None:
+        return request_error(406, "Not acceptable: accept application/graphql-response+json or application/json.")
+    if request.method == "POST":
+        problem = content_type_problem(request.headers.get("content-type"))
+        if problem is not None:
+            return request_error(415, problem, media_type)
+    return None
+
+
+def is_unavailable(response_data: object) -> bool:
+    """Nothing came back because the database could not be reached (a 503: try again)."""
+    if not isinstance(response_data, dict) or response_data.get("data") is not None:
+        return False
+    return any((error.get("extensions") or {}).get("code") == "SERVICE_UNAVAILABLE" for error in response_data.get("errors") or ())
 
 
 def is_request_error(response_data: object) -> bool:

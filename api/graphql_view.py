@@ -6,11 +6,12 @@ hooks stay together (a little over 300 lines)."""
 from __future__ import annotations
 
 import json
+import logging
 
 from graphql import GraphQLError
 from cross_web import HTTPException
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -22,33 +23,44 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from api import graphiql
-from api.authentication import UNAUTHENTICATED, authenticate
+from api.authentication import UNAUTHENTICATED, authenticate, token_hash
 from api.connections import Connections
+from api.event_texts import EventTexts
 from api.graphiql_assets import Assets
 from api.graphql_http import (
     APPLICATION_JSON,
     CONTENT_TYPES,
     GRAPHQL_RESPONSE_JSON,
+    LONE_SURROGATE,
     MUTATION_BY_GET,
     NOT_AN_OBJECT,
     REASONS,
+    RETRY_AFTER,
     SUBSCRIPTION_OVER_HTTP,
+    UNAVAILABLE,
     RequestRefused,
-    content_type_problem,
+    holds_lone_surrogate,
     is_request_error,
+    is_unavailable,
     media_type_of,
     negotiate_media_type,
+    refused_before_reading,
     request_error,
     wants_graphiql,
 )
 from api.keepalive import KeepAlive
+from api.observability import PREPARED_KEY
 from api.request_id import current_request_id
 from api.response_cache import ResponseCache, is_read_only
-from api.websockets import LegacyWSHandler, TransportWSHandler, WebSocketAdapter
+from api.websockets import LegacyWSHandler, ServiceUnavailable, TransportWSHandler, WebSocketAdapter
+from contacts.db import connection_lost
 from contacts.events import EventBus
 from contacts.messages import negotiate
 from schema import Context
-from schema.extensions import LIMIT_CODES
+from schema.limits import LIMIT_CODES
+from schema.operations import requested
+
+log = logging.getLogger("api.graphql")
 
 
 class GraphQLView(GraphQL):
@@ -61,14 +73,15 @@ class GraphQLView(GraphQL):
     websocket_adapter_class = WebSocketAdapter
 
     def __init__(self, schema, *, bus: EventBus, connections: Connections, response_cache: ResponseCache | None,
-                 graphiql_assets: Assets, **kwargs) -> None:
+                 graphiql_assets: Assets, demo: bool = False, **kwargs) -> None:
         super().__init__(schema, **kwargs)
         self.bus = bus
+        self.demo = demo
         self.graphiql_assets = graphiql_assets
         self.connections = connections
         self.response_cache = response_cache
         self.keep_alives = KeepAlive(self.keep_alive_interval)
-        self._payload_texts: dict[int, tuple[dict, str]] = {}  # id(data) -> (data, its payload's text)
+        self.event_texts = EventTexts()
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         if isinstance(request, WebSocket):
@@ -82,16 +95,24 @@ class GraphQLView(GraphQL):
             request=request,
             response=response,
             request_id=current_request_id(),
+            prepared=getattr(request.state, "prepared", None),  # when the response cache looked at it
         )
 
     async def on_ws_connect(self, context: Context):
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         header = next((v for k, v in params.items() if k.lower() == "authorization" and isinstance(v, str)), None)
-        viewer = await authenticate(header)
+        try:
+            viewer = await authenticate(header)
+        except Exception as error:
+            if not connection_lost(error):
+                raise
+            log.warning("database connection lost while authenticating a WebSocket: %s", error)
+            raise ServiceUnavailable from None
         if viewer is None:
             raise ConnectionRejectionError({"message": "Authentication required", "code": "UNAUTHENTICATED"})
         language = next((v for k, v in params.items() if k.lower() == "accept-language" and isinstance(v, str)), None)
         context.viewer = viewer
+        context.token_hash = token_hash(header)  # its rights are read again (api/rights.py)
         context.request.state.viewer = viewer  # for the access log (api/observability.py)
         context.language = negotiate(language)
         return None
@@ -113,13 +134,21 @@ class GraphQLView(GraphQL):
         if scope["type"] == "http":
             request = Request(scope, receive)
             if not wants_graphiql(request):
-                viewer = await authenticate(request.headers.get("authorization"))
+                try:
+                    viewer = await authenticate(request.headers.get("authorization"))
+                except Exception as error:
+                    if not connection_lost(error):
+                        raise
+                    log.warning("database connection lost while authenticating: %s", error)
+                    media_type = negotiate_media_type(request.headers.get("accept")) or APPLICATION_JSON
+                    await request_error(503, UNAVAILABLE, media_type, RETRY_AFTER)(scope, receive, send)
+                    return
                 if viewer is None:
                     response = JSONResponse(UNAUTHENTICATED, status_code=401, headers={"WWW-Authenticate": "Bearer"})
                     await response(scope, receive, send)
                     return
                 media_type = negotiate_media_type(request.headers.get("accept"))
-                refused = self._refuse_early(request, media_type)
+                refused = refused_before_reading(request, media_type)
                 if refused is not None:
                     await refused(scope, receive, send)
                     return
@@ -130,20 +159,6 @@ class GraphQLView(GraphQL):
                     await self._cached(scope, request, viewer, send)
                     return
         await super().__call__(scope, receive, send)
-
-    @staticmethod
-    def _refuse_early(request: Request, media_type: str | None) -> Response | None:
-        """A request whose answer no client could read (406: its Accept takes neither JSON
-        type) or whose body is not JSON (415), refused before anything is read or cached."""
-        if media_type is None:
-            return request_error(
-                406, "Not acceptable: accept application/graphql-response+json or application/json.",
-            )
-        if request.method == "POST":
-            problem = content_type_problem(request.headers.get("content-type"))
-            if problem is not None:
-                return request_error(415, problem, media_type)
-        return None
 
     async def _cached(self, scope: Scope, request: Request, viewer, send: Send) -> None:
         """Answers a query from the response cache, or runs it and keeps its answer."""
@@ -160,7 +175,10 @@ class GraphQLView(GraphQL):
                 return {"type": "http.request", "body": body, "more_body": False}
             return await request.receive()
 
-        if not is_read_only(request.method, body, request.query_params):
+        sent = requested(request.method, request.query_params, body)
+        prepared = self.schema.documents.prepare(sent[0]) if sent is not None and sent[0] else None
+        scope["state"]["prepared"] = prepared  # for the operation's context: not prepared twice
+        if not is_read_only(prepared, sent[1] if sent else None):
             await super().__call__(scope, receive_again, send)
             return
         key = self.response_cache.key(
@@ -172,6 +190,7 @@ class GraphQLView(GraphQL):
         )
         cached = self.response_cache.get(key)
         if cached is not None:
+            scope["state"][PREPARED_KEY] = (prepared, sent[1])  # its operation, for the metrics and the log
             status, headers, content = cached
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": content})
@@ -206,9 +225,9 @@ class GraphQLView(GraphQL):
             )
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        """Strawberry's GraphiQL page, opened with the demo's token and one tab per step-2
-        operation (api/graphiql.py)."""
-        return HTMLResponse(await graphiql.render(self.schema, self.graphql_ide_html, self.bus, self.graphiql_assets))
+        """Strawberry's GraphiQL page, opened with one tab per step-2 operation, and in demo
+        mode the demo's token (api/graphiql.py)."""
+        return await graphiql.render(self.schema, self.graphql_ide_html, self.bus, self.graphiql_assets, demo=self.demo)
 
     def should_render_graphql_ide(self, request) -> bool:
         """GraphiQL for a browser only (HTML accepted), as the authentication sees it; a
@@ -223,6 +242,8 @@ class GraphQLView(GraphQL):
             value = super().parse_json(data)
         except UnicodeDecodeError:
             raise HTTPException(400, "Unable to parse request body as JSON: it is not UTF-8.") from None
+        if holds_lone_surrogate(data, value):
+            raise HTTPException(400, LONE_SURROGATE)
         if not isinstance(value, (dict, list)):
             raise HTTPException(400, NOT_AN_OBJECT)
         return value
@@ -273,7 +294,10 @@ class GraphQLView(GraphQL):
         over the depth, alias or token limits (400 always). A request
         error has no `data` entry, since nothing ran."""
         media_type = getattr(sub_response, "graphql_media_type", APPLICATION_JSON)
-        if is_request_error(response_data):
+        if is_unavailable(response_data) and not sub_response.status_code:
+            sub_response.status_code = 503  # nothing came back: the database could not be reached
+            sub_response.headers.update(RETRY_AFTER)
+        elif is_request_error(response_data):
             response_data = {key: value for key, value in response_data.items() if key != "data"}
             if not sub_response.status_code:
                 over_a_limit = any(
@@ -299,20 +323,6 @@ class GraphQLView(GraphQL):
             raise json.JSONDecodeError("JSON nested too deeply", "", 0) from None
 
     def encode_json(self, data: object) -> str:
-        """JSON text of a response or a WebSocket message. A live update shared by many
-        subscribers (schema/live.py) carries the same `data` object to each: its text is
-        encoded once and spliced into each subscriber's message."""
-        if isinstance(data, dict) and data.get("type") in ("next", "data") and isinstance(data.get("payload"), dict):
-            payload = data["payload"]
-            shared = payload.get("data")
-            if isinstance(shared, dict) and set(payload) <= {"data", "errors", "extensions"}:
-                text = self._payload_texts.get(id(shared))
-                if text is None or text[0] is not shared:
-                    text = (shared, json.dumps(payload, ensure_ascii=False))
-                    self._payload_texts[id(shared)] = text
-                    while len(self._payload_texts) > 64:
-                        self._payload_texts.pop(next(iter(self._payload_texts)))
-                return '{"type": %s, "id": %s, "payload": %s}' % (
-                    json.dumps(data["type"]), json.dumps(data.get("id"), ensure_ascii=False), text[1]
-                )
-        return json.dumps(data, ensure_ascii=False)
+        """JSON text of a response or a WebSocket message; a live update shared by many
+        subscribers is encoded once (api/event_texts.py)."""
+        return self.event_texts.message(data) or json.dumps(data, ensure_ascii=False)

@@ -5,8 +5,9 @@ api serve` makes and empties one) and any worker's /metrics adds up all of them
 (prometheus_client's multiprocess mode).
 
 Operation names are the client's choice: the first MAX_OPERATION_LABELS distinct names of a
-process get a label of their own, later ones are counted as `(other)`, so that a client cannot
-blow up the number of time series.
+process, of at most MAX_LABEL_LENGTH characters, get a label of their own; later or longer
+ones are counted as `(other)`, so that a client cannot blow up the number of time series nor
+the memory they hold.
 """
 
 from __future__ import annotations
@@ -30,13 +31,14 @@ from prometheus_client import (
 from starlette.requests import Request
 from starlette.responses import Response
 
-from schema.operations import chosen_operation
+from graphql import OperationDefinitionNode
 
 NONE = "(none)"  # no operation ran
 ANONYMOUS = "(anonymous)"
 OTHER = "(other)"
 WEBSOCKET = "(websocket)"
 MAX_OPERATION_LABELS = 200
+MAX_LABEL_LENGTH = 100
 ROUTES = frozenset({"/graphql", "/healthz", "/readyz", "/metrics"})
 
 
@@ -83,19 +85,17 @@ class Metrics:
         self._labels: set[str] = set()
         self._gauge_source: Callable[[], tuple[int, int]] | None = None
 
-    def operation_label(self, document: object, operation_name: object) -> str:
-        """The label of the operation a request runs: its name, ANONYMOUS, or NONE when the
-        document names no single operation; OTHER past MAX_OPERATION_LABELS names."""
-        if not isinstance(document, str) or not (operation_name is None or isinstance(operation_name, str)):
-            return NONE
-        operation = chosen_operation(document, operation_name)
+    def operation_label(self, operation: OperationDefinitionNode | None) -> str:
+        """The label of the operation a request runs: its name, ANONYMOUS, or NONE when its
+        document names no single operation; OTHER past MAX_OPERATION_LABELS names, or for a
+        name longer than MAX_LABEL_LENGTH."""
         if operation is None:
             return NONE
         if operation.name is None:
             return ANONYMOUS
         name = operation.name.value
         if name not in self._labels:
-            if len(self._labels) >= MAX_OPERATION_LABELS:
+            if len(self._labels) >= MAX_OPERATION_LABELS or len(name) > MAX_LABEL_LENGTH:
                 return OTHER
             self._labels.add(name)
         return name

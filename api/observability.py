@@ -3,9 +3,9 @@ access log (api/access_log.py).
 
 - `RecordOperation`, a Strawberry extension, writes into the HTTP request's scope the GraphQL
   operation it ran (its name, `(anonymous)` for an unnamed one) and counts the errors of its
-  result by `extensions.code`. An answer from the response cache runs nothing: its operation
-  is read from the request. A request refused before any operation ran (401, malformed JSON,
-  a document that does not parse) is `(none)`.
+  result by `extensions.code`. An answer from the response cache runs nothing: the view
+  leaves its operation in the scope (PREPARED_KEY). A request refused before any operation ran
+  (401, malformed JSON, a document that does not parse) is `(none)`.
 - `ObservabilityMiddleware` times every HTTP request and WebSocket, counts it, and logs one
   JSON line per request with its request id (api/request_id.py), operation, viewer
   (username), status and duration; `ObservedWebSocket` does the same for the /graphql
@@ -15,8 +15,8 @@ access log (api/access_log.py).
 from __future__ import annotations
 
 import time
-from urllib.parse import parse_qsl
 
+from graphql import get_operation_ast
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
@@ -24,10 +24,10 @@ from strawberry.extensions import SchemaExtension
 from api.access_log import AccessLog, now_text
 from api.metrics import NONE, ROUTES, WEBSOCKET, Metrics
 from api.request_id import current_request_id, request_id_of, reset_request_id, set_request_id
-from schema.operations import requested
 
 OPERATION_KEY = "graphql_operation"  # in scope["state"]
 ERRORS_KEY = "graphql_error_count"
+PREPARED_KEY = "graphql_prepared"  # the operation of an answer from the response cache
 
 
 def error_code(error) -> str:
@@ -53,7 +53,10 @@ class RecordOperation(SchemaExtension):
         if not isinstance(request, Request):  # WebSocket operations: see the open-subscriptions gauge
             return
         provided = getattr(context, "_provided_operation_name", None)
-        label = self.metrics.operation_label(context.query, provided)
+        document = context.graphql_document
+        label = self.metrics.operation_label(
+            get_operation_ast(document, provided) if document is not None and isinstance(provided, (str, type(None))) else None
+        )
         state = request.scope.setdefault("state", {})
         state[OPERATION_KEY] = label
         result = context.result
@@ -62,13 +65,6 @@ class RecordOperation(SchemaExtension):
             state[ERRORS_KEY] = len(errors)
             for error in errors:
                 self.metrics.errors.labels(label, error_code(error)).inc()
-
-
-def _operation_from_request(metrics: Metrics, scope: Scope, body: bytes) -> str:
-    """The operation of a GraphQL request that ran none in this process (a cached answer)."""
-    params = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
-    request = requested(scope.get("method", ""), params, body)
-    return metrics.operation_label(*request) if request else NONE
 
 
 def _viewer_name(scope: Scope) -> str | None:
@@ -96,7 +92,6 @@ class ObservabilityMiddleware:
         started = time.perf_counter()
         path = scope.get("path", "")
         status = 500
-        chunks: list[bytes] = []  # the body of a GraphQL POST, read again for a cached answer
 
         async def observed_send(message: Message) -> None:
             nonlocal status
@@ -104,22 +99,16 @@ class ObservabilityMiddleware:
                 status = message["status"]
             await send(message)
 
-        async def observed_receive() -> Message:
-            message = await receive()
-            if message["type"] == "http.request":
-                chunks.append(message.get("body", b""))
-            return message
-
         graphql = path == "/graphql"
         try:
-            await self.app(scope, observed_receive if graphql else receive, observed_send)
+            await self.app(scope, receive, observed_send)
         finally:
             duration = time.perf_counter() - started
             state = scope.get("state") or {}
             operation = state.get(OPERATION_KEY)
             if operation is None:
-                operation = (_operation_from_request(self.metrics, scope, b"".join(chunks))
-                             if graphql and status == 200 else NONE)
+                cached = state.get(PREPARED_KEY)
+                operation = self.metrics.operation_label(cached[0].operation(cached[1])) if cached else NONE
             route = path if path in ROUTES else "other"
             self.metrics.requests.labels(route, operation, str(status)).inc()
             self.metrics.latency.labels(route, operation).observe(duration)

@@ -5,7 +5,8 @@ Accept), the viewer (user, partner, permissions), the language, and the partner'
 version. That version is raised in the transaction of every change to what the partner's
 users can read (`contacts.quote_contacts.partner_data_changed`) and read again from the database
 with the token on every request, from whichever process, so a cached answer is served only
-while nothing it shows has changed. Bounded: least recently used entries go first.
+while nothing it shows has changed. Bounded in entries and in bytes (the answer, the request
+that is its key, its headers): least recently used entries go first.
 """
 
 from __future__ import annotations
@@ -15,23 +16,30 @@ from collections import OrderedDict
 from graphql import OperationType
 
 from contacts.auth import Viewer
-from schema.operations import chosen_operation, requested
+from schema.documents import Prepared
 
 CachedResponse = tuple[int, list[tuple[bytes, bytes]], bytes]
+ENTRY_OVERHEAD = 400  # bytes of an entry besides its request, headers and answer (tuples, ints)
 
 
-def is_read_only(method: str, body: bytes, query_params) -> bool:
-    """Whether a GraphQL HTTP request is one query (not a mutation, not a batch)."""
-    request = requested(method, query_params, body)
-    operation = chosen_operation(*request) if request else None
+def is_read_only(prepared: Prepared | None, operation_name: str | None) -> bool:
+    """Whether a GraphQL request runs one query of a valid document (not a mutation)."""
+    operation = prepared.operation(operation_name) if prepared is not None and prepared.valid else None
     return operation is not None and operation.operation == OperationType.QUERY
 
 
+def size_of(key: tuple, headers: list[tuple[bytes, bytes]], body: bytes) -> int:
+    return ENTRY_OVERHEAD + len(key[-1]) + len(key[-2]) + len(body) + sum(len(n) + len(v) + 40 for n, v in headers)
+
+
 class ResponseCache:
-    def __init__(self, max_entries: int = 2048, max_entry_bytes: int = 512 * 1024) -> None:
+    def __init__(self, max_entries: int = 2048, max_bytes: int = 32 * 1024 * 1024,
+                 max_entry_bytes: int = 512 * 1024) -> None:
         self.max_entries = max_entries
-        self.max_entry_bytes = max_entry_bytes
-        self._entries: OrderedDict[tuple, CachedResponse] = OrderedDict()
+        self.max_bytes = max_bytes
+        self.max_entry_bytes = min(max_entry_bytes, max_bytes // 8)
+        self._entries: OrderedDict[tuple, tuple[CachedResponse, int]] = OrderedDict()
+        self.bytes = 0
         self.hits = 0
         self.misses = 0
 
@@ -55,16 +63,21 @@ class ResponseCache:
             return None
         self._entries.move_to_end(key)
         self.hits += 1
-        return entry
+        return entry[0]
 
     def put(self, key: tuple, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
         """Keeps a successful answer (200; the caller checked it has no errors) of bounded size."""
-        if status != 200 or len(body) > self.max_entry_bytes or self.max_entries <= 0:
+        size = size_of(key, headers, body)
+        if status != 200 or size > self.max_entry_bytes or self.max_entries <= 0:
             return
-        self._entries[key] = (status, headers, body)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self.bytes -= old[1]
+        self._entries[key] = ((status, headers, body), size)
+        self.bytes += size
+        while len(self._entries) > self.max_entries or self.bytes > self.max_bytes:
+            _, (_, gone) = self._entries.popitem(last=False)
+            self.bytes -= gone
 
     def __len__(self) -> int:
         return len(self._entries)

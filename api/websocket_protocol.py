@@ -11,6 +11,10 @@ it waits is paid a thousand times over. Compared with uvicorn's `websockets-sans
 - the settings that every connection shares are kept in slots, so that the rest of its
   attributes fit in a shared key table.
 
+And one bound more: until its first message (connection_init, which says who the client is)
+has come, a message may be at most FIRST_MESSAGE_BYTES; after it, uvicorn's `ws_max_size`
+(MAX_WEBSOCKET_MESSAGE_BYTES). A larger one closes the socket (1009) before it is read whole.
+
 Everything else (handshake, pings, closing, back-pressure) is uvicorn's.
 """
 
@@ -23,6 +27,8 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.frames import Frame
 from websockets.protocol import Protocol
 from websockets.server import ServerProtocol
+
+FIRST_MESSAGE_BYTES = 16 * 1024  # connection_init: a token and a language, as much as GraphiQL's headers
 
 
 class Inbox:
@@ -111,9 +117,10 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         self.queue = Inbox()  # type: ignore[assignment]
         self.writable = Gate()  # type: ignore[assignment]
         conn = self.conn
+        first = FIRST_MESSAGE_BYTES if conn.max_message_size is None else min(conn.max_message_size, FIRST_MESSAGE_BYTES)
         self.conn = LeanServerProtocol(
             extensions=conn.available_extensions,
-            max_size=(conn.max_message_size, conn.max_fragment_size),
+            max_size=(first, conn.max_fragment_size),
             logger=conn.logger,
         )
 
@@ -129,6 +136,11 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
     def handle_text(self, event: Frame) -> None:
         super().handle_text(event)
         self._release(event)
+
+    def send_receive_event_to_app(self) -> None:
+        super().send_receive_event_to_app()
+        # The first message has come: later ones may be as large as uvicorn allows.
+        self.conn.max_message_size = self.config.ws_max_size
 
     def handle_bytes(self, event: Frame) -> None:
         super().handle_bytes(event)

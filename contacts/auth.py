@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -60,6 +61,12 @@ _VIEWER = (
 )
 VIEWER_BY_TOKEN = _VIEWER + 'WHERE u."id" = (SELECT "user_id" FROM "api_token" WHERE "token_hash" = $1)'
 VIEWER_BY_NAME = _VIEWER + 'WHERE u."username" = $1'
+VIEWERS_BY_TOKENS = (
+    'SELECT t."token_hash", u."id", u."username", u."name", u."email", u."partner_id", u."can_edit_quotes", '
+    'u."can_edit_contacts", p."data_version" FROM "api_token" t JOIN "app_user" u ON u."id" = t."user_id" '
+    'JOIN "enterprise" p ON p."id" = u."partner_id" WHERE t."token_hash" IN ({ids})'
+)
+TOKENS_PER_STATEMENT = 500
 
 
 def _viewer(row) -> Viewer:
@@ -72,8 +79,39 @@ async def viewer_of_token(token: str | None) -> Viewer | None:
     on every request: the token's user, and its partner's data version."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
-    rows = await db.run(VIEWER_BY_TOKEN, hash_token(token))
+    return await viewer_of_token_hash(hash_token(token))
+
+
+async def viewer_of_token_hash(token_hash: str | None) -> Viewer | None:
+    """The viewer of a token known by its hash (a WebSocket keeps only that), or None when the
+    token was revoked or its user deleted."""
+    if not token_hash:
+        return None
+    rows = await db.run(VIEWER_BY_TOKEN, token_hash)
     return _viewer(rows[0]) if rows else None
+
+
+async def viewers_of_token_hashes(token_hashes: Iterable[str]) -> dict[str, Viewer]:
+    """The viewers of many tokens known by their hashes, in one statement per
+    TOKENS_PER_STATEMENT of them; a revoked token, or one whose user is gone, is missing."""
+    hashes = sorted(set(token_hashes))
+    found: dict[str, Viewer] = {}
+    for start in range(0, len(hashes), TOKENS_PER_STATEMENT):
+        for row in await db.run(VIEWERS_BY_TOKENS, ids=hashes[start:start + TOKENS_PER_STATEMENT]):
+            values = tuple(row)
+            found[values[0]] = _viewer(values[1:])
+    return found
+
+
+def rights_narrowed(before: Viewer, now: Viewer | None) -> bool:
+    """Whether `now` (the token's viewer as it stands) may no longer do all that `before` could:
+    the token revoked, the user deleted or moved to another partner, a permission removed."""
+    return (
+        now is None
+        or now.user_id != before.user_id
+        or now.partner_id != before.partner_id
+        or not before.permissions <= now.permissions
+    )
 
 
 async def viewer_named(username: str) -> Viewer | None:

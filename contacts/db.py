@@ -115,10 +115,58 @@ def _text(sql: str, dialect: str, count: int) -> str:
 
 
 async def run(sql: str, *values: Any, ids: Sequence[Any] = ()) -> list:
-    """Runs one statement on the current connection (the transaction's, inside one); its rows."""
+    """Runs one statement on the current connection (the transaction's, inside one); its rows.
+    A connection found lost or broken (the server terminated it, the network dropped it) is
+    never used again: the pool's connections are all replaced (see `connection_lost`), and a
+    read outside a transaction is tried once more, on a new connection."""
     connection = connections.get("default")
-    _, rows = await connection.execute_query(_text(sql, connection.capabilities.dialect, len(ids)), [*values, *ids])
-    return rows
+    text = _text(sql, connection.capabilities.dialect, len(ids))
+    for attempt in (1, 2):
+        try:
+            _, rows = await connection.execute_query(text, [*values, *ids])
+            return rows
+        except Exception as error:
+            if not connection_lost(error):
+                raise
+            await _replace_connections(connection)
+            if attempt == 2 or isinstance(connection, TransactionalDBClient) or not sql.lstrip().startswith("SELECT"):
+                raise
+    raise AssertionError("unreachable")
+
+
+# A connection asyncpg says is closed or half-way through another operation cannot be used again.
+_BROKEN = ("connection is closed", "another operation is in progress", "cannot switch to state")
+
+
+def connection_lost(error: BaseException | None) -> bool:
+    """Whether `error`, or what caused it, is the database connection lost or left unusable (a
+    503 for the client, who may try again; not a bug), rather than a statement refused."""
+    import asyncpg
+
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, (asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError,
+                              ConnectionError, asyncpg.exceptions.InternalClientError)):
+            return True
+        if isinstance(error, asyncpg.InterfaceError) and any(text in str(error) for text in _BROKEN):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+async def _replace_connections(connection) -> None:
+    """Every connection of the pool is closed when next handed back or taken, and replaced: the
+    broken one among them (Tortoise does not say which) is never used again."""
+    client = connection
+    while isinstance(client, TransactionalDBClient) and getattr(client, "_parent", None) is not None:
+        client = client._parent
+    expire = getattr(client, "_expire_connections", None)
+    if expire is not None:
+        try:
+            await expire()
+        except Exception:  # noqa: BLE001 - the pool is being closed or rebuilt: nothing to expire
+            pass
 
 
 def dialect() -> str:

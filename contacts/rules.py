@@ -26,7 +26,7 @@ from functools import lru_cache
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from contacts.text import without_controls
+from contacts.text import tidy
 
 
 class Function(str, Enum):
@@ -267,19 +267,21 @@ def add_problems(
 # --- Contact details -------------------------------------------------------------------
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def normalize_phone(raw: str) -> str | None:
-    """The number in E.164 (French numbering by default), or None when it is not valid."""
+    """The number in E.164 (French numbering by default), or None when it is not valid. A
+    number with an extension (`+33 1 42 86 82 00 ext. 12`, `poste 12`) is not: E.164 has no
+    place for it, and the extension would be lost silently."""
     try:
         number = phonenumbers.parse(raw, PHONE_REGION)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(number):
+    if number.extension or not phonenumbers.is_valid_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def is_mobile(phone: str | None) -> bool:
     """Whether a phone number reaches a mobile (landlines and invalid numbers do not)."""
     if not phone:
@@ -294,7 +296,7 @@ def is_mobile(phone: str | None) -> bool:
     )
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def normalize_email(raw: str) -> str | None:
     """The address in normal form, or None when it is not valid (no network look-up)."""
     try:
@@ -326,8 +328,9 @@ def clean_contact_fields(
     """Checks typed-in contact details and returns them normalised.
 
     `values` maps field names (`last_name`, `email`...) to what was typed; a field absent
-    from it (or UNSET) is left out. Control characters count as spaces, and surrounding
-    spaces are dropped. An empty value counts as left out, which is REQUIRED
+    from it (or UNSET) is left out. Control characters count as spaces, and what shows nothing
+    at either end (spaces, zero-width and other format characters) is dropped: a value of such
+    characters only is empty. An empty value counts as left out, which is REQUIRED
     for a field in `required`, and clears an optional one (None). Emails and phones must
     be valid when given; phones come back in E.164. Returns every problem at once.
     """
@@ -339,7 +342,7 @@ def clean_contact_fields(
             continue
         _, max_length = FIELDS[name]
         field = (name,)
-        text = without_controls(raw).strip() if isinstance(raw, str) else ""
+        text = tidy(raw) if isinstance(raw, str) else ""
         if isinstance(raw, str) and len(raw) > max_length:
             problems.append(Problem(Code.TOO_LONG, field=field, limit=max_length))
             continue

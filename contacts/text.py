@@ -21,3 +21,21 @@ def is_control(char: str) -> bool:
 def without_controls(text: str) -> str:
     """Typed-in text with its control characters (a paste accident) turned into spaces."""
     return "".join(" " if is_control(c) else c for c in text)
+
+
+def is_invisible(char: str) -> bool:
+    """Characters that show nothing by themselves: spaces of any kind, control and format
+    characters (zero-width spaces and joiners, bidirectional marks, the byte order mark)."""
+    return char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Zs", "Zl", "Zp")
+
+
+def tidy(text: str) -> str:
+    """Typed-in text as it is kept: control characters as spaces, and whatever shows nothing at
+    either end dropped (so that a value of zero-width characters only is empty)."""
+    text = without_controls(text)
+    start, end = 0, len(text)
+    while start < end and is_invisible(text[start]):
+        start += 1
+    while end > start and is_invisible(text[end - 1]):
+        end -= 1
+    return text[start:end]

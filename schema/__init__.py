@@ -2,31 +2,46 @@
 serves (its SDL is `schema.graphql`, written by `python -m schema.sdl`; the rules it
 serves: docs/rules.md).
 
-Types, Query, Mutation and Subscription are thin over the domain (`contacts`); `extensions`
-holds the limits, the caches and the masking of unexpected errors; `live` shares one live
-subscription per audience; `execution` completes plain objects in one pass.
+Types, Query, Mutation and Subscription are thin over the domain (`contacts`); `documents`
+parses, holds to the limits (`limits`) and validates each document once, and keeps the valid
+ones within a byte budget; `extensions` hands them to Strawberry and masks unexpected errors;
+`live` shares one live subscription per audience; `execution` completes plain objects in one
+pass.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections import OrderedDict
+from collections.abc import AsyncGenerator
 
 import strawberry
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types.execution import PreExecutionError
 
 from schema.context import Context
+from schema.documents import Documents
 from schema.execution import PlainExecutionContext
-from schema.extensions import Limits, extensions
+from schema.extensions import MaskUnexpectedErrors, PreparedDocument
+from schema.limits import Limits
 from schema.live import SharedSubscriptions, share_key, shared_field
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.subscription import Subscription
 
 
+DOCUMENT_CACHE_BYTES = 32 * 1024 * 1024
+
+
 class Schema(strawberry.Schema):
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    """Strawberry's schema, with its documents (prepared once per text, the valid ones kept
+    within `document_cache_bytes`) and its shared live subscriptions."""
+
+    def __init__(self, *args, limits: Limits, document_cache_bytes: int = DOCUMENT_CACHE_BYTES,
+                 extensions: tuple = (), **kwargs) -> None:
+        super().__init__(
+            *args, extensions=[*extensions, lambda: PreparedDocument(self.documents), MaskUnexpectedErrors], **kwargs
+        )
+        self.documents = Documents(self._schema, limits, document_cache_bytes)
         self.shared = SharedSubscriptions()
 
     def process_errors(self, errors, execution_context=None) -> None:
@@ -37,32 +52,43 @@ class Schema(strawberry.Schema):
         """Over a WebSocket, Strawberry runs every operation with the connection's one
         context: each operation gets a copy of its own, so operations never share loaders.
         A live quote subscription joins the one already running for the same operation and
-        audience (schema/live.py), so each change is resolved once per audience."""
-        if isinstance(context_value, Context):
-            context_value = dataclasses.replace(context_value)
-        start = lambda: super(Schema, self).stream(query, variable_values, context_value, *args, **kwargs)  # noqa: E731
+        audience (schema/live.py), so each change is resolved once per audience. The document
+        is prepared here once, and handed on with the context."""
         operation_name = kwargs.get("operation_name", args[1] if len(args) > 1 else None)
+        prepared = self.documents.prepare(query) if isinstance(query, str) and query else None
+        if prepared is not None and prepared.document is None:
+            # A syntax error, or too many tokens: answered as any refused document is. (Raised
+            # from the parsing hook, it would escape Strawberry's stream and leave the
+            # operation unanswered.)
+            return _refused(prepared.errors)
+        if isinstance(context_value, Context):
+            context_value = dataclasses.replace(context_value, prepared=prepared)
+        start = lambda: super(Schema, self).stream(query, variable_values, context_value, *args, **kwargs)  # noqa: E731
         viewer = getattr(context_value, "viewer", None)
-        if viewer is None or shared_field(query, operation_name) is None:
+        if viewer is None or prepared is None or shared_field(prepared, operation_name) is None:
             return await start()
         audience = (viewer.partner_id, viewer.permissions, context_value.language)
         return await self.shared.join(share_key(query, variable_values, operation_name, audience), start)
 
 
-def build_schema(limits: Limits | None = None, *, extra_extensions: tuple = ()) -> Schema:
-    """The schema, with the limits of its operations; `extra_extensions` run first (the
-    process adds its metrics there)."""
-    validated: OrderedDict = OrderedDict()  # documents validated, and their errors
-    schema = Schema(
+async def _refused(errors) -> AsyncGenerator:
+    yield PreExecutionError(data=None, errors=list(errors))
+
+
+def build_schema(limits: Limits | None = None, *, document_cache_bytes: int = DOCUMENT_CACHE_BYTES,
+                 extra_extensions: tuple = ()) -> Schema:
+    """The schema, with the limits of its operations and the byte budget of its kept
+    documents; `extra_extensions` run first (the process adds its metrics there)."""
+    return Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=[*extra_extensions, *extensions(limits or Limits(), validated)],
+        limits=limits or Limits(),
+        document_cache_bytes=document_cache_bytes,
+        extensions=extra_extensions,
         config=StrawberryConfig(auto_camel_case=True),
         execution_context_class=PlainExecutionContext,
     )
-    schema.validated = validated
-    return schema
 
 
 __all__ = ["Context", "Limits", "Schema", "build_schema"]

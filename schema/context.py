@@ -8,6 +8,7 @@ from functools import cached_property
 
 from contacts.auth import Viewer
 from contacts.events import EventBus
+from schema.documents import Prepared
 from schema.loaders import Loaders
 
 
@@ -20,6 +21,9 @@ class Context:
     response: object = None
     connection_params: dict | None = None
     request_id: str = "-"  # in the logs, and in a masked error's extensions
+    prepared: Prepared | None = None  # the operation's document, when prepared before it ran
+    token_hash: str | None = None  # a WebSocket's token, to check its rights again (api/rights.py)
+
 
     @cached_property
     def loaders(self) -> Loaders:

@@ -7,7 +7,8 @@ an object whose selected fields are all such attributes (Strawberry's "basic" fi
 arguments, `@defer` or `@stream`), `PlainExecutionContext` compiles the selection into a small
 function (read each attribute, coerce each scalar as graphql-core would) and applies it to
 every object of that selection. An operation without directives compiles each selection once
-for all its executions (the parser cache hands out the same document every time).
+for all its executions (schema/documents.py hands out the same document every time): the
+compiled selections hang on the operation's node, and go when its document goes.
 
 Anything unexpected while doing so (a null in a non-null field, a value of the wrong kind, an
 awaitable) drops back to graphql-core's own completion of that object, which then reports it
@@ -16,7 +17,6 @@ as it always does: the fast path changes the speed, never the answer.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -41,7 +41,7 @@ Cell = list  # [the compiled completion, or None when the selection is not plain
 
 _PENDING: Any = object()  # a selection being compiled, met again inside itself
 _UNSET: Any = object()
-SHARED_OPERATIONS = 256  # operations whose compiled selections are kept across executions
+SHARED = "_plain_selections"  # the attribute of an operation's node that holds its compiled selections
 
 
 class NotPlain(Exception):
@@ -50,10 +50,6 @@ class NotPlain(Exception):
 
 class PlainExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's execution, with plain objects completed by compiled selections."""
-
-    # id(operation) -> (operation and fragments, kept alive so that no id is reused; its
-    # selections by (object type, ids of the field nodes)).
-    _shared: OrderedDict[int, tuple[Any, dict]] = OrderedDict()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -102,13 +98,12 @@ class PlainExecutionContext(StrawberryGraphQLCoreExecutionContext):
         fields may depend on its variables (`@skip`, `@include`, `@defer`...)."""
         if self._selections is _UNSET:
             operation, fragments = self.operation, self.fragment_definitions
-            found = self._shared.get(id(operation))
-            if found is None:
-                found = ((operation, fragments), None if _has_directives(operation, fragments) else {})
-                self._shared[id(operation)] = found
-                if len(self._shared) > SHARED_OPERATIONS:
-                    self._shared.popitem(last=False)
-            self._selections = found[1]
+            found = getattr(operation, SHARED, _UNSET)
+            if found is _UNSET:
+                # By (object type, ids of the field nodes), which live as long as the operation.
+                found = None if _has_directives(operation, fragments) else {}
+                object.__setattr__(operation, SHARED, found)
+            self._selections = found
         return self._selections
 
     def _compile_object(self, object_type: GraphQLObjectType, field_details_list) -> Complete | None:

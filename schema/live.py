@@ -17,16 +17,16 @@ from contextlib import suppress
 
 from graphql import FieldNode, OperationType
 
-from schema.operations import chosen_operation
+from schema.documents import Prepared
 
 SHARED_FIELDS = frozenset({"quoteContactsChanged"})
 _END = object()
 _EMPTY = object()
 
 
-def shared_field(document: str | None, operation_name: str | None) -> str | None:
-    """The shareable subscription field an operation consists of, or None."""
-    operation = chosen_operation(document, operation_name)
+def shared_field(prepared: Prepared, operation_name: str | None) -> str | None:
+    """The shareable subscription field an operation of a valid document consists of, or None."""
+    operation = prepared.operation(operation_name) if prepared.valid else None
     if operation is None or operation.operation != OperationType.SUBSCRIPTION:
         return None
     fields = operation.selection_set.selections

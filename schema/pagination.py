@@ -1,4 +1,5 @@
-"""Pages of a list, as GraphQL connections: `first` (at most MAX_PAGE), and opaque cursors."""
+"""Pages of a list, as GraphQL connections: `first` (at most MAX_PAGE), opaque cursors, and the
+text a list is searched by (at most MAX_SEARCH characters)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import strawberry
 from schema.errors import PublicError
 
 MAX_PAGE = 100
+MAX_SEARCH = 200  # the longest name or contact text a search can match is 200 characters
 
 
 @strawberry.type
@@ -48,3 +50,10 @@ def check_first(first: int | None, default: int) -> int:
     if first < 0 or first > MAX_PAGE:
         raise PublicError(f"`first` must be between 0 and {MAX_PAGE}.")
     return first
+
+
+def check_search(search: str | None) -> str | None:
+    """The text to search by, or a PublicError when it is longer than anything it could match."""
+    if search is not None and len(search) > MAX_SEARCH:
+        raise PublicError(f"`search` is at most {MAX_SEARCH} characters.")
+    return search

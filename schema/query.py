@@ -11,7 +11,7 @@ from contacts import reads
 from schema.context import Context
 from schema.errors import PublicError
 from schema.ids import decode_id, encode_id
-from schema.pagination import PageInfo, check_first, decode_cursor, encode_cursor
+from schema.pagination import PageInfo, check_first, check_search, decode_cursor, encode_cursor
 from schema.quote import ContactFunctionInfo, QuoteConnection, QuoteEdge, QuoteStatus, QuoteType, function_infos, quote_view, quote_views
 from schema.types import EnterpriseConnection, EnterpriseEdge, EnterpriseKind, EnterpriseType, Viewer, enterprise_view
 
@@ -76,6 +76,7 @@ class Query:
         search: str | None = None,
     ) -> EnterpriseConnection:
         first = check_first(first, 20)
+        search = check_search(search)
         start = decode_cursor(after, (str, int))
         rows = await reads.enterprises_page(
             info.context.viewer.partner_id, kind=kind, search=search,

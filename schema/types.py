@@ -17,7 +17,7 @@ from contacts.text import search_key
 from schema.context import Context
 from schema.errors import ContactFunction
 from schema.ids import encode_id
-from schema.pagination import PageInfo, check_first, decode_cursor, encode_cursor
+from schema.pagination import PageInfo, check_first, check_search, decode_cursor, encode_cursor
 
 Permission = strawberry.enum(PermissionEnum, name="Permission", description=None)
 EnterpriseKind = strawberry.enum(models.EnterpriseKind, name="EnterpriseKind")
@@ -36,6 +36,7 @@ class EnterpriseType:
         self, info: Info[Context, None], first: int | None = 50, after: str | None = None, search: str | None = None
     ) -> ContactConnection:
         first = check_first(first, 50)
+        search = check_search(search)
         start = decode_cursor(after, (str, str, int))
         rows = await info.context.loaders.contacts.load(self.pk)
         if search:

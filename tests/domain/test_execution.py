@@ -129,18 +129,21 @@ async def test_errors_paths_and_directives_are_graphql_cores(document, variables
         assert _answer(ours) == _answer(theirs)
 
 
-async def test_a_document_is_validated_once_and_its_errors_every_time():
+async def test_a_document_is_validated_once_and_a_refused_one_every_time_but_never_kept():
     schema_with_limits = build_schema()
-    validated = schema_with_limits.validated
+    documents = schema_with_limits.documents
     document = "{ viewer { name } } # validated once"
-    before = len(validated)
+    before = len(documents)
     for _ in range(3):
         await schema_with_limits.execute(document, context_value=Context(viewer=None, language="fr", bus=MemoryBus()))
-    assert len(validated) == before + 1
+    assert len(documents) == before + 1
     too_many_aliases = "{ " + "".join(f"a{i}: __typename " for i in range(31)) + "}"
-    for _ in range(2):
-        result = await schema_with_limits.execute(too_many_aliases)
-        assert result.errors and "30" in result.errors[0].message
+    for refused in (too_many_aliases, "{ viewer { shoeSize } }", "{ viewer {"):
+        for _ in range(2):
+            result = await schema_with_limits.execute(refused)
+            assert result.errors and result.data is None
+    assert "30" in (await schema_with_limits.execute(too_many_aliases)).errors[0].message
+    assert len(documents) == before + 1  # nothing refused is kept
 
 
 async def test_an_error_is_reported_as_graphql_core_reports_it():

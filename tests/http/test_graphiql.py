@@ -1,5 +1,6 @@
-"""GraphiQL opens with the demo's token and one tab per step-2 operation, ready to run, its files
-served by the app itself (api/graphiql.py). The page in a real browser, with no network beyond
+"""GraphiQL opens with one tab per step-2 operation, in demo mode with the demo's token and ids,
+ready to run, otherwise with nothing of anyone's data; its files served by the app itself, under
+a Content-Security-Policy (api/graphiql.py). The page in a real browser, with no network beyond
 the app: tests/system/browser/test_graphiql_in_chromium.py."""
 
 from __future__ import annotations
@@ -14,17 +15,33 @@ import pytest
 from graphql import parse, validate
 from strawberry.http.ides import get_graphql_ide_html
 
-from api.graphiql import DEFAULT_HEADERS, TABS, frontend_operations
+from api.graphiql import DEFAULT_HEADERS, TABS, TOKEN_PLACEHOLDER_HEADERS, frontend_operations
 from api.graphiql_assets import ASSETS_DIR, find_assets
 from api.settings import Settings
 from schema import build_schema
-from tests.conftest import empty_database
+from tests.conftest import empty_database, reset_demo
 from tests.http.test_live import listening
+from tests.support.api import demo_of
 from tests.support.service import running
 from tests.support.wsclient import LiveClient
 
 CDN = "https://unpkg.com/"
 ASSETS_INSTALLED = (ASSETS_DIR / "graphiql").is_dir()
+
+
+@pytest.fixture(scope="module")
+async def demo_service(backend):
+    """The service in demo mode (`serve --demo`, `make run`)."""
+    async with running(backend.database, demo=True) as service:
+        yield service
+
+
+@pytest.fixture
+async def api(demo_service):
+    await reset_demo()
+    client = demo_service.client()
+    yield client
+    await client.http.aclose()
 
 
 def tabs_of(html: str) -> tuple[str, list[dict]]:
@@ -131,6 +148,51 @@ async def test_without_the_demo_data_the_tabs_say_what_to_fill_in(api):
 
 
 @pytest.mark.skipif(not ASSETS_INSTALLED, reason="GraphiQL's npm packages are not installed: `make install` runs npm ci in api/graphiql-assets")
+async def test_out_of_demo_mode_the_page_embeds_nothing_of_anyones_data(service, monkeypatch):
+    """Before: every GET of the page, without a token, ran a query as demo-alice and embedded
+    her token and her quotes' ids."""
+    from api import graphiql
+
+    async def must_not_run(*args):
+        raise AssertionError("a query was run for the GraphiQL page out of demo mode")
+
+    monkeypatch.setattr(graphiql, "demo_ids", must_not_run)
+    await reset_demo()
+    client = service.client()
+    try:
+        demo = await demo_of(client)
+        page = await client.http.get("/graphql", headers={"Accept": "text/html"})
+        assert page.status_code == 200
+        headers, tabs = tabs_of(page.text)
+        assert headers == TOKEN_PLACEHOLDER_HEADERS and "demo-alice" not in page.text
+        assert all(t["headers"] == TOKEN_PLACEHOLDER_HEADERS for t in tabs) and len(tabs) == len(TABS)
+        assert json.loads(tabs[0]["variables"]) == {"id": "<a draft quote id: the Quotes tab lists them>"}
+        for gid in [*demo.quotes.values(), *demo.contacts.values()]:
+            assert gid not in page.text
+    finally:
+        await client.http.aclose()
+
+
+async def test_the_page_has_a_content_security_policy_that_lets_its_own_script_run(api):
+    page = await api.http.get("/graphql", headers={"Accept": "text/html"})
+    policy = page.headers["content-security-policy"]
+    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
+    inline = re.findall(r"<script\b([^>]*)>(?!\s*</script>)", page.text)  # scripts with a body
+    assert inline == [f' nonce="{nonce}"']
+    assert "connect-src 'self'" in policy and "object-src 'none'" in policy and "frame-ancestors 'none'" in policy
+    assert ("https://unpkg.com" in policy) is (not ASSETS_INSTALLED)
+    again = await api.http.get("/graphql", headers={"Accept": "text/html"})
+    assert again.headers["content-security-policy"] != policy  # a nonce per page
+    # The step-2 screen too, stricter: no inline script or style at all.
+    for path in ("/", "/app.js", "/style.css"):
+        screen = await api.http.get(path)
+        assert screen.status_code == 200, path
+        assert "script-src 'self';" in screen.headers["content-security-policy"]
+        assert "style-src 'self';" in screen.headers["content-security-policy"]
+        assert screen.headers["x-content-type-options"] == "nosniff"
+    assert "<script>" not in (await api.http.get("/")).text and " style=" not in (await api.http.get("/")).text
+
+
 async def test_graphiql_files_come_from_the_app_itself(api):
     html = (await api.http.get("/graphql", headers={"Accept": "text/html"})).text
     files = assets(html)
@@ -151,7 +213,9 @@ async def test_graphiql_files_come_from_the_app_itself(api):
 
 async def test_graphiql_from_the_cdn_when_asked(backend):
     async with running(backend.database, graphiql_assets="cdn") as cdn_service, cdn_service.http() as http:
-        html = (await http.get("/graphql", headers={"Accept": "text/html"})).text
+        page = await http.get("/graphql", headers={"Accept": "text/html"})
+        assert "script-src 'self' https://unpkg.com 'nonce-" in page.headers["content-security-policy"]
+        html = page.text
         assert assets(html) == assets(get_graphql_ide_html("graphiql"))
         assert all(url.startswith(CDN) for url in assets(html))
         assert (await http.get("/graphiql/graphiql@3.8.3/graphiql.min.js")).status_code == 404

@@ -2,9 +2,11 @@
 
 - Generated operations (hypothesis-graphql) of the served schema, queries and mutations, sent
   as demo-alice with ids that are hers, the other partner's (demo-mallory's), forged or random,
-  and strings that are random, too long, empty, NUL or look like injections: no answer is a
-  5xx, a masked bug ("Unexpected error.") or a trace, none holds anything of the other partner,
-  and the other partner's data is unchanged afterwards.
+  and strings that are random, too long, empty, NUL or look like injections, their values
+  written in the document or moved to `variables`, where JSON can carry any Unicode edge case
+  (lone surrogates, zero-width and bidirectional marks, combining characters...): no answer is
+  a 5xx, a masked bug ("Unexpected error.") or a trace, none holds anything of the other
+  partner, and the other partner's data is unchanged afterwards.
 - Requests that are not a GraphQL operation: batches, JSON that is not an object, bodies that
   are not UTF-8 or not JSON, oversized bodies, too deep or too many aliases: a 4xx with a
   GraphQL error body that says what is wrong.
@@ -28,6 +30,12 @@ from schema.ids import encode_id
 from contacts.models import Contact, ContactAssignment, ContactSource, Enterprise, Quote, QuoteLine, User
 
 EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "150"))  # per backend; ~5 s
+# Text that JSON can carry and a GraphQL literal cannot (lone surrogates), or that looks empty,
+# reversed or longer than it is.
+UNICODE_EDGES = (
+    "\ud800", "\udfff", "x\ud83d", "\ude42y", "🙂", "\u200b", "\u200b\u200c\u200d\u2060\ufeff", "\u202e\u202d",
+    "e\u0301\u0301\u0301", "\x00", "\U0010ffff", "\ufffe", "İß\ufb01", "\u2028\u2029", "\u00a0\u3000", "𝔸" * 50,
+)
 TYPES = ("Quote", "Contact", "Enterprise", "ContactAssignment", "QuoteLine", "Product", "User", "Viewer")
 # What a trace or a masked bug would show.
 LEAKS = ("Traceback", 'File "/', "tortoise.", "asyncpg", "sqlite3", "Unexpected error.", "INTERNAL_SERVER_ERROR")
@@ -124,6 +132,54 @@ def _int_values() -> st.SearchStrategy[graphql.IntValueNode]:
     )
 
 
+def _type_node(of_type: graphql.GraphQLInputType) -> graphql.TypeNode:
+    if isinstance(of_type, graphql.GraphQLNonNull):
+        return graphql.NonNullTypeNode(type=_type_node(of_type.of_type))
+    if isinstance(of_type, graphql.GraphQLList):
+        return graphql.ListTypeNode(type=_type_node(of_type.of_type))
+    return graphql.NamedTypeNode(name=graphql.NameNode(value=of_type.name))
+
+
+def lifted(schema: graphql.GraphQLSchema, document: graphql.DocumentNode) -> tuple[graphql.DocumentNode, dict]:
+    """The document with every argument's value moved into a variable of the argument's type,
+    and those variables' values."""
+    type_info = graphql.TypeInfo(schema)
+    variables: dict[str, object] = {}
+    definitions: list[graphql.VariableDefinitionNode] = []
+
+    class Lift(graphql.Visitor):
+        def enter_argument(self, node, *args):
+            of_type = type_info.get_input_type()
+            if of_type is None or isinstance(node.value, graphql.VariableNode):
+                return None
+            name = f"v{len(variables)}"
+            variables[name] = graphql.value_from_ast_untyped(node.value)
+            variable = graphql.VariableNode(name=graphql.NameNode(value=name))
+            definitions.append(graphql.VariableDefinitionNode(variable=variable, type=_type_node(of_type)))
+            return graphql.ArgumentNode(name=node.name, value=variable)
+
+        def leave_operation_definition(self, node, *args):
+            return graphql.OperationDefinitionNode(
+                operation=node.operation, name=node.name, variable_definitions=tuple(definitions),
+                directives=node.directives, selection_set=node.selection_set,
+            )
+
+    return graphql.visit(document, graphql.TypeInfoVisitor(type_info, Lift())), variables
+
+
+def with_unicode_edges(value: object, draw) -> object:
+    """`value` with some of its strings, anywhere in it, replaced by or mixed with UNICODE_EDGES."""
+    if isinstance(value, str):
+        how = draw(st.integers(min_value=0, max_value=3))
+        edge = draw(st.sampled_from(UNICODE_EDGES))
+        return value if how == 0 else edge if how == 1 else value + edge if how == 2 else edge + value
+    if isinstance(value, list):
+        return [with_unicode_edges(v, draw) for v in value]
+    if isinstance(value, dict):
+        return {k: with_unicode_edges(v, draw) for k, v in value.items()}
+    return value
+
+
 async def test_generated_operations_never_crash_nor_leak(hostile):
     http = hostile["client"].http  # the service in this process
     headers = {"Authorization": "Bearer demo-alice"}
@@ -131,29 +187,44 @@ async def test_generated_operations_never_crash_nor_leak(hostile):
     introspection = (await http.post("/graphql", json={"query": graphql.get_introspection_query()}, headers=headers)).json()
     loop = asyncio.get_running_loop()
 
-    def post(document: str, sent: dict) -> httpx.Response:
+    def post(payload: str, sent: dict) -> httpx.Response:
         """From hypothesis's thread: the request runs on the test's loop, where the service is."""
-        return asyncio.run_coroutine_threadsafe(http.post("/graphql", json={"query": document}, headers=sent), loop).result(60)
+        return asyncio.run_coroutine_threadsafe(http.post("/graphql", content=payload.encode(), headers=sent), loop).result(60)
 
     schema = graphql.build_client_schema(introspection["data"])
     scalars = {"ID": _id_values(hostile["ids"]), "String": _string_values(hostile["cursors"]), "Int": _int_values()}
-    reads = queries(schema, custom_scalars=scalars)
-    operations = st.one_of(reads, reads, mutations(schema, custom_scalars=scalars))
+    as_nodes = {"custom_scalars": scalars, "print_ast": lambda node: node}
+    reads = queries(schema, **as_nodes)
+    operations = st.one_of(reads, reads, mutations(schema, **as_nodes))
     secrets = [s.lower() for s in hostile["secrets"]]
     own = [s.lower() for s in hostile["own"]]
     mallory_ids, alice_ids = hostile["ids"]["mallory"], hostile["ids"]["alice"]
     seen: dict[int | str, int] = {}
 
     @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-    @given(document=operations, language=st.sampled_from([None, "en", "fr-FR", "en;q=0.5, fr;q=0.9", "*", "x" * 300]))
-    def check(document: str, language: str | None) -> None:
-        sent = dict(headers)
+    @given(node=operations, language=st.sampled_from([None, "en", "fr-FR", "en;q=0.5, fr;q=0.9", "*", "x" * 300]),
+           in_variables=st.sampled_from([False, True, True]), data=st.data())
+    def check(node: graphql.DocumentNode, language: str | None, in_variables: bool, data) -> None:
+        sent = {**headers, "Content-Type": "application/json"}
         if language:
             sent["Accept-Language"] = language
-        response = post(document, sent)
+        variables: dict = {}
+        if in_variables:
+            node, variables = lifted(schema, node)
+            variables = with_unicode_edges(variables, data.draw)
+        document = graphql.print_ast(node)
+        payload = json.dumps({"query": document, "variables": variables})  # ASCII: any text, as escapes
+        response = post(payload, sent)
         seen[response.status_code] = seen.get(response.status_code, 0) + 1
+        if variables:
+            seen["variables"] = seen.get("variables", 0) + 1
         text = response.text
-        assert response.status_code in (200, 400), f"HTTP {response.status_code} for\n{document}\n{text[:500]}"
+        assert response.status_code in (200, 400), f"HTTP {response.status_code} for\n{payload}\n{text[:500]}"
+        try:
+            json.dumps(variables, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:  # half a character somewhere: told so, with a 400
+            assert response.status_code == 400 and "surrogate" in text, f"{payload}\n{text[:300]}"
+            seen["lone surrogate"] = seen.get("lone surrogate", 0) + 1
         body = response.json()
         assert "data" in body or "errors" in body, text[:500]
         for leak in LEAKS:
@@ -169,6 +240,7 @@ async def test_generated_operations_never_crash_nor_leak(hostile):
     await asyncio.to_thread(check)
     assert await _snapshot(hostile["mallory_partner"]) == mallory_before
     assert seen.get(200, 0) >= EXAMPLES // 4, seen  # most operations did run (not all refused up front)
+    assert seen.get("variables", 0) >= EXAMPLES // 5, seen  # values sent as variables too
     # The same look would have caught the other partner's data: Alice's own is often shown.
     assert seen.get("own data", 0) >= EXAMPLES // 20, seen
 
@@ -242,3 +314,123 @@ async def test_documents_that_do_not_parse_or_validate_are_request_errors(api, l
         assert response.headers["content-type"].startswith(accept.replace("*/*", "application/json"))
         body = response.json()
         assert "data" not in body and says in body["errors"][0]["message"], body
+
+
+# --- Lone UTF-16 surrogates -----------------------------------------------------------------
+# JSON can carry half a character ("\ud800"), which no UTF-8 can: before, it gave a plain-text
+# 500 in operationName or an enum variable, "Unexpected error." in a typed-in text or a search,
+# and no answer at all as a WebSocket operation's id.
+
+ADHOC_MUTATION = "mutation($input: AssignAdhocContactInput!) { assignAdhocContact(input: $input) { userErrors { code } } }"
+SURROGATE_PAYLOADS = {
+    "operationName": lambda demo: {"query": "query A { viewer { name } }", "operationName": "A\ud800"},
+    "enum variable": lambda demo: {"query": "query($s: QuoteStatus) { quotes(status: $s) { edges { node { id } } } }",
+                                   "variables": {"s": "\ud800"}},
+    "typed-in text": lambda demo: {"query": ADHOC_MUTATION, "variables": {"input": {
+        "quoteId": demo.full, "lastName": "Dupont\udfff", "email": "a@b.fr", "phone": "0611223344", "role": "Gardien"}}},
+    "search": lambda demo: {"query": "query($s: String) { enterprises(search: $s) { edges { node { id } } } }",
+                            "variables": {"s": "\ud800"}},
+    "variable name": lambda demo: {"query": "{ viewer { name } }", "variables": {"\udc00": 1}},
+    "extensions": lambda demo: {"query": "{ viewer { name } }", "extensions": {"x": ["\ud800"]}},
+    "document": lambda demo: {"query": "{ viewer { name } } # \ud800"},
+}
+
+
+@pytest.mark.parametrize("label", SURROGATE_PAYLOADS)
+async def test_a_lone_surrogate_anywhere_gets_a_400_that_says_so(api, label):
+    from tests.support.api import demo_of
+
+    payload = SURROGATE_PAYLOADS[label](await demo_of(api))
+    body = json.dumps(payload).encode()  # ASCII: the surrogate as the escape \ud800
+    for accept in ("application/graphql-response+json", "application/json"):
+        headers = {"Authorization": "Bearer demo-alice", "Content-Type": "application/json", "Accept": accept}
+        response = await api.http.post("/graphql", content=body, headers=headers)
+        assert response.status_code == 400, (label, response.status_code, response.text[:300])
+        error = response.json()["errors"][0]
+        assert error["extensions"]["code"] == "BAD_REQUEST" and "surrogate" in error["message"], error
+    if "variables" in payload:  # by GET too
+        params = {"query": payload["query"], "variables": json.dumps(payload["variables"])}
+        response = await api.http.get("/graphql", params=params, headers={"Authorization": "Bearer demo-alice"})
+        assert response.status_code == 400 and "surrogate" in response.text, response.text[:300]
+
+
+async def test_a_surrogate_pair_is_one_character_and_welcome(api):
+    body = json.dumps({"query": "query($s: String) { enterprises(search: $s) { edges { node { id } } } }",
+                       "variables": {"s": "🙂"}}).encode()  # \ud83d\ude42
+    response = await api.http.post("/graphql", content=body, headers={"Authorization": "Bearer demo-alice", "Content-Type": "application/json"})
+    assert response.status_code == 200 and response.json() == {"data": {"enterprises": {"edges": []}}}
+
+
+@pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
+async def test_a_lone_surrogate_over_websocket_is_answered(api, protocol):
+    from websockets.exceptions import ConnectionClosed
+
+    from tests.support.wsclient import WAIT, LiveClient
+
+    kind = "subscribe" if protocol == "graphql-transport-ws" else "start"
+    async with await LiveClient.connect(api.url, "demo-alice", protocol=protocol) as live:
+        query = "query($s: String) { enterprises(search: $s) { edges { node { id } } } }"
+        if protocol == "graphql-ws":
+            query = "subscription($s: ID!) { quoteContactsChanged(quoteId: $s) { kind } }"
+        await live.ws.send(json.dumps({"id": "1", "type": kind, "payload": {"query": query, "variables": {"s": "\ud800"}}}))
+        answer = await live.message_of("1", WAIT)
+        assert answer["type"] == "error", answer
+        error = answer["payload"][0] if isinstance(answer["payload"], list) else answer["payload"]
+        assert error["extensions"]["code"] == "BAD_REQUEST" and "surrogate" in error["message"]
+        # An id that is such text cannot be answered: the socket is closed as for any invalid message.
+        await live.ws.send(json.dumps({"id": "\ud800", "type": kind, "payload": {"query": "{ viewer { name } }"}}))
+        try:
+            while True:
+                await live.receive(WAIT)
+        except ConnectionClosed as closed:
+            assert closed.rcvd.code == 4400
+
+
+async def test_a_search_longer_than_any_name_is_refused_plainly(api):
+    """Before: a search of 50,000 characters was a masked bug on SQLite (its LIKE pattern limit)."""
+    for search in ("x" * 50_000, "é" * 201):
+        for query in ("query($s: String) { enterprises(search: $s) { edges { node { id } } } }",
+                      "query($s: String) { enterprises { edges { node { contacts(search: $s) { edges { node { id } } } } } } }"):
+            response = await api.post(query, {"s": search})
+            assert response.status_code == 200, response.text[:300]
+            error = response.json()["errors"][0]
+            assert error["extensions"]["code"] == "BAD_USER_INPUT" and "200" in error["message"], error
+    data = await api("query($s: String) { enterprises(search: $s) { edges { node { id } } } }", {"s": "é" * 200})
+    assert data == {"enterprises": {"edges": []}}
+
+
+MALFORMED_OPERATIONS = {
+    "syntax error": {"query": "{ viewer {"},
+    "too many tokens": {"query": "{ viewer { " + "a " * 6000 + "} }"},
+    "over the cost": {"query": "{ " + "viewer { name } " * 600 + "}"},
+    "unknown operation": {"query": "query A { viewer { name } }", "operationName": "B" * 300},
+    "operationName not a string": {"query": "query A { viewer { name } }", "operationName": ["A"]},
+    "query not a string": {"query": 12},
+    "variables not an object": {"query": "query($s: String) { enterprises(search: $s) { edges { node { id } } } }", "variables": [1]},
+    "variable of the wrong type": {"query": "query($n: Int) { quotes(first: $n) { edges { node { id } } } }", "variables": {"n": "x"}},
+}
+
+
+@pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
+@pytest.mark.parametrize("label", MALFORMED_OPERATIONS)
+async def test_a_malformed_operation_over_websocket_is_answered(api, protocol, label, caplog):
+    """Each gets an answer for its operation (an error), or the socket closed as for an invalid
+    message (4400); never silence, and the connection serves what comes next."""
+    from websockets.exceptions import ConnectionClosed
+
+    from tests.support.wsclient import WAIT, LiveClient
+
+    kind = "subscribe" if protocol == "graphql-transport-ws" else "start"
+    async with await LiveClient.connect(api.url, "demo-alice", protocol=protocol) as live:
+        await live.ws.send(json.dumps({"id": "bad", "type": kind, "payload": MALFORMED_OPERATIONS[label]}))
+        try:
+            answer = await live.message_of("bad", WAIT)
+        except ConnectionClosed as closed:
+            assert closed.rcvd.code == 4400, closed
+        else:
+            # An error for the operation, or a result that carries one (variables that do not coerce).
+            assert answer["type"] == "error" or answer["payload"].get("errors"), answer
+            if protocol == "graphql-transport-ws":  # and the socket goes on
+                await live.ws.send(json.dumps({"id": "ok", "type": kind, "payload": {"query": "{ viewer { name } }"}}))
+                assert (await live.result("ok"))["data"] == {"viewer": {"name": "Alice Durand"}}
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], [r.getMessage() for r in caplog.records]

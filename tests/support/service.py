@@ -13,7 +13,7 @@ import httpx
 import uvicorn
 
 from api.app import create_app
-from api.cli import WS_PROTOCOL
+from api.cli import server_options
 from api.settings import Settings
 from contacts.db import Database
 from tests.support.process import free_port
@@ -76,12 +76,13 @@ class Service:
 @asynccontextmanager
 async def running(database: Database, **overrides):
     """An app over `database` (open already), its lifespan run, served by uvicorn on a free port
-    with the WebSocket protocol of `python -m api serve`."""
-    app = create_app(test_settings(database.url, **overrides), database=database)
+    with the protocols of `python -m api serve`."""
+    settings = test_settings(database.url, **overrides)
+    app = create_app(settings, database=database)
     async with app.router.lifespan_context(app):
         port = free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", ws=WS_PROTOCOL,
-                                log_level="warning", access_log=False)
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning",
+                                access_log=False, **server_options(settings))
         server = uvicorn.Server(config)
         task = asyncio.create_task(server._serve())  # without serve()'s signal handlers: pytest keeps its own
         while not server.started:

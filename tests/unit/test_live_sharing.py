@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 
 from api.keepalive import KeepAlive
+from schema import build_schema
+from schema.documents import Documents
+from schema.limits import Limits
 from schema.live import SharedSubscriptions, share_key, shared_field
 
 SUBSCRIPTION = "subscription S($q: ID!) { quoteContactsChanged(quoteId: $q) { kind } }"
@@ -82,10 +85,11 @@ async def test_other_variables_or_audiences_get_subscriptions_of_their_own():
 
 
 def test_only_a_lone_quote_subscription_is_shared():
-    assert shared_field(SUBSCRIPTION, None) == "quoteContactsChanged"
-    assert shared_field("subscription { a: quoteContactsChanged(quoteId: 1) { kind } b: __typename }", None) is None
-    assert shared_field("{ viewer { name } }", None) is None
-    assert shared_field("not graphql", None) is None
+    documents = Documents(build_schema()._schema, Limits(), budget_bytes=1024 * 1024)
+    assert shared_field(documents.prepare(SUBSCRIPTION), None) == "quoteContactsChanged"
+    assert shared_field(documents.prepare("subscription { a: quoteContactsChanged(quoteId: 1) { kind } b: __typename }"), None) is None
+    assert shared_field(documents.prepare("{ viewer { name } }"), None) is None
+    assert shared_field(documents.prepare("not graphql"), None) is None
 
 
 class Connection:

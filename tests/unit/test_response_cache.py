@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
-from api.response_cache import ResponseCache, is_read_only
+from api.response_cache import ResponseCache, is_read_only, size_of
 from contacts.auth import Permission, Viewer
+from schema import build_schema
+from schema.documents import Documents
+from schema.limits import Limits
 
 ALICE = Viewer(1, "demo-alice", "Alice", "a@example.com", 10, frozenset({Permission.QUOTE_EDIT}), data_version=7)
 
@@ -26,23 +29,27 @@ def test_the_key_holds_everything_an_answer_depends_on():
 
 
 def test_it_keeps_successful_answers_of_bounded_size_and_forgets_the_least_recently_used():
-    cache = ResponseCache(max_entries=2, max_entry_bytes=10)
-    cache.put(("a",), 200, [], b"0123456789")
-    cache.put(("too big",), 200, [], b"01234567890")
-    cache.put(("refused",), 400, [], b"{}")
-    assert cache.get(("too big",)) is None and cache.get(("refused",)) is None
-    cache.put(("b",), 200, [], b"b")
-    assert cache.get(("a",)) is not None  # a is now the most recently used
-    cache.put(("c",), 200, [], b"c")
-    assert cache.get(("b",)) is None and cache.get(("a",)) is not None and cache.get(("c",)) is not None
+    a, too_big, refused, b, c = (key(body=name.encode()) for name in ("a", "too big", "refused", "b", "c"))
+    cache = ResponseCache(max_entries=2, max_entry_bytes=size_of(a, [], b"0123456789"))
+    cache.put(a, 200, [], b"0123456789")
+    cache.put(too_big, 200, [], b"01234567890")
+    cache.put(refused, 400, [], b"{}")
+    assert cache.get(too_big) is None and cache.get(refused) is None
+    cache.put(b, 200, [], b"b")
+    assert cache.get(a) is not None  # a is now the most recently used
+    cache.put(c, 200, [], b"c")
+    assert cache.get(b) is None and cache.get(a) is not None and cache.get(c) is not None
     assert len(cache) == 2
     assert (cache.hits, cache.misses) == (3, 3)
 
 
 def test_only_a_single_query_is_read_only():
-    assert is_read_only("POST", b'{"query": "{ viewer { name } }"}', {})
-    assert is_read_only("GET", b"", {"query": "query Q { viewer { name } }"})
-    assert not is_read_only("POST", b'{"query": "mutation { placeOrder(input: {quoteId: \\"x\\"}) { quote { id } } }"}', {})
-    assert not is_read_only("POST", b'[{"query": "{ viewer { name } }"}]', {})  # a batch
-    assert not is_read_only("POST", b'{"query": "query A { viewer { name } } query B { viewer { name } }"}', {})
-    assert not is_read_only("POST", b"not json", {})
+    documents = Documents(build_schema()._schema, Limits(), budget_bytes=1024 * 1024)
+    assert is_read_only(documents.prepare("{ viewer { name } }"), None)
+    assert is_read_only(documents.prepare("query Q { viewer { name } } mutation M { __typename }"), "Q")
+    assert not is_read_only(documents.prepare("query Q { viewer { name } } mutation M { __typename }"), "M")
+    assert not is_read_only(documents.prepare('mutation { placeOrder(input: {quoteId: "x"}) { quote { id } } }'), None)
+    assert not is_read_only(documents.prepare("query A { viewer { name } } query B { viewer { name } }"), None)
+    assert not is_read_only(documents.prepare("{ viewer { nothing } }"), None)  # not valid
+    assert not is_read_only(documents.prepare("not graphql"), None)
+    assert not is_read_only(None, None)  # no document (not JSON, a batch...)

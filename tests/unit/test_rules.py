@@ -200,6 +200,10 @@ def test_add_problems_every_reason_at_once():
         ("06 12 34", None, False),
         ("06 12 34 56 78 9", None, False),
         ("téléphone", None, False),
+        # An extension has no place in E.164: refused rather than silently dropped.
+        ("+33612345678 ext. 12", None, False),
+        ("01 42 86 82 00 poste 12", None, False),
+        ("+33 1 42 86 82 00;ext=12", None, False),
     ],
 )
 def test_phones_in_e164_with_french_default_and_mobile_detection(typed, e164, mobile):
@@ -352,3 +356,25 @@ def test_control_characters_typed_in_count_as_spaces():
     assert cleaned == {"last_name": "Smith", "first_name": "Jean Paul"}
     assert [(p.code, p.field) for p in problems] == [(Code.REQUIRED, ("role",))]
     assert search_key("Élo\x00ïse", None, "A\tB") == "eloise ab"
+
+
+def test_a_value_that_shows_nothing_is_empty():
+    """Zero-width spaces and joiners, bidirectional marks, a byte order mark, no-break spaces:
+    a name of those only is no name (it used to be accepted); around a name, they are dropped."""
+    invisible = "\u200b\u200c\u200d\u2060\ufeff\u202e\u00a0\u3000"
+    cleaned, problems = clean_contact_fields(
+        {"last_name": invisible, "first_name": "\u200bJean\u200d", "role": " Gérant\u2060"}, required=("last_name", "role")
+    )
+    assert [(p.code, p.field) for p in problems] == [(Code.REQUIRED, ("last_name",))]
+    assert cleaned == {"first_name": "Jean", "role": "Gérant"}
+    # Inside a name they stay (a joiner within an emoji or a script that needs it).
+    assert clean_contact_fields({"last_name": "Ali\u200cce"}, required=())[0] == {"last_name": "Ali\u200cce"}
+
+
+def test_problems_name_the_domains_fields_and_the_graphql_layer_makes_them_input_paths():
+    from schema.errors import input_path
+
+    assert input_path(("contact",)) == ["input", "contactId"]
+    assert input_path(("last_name",)) == ["input", "lastName"]
+    assert input_path(("defaults", 2, "functions")) == ["input", "defaults", "2", "functions"]
+    assert input_path(("from_quote",)) == ["input", "fromQuoteId"]

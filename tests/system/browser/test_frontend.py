@@ -149,6 +149,8 @@ class Pages:
         self.contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda e: self.errors.append(str(e)))
+        # The screen is served with a Content-Security-Policy (api/app.py): it must need nothing it forbids.
+        page.on("console", lambda m: self.errors.append(m.text) if "Content Security Policy" in m.text else None)
         query = f"?user={user}" + (f"&quote={quote}" if quote else "") + (f"&lang={lang}" if lang else "")
         page.goto(self.server.url + "/" + query)
         if live:

@@ -9,6 +9,7 @@ itself (the npm packages of api/graphiql-assets, which `make install` installs).
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 import pytest
@@ -39,14 +40,22 @@ def editor(page, selector: str) -> str:
     return page.evaluate("(s) => document.querySelector(s).CodeMirror.getValue()", selector)
 
 
+def until(page, expression: str, arg=None, timeout: float = 10.0) -> None:
+    """Polls `expression` in the page until it is true. (Playwright's wait_for_function evaluates
+    its predicate with eval, which the page's Content-Security-Policy rightly refuses.)"""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression, arg):
+        assert time.monotonic() < deadline, f"never true: {expression}"
+        page.wait_for_timeout(100)
+
+
 def run_tab(page, tab: str, operation: str, keyword: str) -> None:
     """Opens a tab and runs it, once GraphiQL has read the operation's name from the editor
     (it does so 100 ms after the editor changes; run before, it would send the last tab's)."""
     page.get_by_role("tab", name=tab, exact=True).click()
     expect(page.locator(".graphiql-query-editor")).to_contain_text(f"{keyword} {operation}")
-    page.wait_for_function(
-        "(name) => document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.operationName === name",
-        arg=operation)
+    until(page, "(name) => document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.operationName === name",
+          operation)
     page.get_by_role("button", name="Execute query (Ctrl-Enter)").click()
 
 
@@ -55,6 +64,7 @@ def test_graphiql_opens_ready_to_run_the_step2_operations_without_internet(brows
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
     page.on("request", lambda r: asked.append(r.url))
 
     def only_the_app(route):
@@ -65,7 +75,8 @@ def test_graphiql_opens_ready_to_run_the_step2_operations_without_internet(brows
 
     context.route("**/*", only_the_app)
     try:
-        page.goto(server.url + "/graphql")
+        opened = page.goto(server.url + "/graphql")
+        assert "'nonce-" in opened.headers["content-security-policy"]  # and the page works under it
         tabs = page.locator(".graphiql-tab")
         expect(tabs.first).to_contain_text("QuoteStep2", timeout=15000)
         assert [t.inner_text().strip() for t in tabs.all()] == [
@@ -86,8 +97,7 @@ def test_graphiql_opens_ready_to_run_the_step2_operations_without_internet(brows
 
         # The subscription tab: running it opens the WebSocket with the token of the Headers editor...
         run_tab(page, "QuoteContactsChanged", "QuoteContactsChanged", "subscription")
-        page.wait_for_function(
-            "fetch('/healthz').then(r => r.json()).then(h => h.subscriptions >= 1)", timeout=10000, polling=200)
+        until(page, "() => fetch('/healthz').then(r => r.json()).then(h => h.subscriptions >= 1)")
         # ...and a change made elsewhere shows in it.
         change = httpx.post(server.url + "/graphql", headers={"Authorization": "Bearer demo-bob"}, json={
             "query": "mutation($input: AssignAdhocContactInput!) { assignAdhocContact(input: $input) { userErrors { code } } }",
@@ -99,9 +109,8 @@ def test_graphiql_opens_ready_to_run_the_step2_operations_without_internet(brows
 
         # AssignContact, as it opens: a contact added, no userErrors.
         run_tab(page, "AssignContact", "AssignContact", "mutation")
-        page.wait_for_function(  # the whole answer: CodeMirror shows only the lines in view
-            "document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue().includes('assignContact')",
-            timeout=10000)
+        until(page,  # the whole answer: CodeMirror shows only the lines in view
+              "() => document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue().includes('assignContact')")
         answer = json.loads(editor(page, ".graphiql-response .CodeMirror"))["data"]["assignContact"]
         assert answer["userErrors"] == [] and answer["assignment"]["id"] and len(answer["quote"]["assignments"]) == 2
     finally:

@@ -1,0 +1,48 @@
+"""The JSON text of a live event shared by many subscribers (schema/live.py), encoded once.
+
+Every subscriber of an audience gets the same result object for a change: its payload's text is
+encoded for the first and spliced into the message of each other one. The latest few texts are
+kept (at most MAX_TEXTS, and MAX_BYTES in all), by the identity of their data.
+"""
+
+from __future__ import annotations
+
+import json
+
+MAX_TEXTS = 64
+MAX_BYTES = 4 * 1024 * 1024
+
+
+class EventTexts:
+    def __init__(self, max_texts: int = MAX_TEXTS, max_bytes: int = MAX_BYTES) -> None:
+        self.max_texts = max_texts
+        self.max_bytes = max_bytes
+        self._texts: dict[int, tuple[dict, str]] = {}  # id(data) -> (data, its payload's text)
+        self.bytes = 0
+
+    def message(self, message: object) -> str | None:
+        """The text of a `next` (or legacy `data`) message whose payload is a result's, or None
+        for any other message."""
+        if not (isinstance(message, dict) and message.get("type") in ("next", "data")):
+            return None
+        payload = message.get("payload")
+        shared = payload.get("data") if isinstance(payload, dict) else None
+        if not isinstance(shared, dict) or not set(payload) <= {"data", "errors", "extensions"}:
+            return None
+        found = self._texts.get(id(shared))
+        if found is None or found[0] is not shared:
+            found = (shared, json.dumps(payload, ensure_ascii=False))
+            self._keep(id(shared), found)
+        return '{"type": %s, "id": %s, "payload": %s}' % (
+            json.dumps(message["type"]), json.dumps(message.get("id"), ensure_ascii=False), found[1]
+        )
+
+    def _keep(self, key: int, entry: tuple[dict, str]) -> None:
+        old = self._texts.pop(key, None)
+        self.bytes += len(entry[1]) - (len(old[1]) if old else 0)
+        self._texts[key] = entry
+        while len(self._texts) > self.max_texts or (self.bytes > self.max_bytes and len(self._texts) > 1):
+            self.bytes -= len(self._texts.pop(next(iter(self._texts)))[1])
+
+    def __len__(self) -> int:
+        return len(self._texts)
