@@ -59,6 +59,10 @@ class Settings:
     # app itself (the npm packages of api/graphiql-assets; the CDN, with a warning, when they
     # are not installed), or "cdn", the unpkg CDN (api/graphiql.py).
     graphiql_assets: str = "local"
+    # The contacts kept on orders placed more than this many days ago are erased by
+    # `python -m api purge-personal-data` (contacts/retention.py); 0: every order placed before
+    # the run.
+    personal_data_retention_days: int = 1095
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -78,6 +82,7 @@ class Settings:
             graceful_shutdown_seconds=float(os.environ.get("GRACEFUL_SHUTDOWN_SECONDS") or 20),
             access_log=_flag("ACCESS_LOG", True),
             graphiql_assets=_choice("GRAPHIQL_ASSETS", ("local", "cdn")),
+            personal_data_retention_days=_int("PERSONAL_DATA_RETENTION_DAYS", 1095),
         )
 
 
