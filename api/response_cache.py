@@ -3,9 +3,12 @@
 The key holds everything an answer depends on: the request (method, body or query string,
 Accept), the viewer (user, partner, permissions), the language, and the partner's data
 version. That version is raised in the transaction of every change to what the partner's
-users can read (`contacts.quote_contacts.partner_data_changed`) and read again from the database
+users can read (`contacts.changes.partner_data_changed`) and read again from the database
 with the token on every request, from whichever process, so a cached answer is served only
-while nothing it shows has changed. Bounded: least recently used entries go first.
+while nothing it shows has changed. Once a request brings a new version of a partner's data,
+the answers of that partner's older versions are dropped: what a change removed (a person's
+erased data) is not kept in memory until it would have aged out. Bounded: least recently used
+entries go first.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ class ResponseCache:
         self.max_entries = max_entries
         self.max_entry_bytes = max_entry_bytes
         self._entries: OrderedDict[tuple, CachedResponse] = OrderedDict()
+        self._versions: dict[int, int] = {}  # each partner's data version, as its latest request brought it
         self.hits = 0
         self.misses = 0
 
@@ -48,7 +52,17 @@ class ResponseCache:
             request_bytes,
         )
 
+    def _seen(self, key: tuple) -> None:
+        """A request with this key: when it brings another version of its partner's data, the
+        answers of the partner's other versions go."""
+        partner, version = key[1], key[3]
+        if self._versions.get(partner, version) != version:
+            for old in [k for k in self._entries if k[1] == partner and k[3] != version]:
+                del self._entries[old]
+        self._versions[partner] = version
+
     def get(self, key: tuple) -> CachedResponse | None:
+        self._seen(key)
         entry = self._entries.get(key)
         if entry is None:
             self.misses += 1
@@ -61,6 +75,7 @@ class ResponseCache:
         """Keeps a successful answer (200; the caller checked it has no errors) of bounded size."""
         if status != 200 or len(body) > self.max_entry_bytes or self.max_entries <= 0:
             return
+        self._seen(key)
         self._entries[key] = (status, headers, body)
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
