@@ -145,6 +145,8 @@ async def run_change(
             if outcome.ok:
                 for each in outcome.events:
                     await bus.publish(each)
+                log.debug("%s committed (attempt %d): %d history entries, %d events", name, attempt,
+                          len(outcome.history), len(outcome.events))
             return outcome
         await asyncio.sleep(0.005 * attempt)
     raise AssertionError("unreachable")
