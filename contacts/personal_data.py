@@ -5,6 +5,9 @@ An email names the person: matched without its surrounding spaces and ignoring c
 (`rules.email_key`), against the partner's enterprise contacts (its own and its clients') and
 every contact on its quotes, drafts and orders, enterprise and ad-hoc alike. Nothing of another
 partner's is read. Both need CONTACT_EDIT (FORBIDDEN first), then a valid email (INVALID_EMAIL).
+The statements find the rows by a LIKE pattern (`like`) that lets through every case of the
+email on both databases (SQLite's LOWER folds ASCII letters only); `same_email` keeps those
+that are the email.
 
 - `report` (personalData): the enterprise contacts and the assignments that carry the email;
   two statements whatever their number.
@@ -40,16 +43,17 @@ from contacts.reads import cols
 from contacts.rules import Code, Problem
 from contacts.visibility import OWNED
 
-# The partner's ($1) enterprise contacts (alias c, with their enterprise e) whose email is $2.
+# The partner's ($1) enterprise contacts (alias c, with their enterprise e) whose email is like $2.
 CONTACTS_WITH = ('SELECT {c}, {e} FROM "contact" c JOIN "enterprise" e ON e."id" = c."enterprise_id" '
-                 f'WHERE {OWNED.replace("$2", "$1")} AND LOWER(TRIM(c."email")) = $2 ORDER BY c."id"')
+                 f'WHERE {OWNED.replace("$2", "$1")} AND LOWER(TRIM(c."email")) LIKE $2 ESCAPE \'\\\' ORDER BY c."id"')
 # The report's assignments: on the partner's quotes, not erased, whose own details (ad-hoc, or
 # frozen at ordering) or enterprise contact carry the email.
 REPORTED = ('SELECT {a}, {c} FROM "contact_assignment" a JOIN "quote" q ON q."id" = a."quote_id" '
             'LEFT JOIN "contact" c ON c."id" = a."contact_id" WHERE q."partner_id" = $1 AND NOT a."erased" '
-            'AND (LOWER(TRIM(a."email")) = $2 OR LOWER(TRIM(c."email")) = $2) ORDER BY a."quote_id", a."id"')
+            'AND (LOWER(TRIM(a."email")) LIKE $2 ESCAPE \'\\\' OR LOWER(TRIM(c."email")) LIKE $2 ESCAPE \'\\\') '
+            'ORDER BY a."quote_id", a."id"')
 # The erasure's assignments: those that carry the email, and those of the contacts deleted ({ids}).
-_HOLDING = 'NOT a."erased" AND (LOWER(TRIM(a."email")) = $2{contacts})'
+_HOLDING = 'NOT a."erased" AND (LOWER(TRIM(a."email")) LIKE $2 ESCAPE \'\\\'{contacts})'
 LOCK_QUOTES = ('SELECT q."id", q."status" FROM "quote" q WHERE q."partner_id" = $1 AND q."id" IN '
                f'(SELECT a."quote_id" FROM "contact_assignment" a WHERE {_HOLDING}) ORDER BY q."id" FOR UPDATE OF q')
 HELD = ('SELECT {a} FROM "contact_assignment" a JOIN "quote" q ON q."id" = a."quote_id" '
@@ -76,6 +80,18 @@ def checked(viewer: Viewer, email: str | None) -> tuple[str | None, Problem | No
     return key, None
 
 
+def like(key: str) -> str:
+    """The LIKE pattern (escape character `\\`) of an email's key: its ASCII characters as they are
+    (LOWER folds those on both databases), any other one as `_`, any one character (SQLite's
+    LOWER leaves them as they are). Every stored email that is the key matches it."""
+    return "".join("\\" + c if c in "\\%_" else c if c.isascii() else "_" for c in key)
+
+
+def same_email(stored: str | None, key: str) -> bool:
+    """Whether a stored email is the person's: trimmed and in lower case, the key."""
+    return bool(stored) and stored.strip().lower() == key
+
+
 def _holding(contact_ids: Sequence[int]) -> str:
     return ' OR a."contact_id" IN ({ids})' if contact_ids else ""
 
@@ -96,11 +112,15 @@ class Report:
 async def report(viewer: Viewer, email: str) -> Report:
     """The report of a checked email's key (see `checked`): two statements."""
     contacts = await db.run(CONTACTS_WITH.format(c=cols(Contact, "c"), e=cols(Enterprise, "e", "enterprise.")),
-                            viewer.partner_id, email)
+                            viewer.partner_id, like(email))
     assignments = await db.run(REPORTED.format(a=cols(ContactAssignment, "a"), c=cols(Contact, "c", "contact.")),
-                               viewer.partner_id, email)
-    return Report(email, db.rows_as(Contact, contacts, {"enterprise": Enterprise}),
-                  db.rows_as(ContactAssignment, assignments, {"contact": Contact}))
+                               viewer.partner_id, like(email))
+    return Report(
+        email,
+        [c for c in db.rows_as(Contact, contacts, {"enterprise": Enterprise}) if same_email(c.email, email)],
+        [a for a in db.rows_as(ContactAssignment, assignments, {"contact": Contact})
+         if same_email(a.email, email) or (a.contact is not None and same_email(a.contact.email, email))],
+    )
 
 
 # --- The right to erasure ----------------------------------------------------------------------
@@ -142,18 +162,21 @@ async def erase_personal_data(viewer: Viewer, email: str | None, *, bus: EventBu
         key, problem = checked(viewer, email)
         if problem is not None:
             return refused(problem)
-        partner = viewer.partner_id
-        contacts = db.rows_as(Contact, await db.run(
+        partner, pattern = viewer.partner_id, like(key)
+        locked = db.rows_as(Contact, await db.run(
             CONTACTS_WITH.format(c=cols(Contact, "c"), e=cols(Enterprise, "e", "enterprise.")) + " FOR UPDATE OF c",
-            partner, key), {"enterprise": Enterprise})
+            partner, pattern), {"enterprise": Enterprise})
+        contacts = [c for c in locked if same_email(c.email, key)]
         contact_ids = [c.id for c in contacts]
         holding = _holding(contact_ids)
-        status = {row[0]: row[1] for row in await db.run(LOCK_QUOTES.format(contacts=holding), partner, key,
+        status = {row[0]: row[1] for row in await db.run(LOCK_QUOTES.format(contacts=holding), partner, pattern,
                                                          ids=contact_ids)}
         # Read again under the locks: what these quotes hold now (a quote the person has left
         # meanwhile is not touched; one they were added to since is a change after this one).
-        rows = await db.run(HELD.format(a=cols(ContactAssignment, "a"), contacts=holding), partner, key, ids=contact_ids)
-        held = [a for a in db.rows_as(ContactAssignment, rows) if a.quote_id in status]
+        rows = await db.run(HELD.format(a=cols(ContactAssignment, "a"), contacts=holding), partner, pattern,
+                            ids=contact_ids)
+        held = [a for a in db.rows_as(ContactAssignment, rows)
+                if a.quote_id in status and (same_email(a.email, key) or a.contact_id in contact_ids)]
         by_quote: dict[int, list[int]] = defaultdict(list)
         for assignment in held:
             by_quote[assignment.quote_id].append(assignment.id)

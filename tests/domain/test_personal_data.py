@@ -252,3 +252,21 @@ async def test_statements_of_an_erasure_do_not_grow_with_its_quotes(world):
     assert outcome.result.assignments == 6
     written = [s for s in statements if not s.lstrip().upper().startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))]
     assert len(written) <= 14, written
+
+
+async def test_every_case_of_the_email_on_both_databases_and_nothing_that_only_looks_like_it(world):
+    """A capital É kept by the email's normal form is found and erased by « élodie… » on SQLite
+    too (whose LOWER folds ASCII letters only); an email that differs in that letter, or that
+    only a LIKE wildcard would take for it, is left alone."""
+    bakery = world.quote.client_id
+    made = {}
+    for email in ("Élodie.Marchal@exemple.fr", "Alodie.Marchal@exemple.fr", "jo_n@exemple.fr", "john@exemple.fr"):
+        made[email] = (await Contact.create(enterprise_id=bakery, last_name="Marchal", email=email, phone="+33612345678",
+                                            role="Associée", search_text="marchal")).id
+    key, _ = personal_data.checked(world.alice, " élodie.marchal@EXEMPLE.fr")
+    assert [c.id for c in (await personal_data.report(world.alice, key)).contacts] == [made["Élodie.Marchal@exemple.fr"]]
+    assert [c.id for c in (await personal_data.report(world.alice, "jo_n@exemple.fr")).contacts] == [made["jo_n@exemple.fr"]]
+    outcome = await personal_data.erase_personal_data(world.alice, " élodie.marchal@EXEMPLE.fr", bus=world.bus)
+    assert outcome.result.contacts == 1
+    left = {c.email for c in await Contact.filter(id__in=list(made.values()))}
+    assert left == {"Alodie.Marchal@exemple.fr", "jo_n@exemple.fr", "john@exemple.fr"}
