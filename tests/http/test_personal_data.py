@@ -2,12 +2,16 @@
 order of checks, and nothing erased read back from anywhere the service answers from: every
 query Alice and Victor can send (quotes, their lists, history and suggestions, the enterprises,
 their contacts and defaults, the report), in French and English, the same requests answered
-before (the response cache), and the events of the subscriptions open on the quotes touched."""
+before (the response cache), and the events of the subscriptions open on the quotes touched;
+the same of the retention period's purge, whose actor is the retention period."""
 
 from __future__ import annotations
 
 import json
 
+from tortoise.timezone import now
+
+from contacts import retention
 from tests.http.test_live import listening
 from tests.support import api as h
 from tests.support.wsclient import LiveClient
@@ -171,3 +175,38 @@ async def test_an_erased_copy_is_never_suggested(api):
     assert [x["fromQuote"]["reference"] for x in offered if x["fromQuote"]] == []
     applied = await h.apply_suggestion(api, demo.full, "EARLIER_QUOTE", demo.quotes["DV-2026-0085"])
     assert [e["code"] for e in applied["userErrors"]] == ["SUGGESTION_EMPTY"]
+
+
+ORDERS = """{ quotes(first: 100, status: ORDERED) { edges { node { reference version
+  assignments { lastName firstName email phone role erased functions contact { id } }
+  history(first: 5) { edges { node { kind actor contactName summary } } } } } } }"""
+
+
+async def test_the_retention_period_erases_orders_and_says_so_in_events_history_and_fresh_answers(api, service):
+    """The purge (here in the test's process, as the command line runs it) raises the partner's
+    data version: the same read answered before is not served from the cache; a page following
+    an order hears of it, the retention period as actor, in its language."""
+    demo = await h.demo_of(api)
+    before = await api(ORDERS, language="en")  # kept by the response cache
+    names = {a["lastName"] for e in before["quotes"]["edges"] for a in e["node"]["assignments"]}
+    assert names == {"Martin", "Smith", "Garnier"}
+    async with await LiveClient.connect(api.url, "demo-bob", language="en") as bob:
+        await bob.subscribe(demo.ordered, "order")  # DV-2026-0090, ordered 9 days ago
+        await listening(api.http, 1)
+        purged = await retention.purge(retention.cutoff(now(), 0), bus=service.app.state.bus)
+        event = await bob.event("order")
+    assert [(p.name, p.assignments) for p in purged] == [("Réseaux Atlantique", 3)]
+    assert (event["kind"], event["actor"]) == ("CONTACTS_EDITED", "Retention period")
+    assert [(a["lastName"], a["phone"], a["contact"]) for a in event["quote"]["assignments"]] == [("Erased contact", "", None)]
+
+    after = await api(ORDERS, language="en")
+    for edge in after["quotes"]["edges"]:
+        quote = edge["node"]
+        assert {(a["lastName"], a["firstName"], a["email"], a["erased"], a["contact"]) for a in quote["assignments"]} == {
+            ("Erased contact", None, "", True, None)}
+        newest = quote["history"]["edges"][0]["node"]
+        assert (newest["kind"], newest["actor"], newest["contactName"], newest["summary"]) == (
+            "CONTACT_ERASED", "Retention period", "Erased contact", "Retention period erased the data of Erased contact")
+    french = (await api(ORDERS))["quotes"]["edges"][0]["node"]["history"]["edges"][0]["node"]
+    assert french["summary"] == "Durée de conservation a effacé les données de Contact effacé"
+    assert traces_in(after) == [] and "garnier" not in json.dumps(after).lower() and "smith" not in json.dumps(after).lower()
