@@ -12,7 +12,7 @@ from strawberry.types import Info
 from contacts import models, rules
 from contacts.auth import Permission as PermissionEnum
 from contacts.auth import Viewer as Signed
-from contacts.messages import FUNCTION_HELP, FUNCTION_LABELS, summary
+from contacts.messages import FUNCTION_HELP, FUNCTION_LABELS, contact_name, summary
 from contacts.state import details_of, functions_of
 from schema.context import Context
 from schema.errors import ContactFunction, UserError, user_errors
@@ -70,16 +70,21 @@ class ContactAssignment:
     role: str
     functions: list[ContactFunction]
     added_at: datetime
+    erased: bool = strawberry.field(
+        description="True once the person's data is erased, on request or after the retention period: its names, email "
+        "and phone are then placeholders (last name « Contact effacé », \"Erased contact\" in English; first name null; "
+        "email, phone and role empty), contact is null, and the functions are kept."
+    )
 
 
-def assignment_view(row: models.ContactAssignment, viewer: Signed) -> ContactAssignment:
+def assignment_view(row: models.ContactAssignment, viewer: Signed, language: str) -> ContactAssignment:
     details = details_of(row)
     ticked = functions_of(row)
     return ContactAssignment(
         id=strawberry.ID(encode_id("ContactAssignment", row.id)),
         source=row.source,
         contact=contact_view(row.contact, viewer) if row.contact_id else None,
-        last_name=details["last_name"] or "",
+        last_name=contact_name(details["last_name"], row.erased, language) or "",
         first_name=details["first_name"],
         email=details["email"] or "",
         phone=details["phone"] or "",
@@ -87,6 +92,7 @@ def assignment_view(row: models.ContactAssignment, viewer: Signed) -> ContactAss
         role=details["role"] or "",
         functions=[f for f in rules.FUNCTIONS if f in ticked],
         added_at=row.added_at,
+        erased=row.erased,
     )
 
 
@@ -160,8 +166,8 @@ class QuoteType:
 
     @strawberry.field(description="The quote's contact list, in the order the contacts were added.")
     async def assignments(self, info: Info[Context, None]) -> list[ContactAssignment]:
-        viewer = info.context.viewer
-        return [assignment_view(a, viewer) for a in await info.context.loaders.assignments.load(self.row.id)]
+        viewer, language = info.context.viewer, info.context.language
+        return [assignment_view(a, viewer, language) for a in await info.context.loaders.assignments.load(self.row.id)]
 
     @strawberry.field(description="For each function, in the order ON_SITE, DELIVERY, TRACKING: how many contacts it needs, at most, and has now.")
     async def contact_requirements(self, info: Info[Context, None]) -> list[ContactRequirement]:
