@@ -31,7 +31,12 @@ from api.connections import Connections
 from api.graphql_view import GraphQLView
 from api.health import healthz, readyz
 from api.metrics import Metrics
-from api.observability import ObservabilityMiddleware, ObservedWebSocket, RecordOperation
+from api.observability import (
+    ObservabilityMiddleware,
+    ObservedWebSocket,
+    RecordOperation,
+    keep_personal_data_out_of_logs,
+)
 from api.request_id import RequestIdMiddleware
 from api.response_cache import ResponseCache
 from api.rights import RightsWatch
@@ -97,6 +102,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     database for as long as it runs. A `bus` given is started and stopped with the app."""
     settings = settings or Settings.from_env()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    keep_personal_data_out_of_logs()
     owns_database = database is None
     database = database or Database(settings.database_url)
     bus = bus or make_bus(settings.broker_url)

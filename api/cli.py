@@ -8,6 +8,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from api.settings import Settings
@@ -65,6 +66,45 @@ async def load_demo_if_empty(database_url: str) -> bool:
     return await _with_db(database_url, work)
 
 
+async def purge_personal_data(settings: Settings, *, dry_run: bool, batch_size: int) -> int:
+    """Erases the contacts kept on orders past the retention period (contacts/retention.py).
+    Standard output: one line per partner, its name and how many contacts were erased (or would
+    be), never a person's data; standard error: what was done, in one line. Events go to the
+    servers' subscribers through BROKER_URL."""
+    from tortoise.timezone import now
+
+    from contacts import retention
+    from contacts.broker import make_bus
+
+    started = time.perf_counter()
+    before = retention.cutoff(now(), settings.personal_data_retention_days)
+    bus = make_bus(settings.broker_url)
+    batches: list[float] = []
+
+    def on_batch(partner, batch) -> None:
+        batches.append(batch.seconds)
+
+    async def work():
+        return await retention.purge(before, bus=bus, batch_size=batch_size, dry_run=dry_run, on_batch=on_batch)
+
+    try:
+        lines = await _with_db(settings.database_url, work)
+    finally:
+        await bus.stop()
+    done = "to erase (dry run: nothing changed)" if dry_run else "erased"
+    for line in lines:
+        print(f"{line.name}: {line.assignments} contact(s) {done}")
+    total = sum(line.assignments for line in lines)
+    longest = f", the longest {max(batches) * 1000:.0f} ms" if batches else ""
+    print(
+        f"purge-personal-data: orders placed before {before.isoformat(timespec='seconds')} "
+        f"(PERSONAL_DATA_RETENTION_DAYS={settings.personal_data_retention_days}): {total} contact(s) {done}, "
+        f"{len(lines)} partner(s), {len(batches)} batch(es){longest}, {time.perf_counter() - started:.2f} s",
+        file=sys.stderr,
+    )
+    return total
+
+
 def prepare_metrics_dir(workers: int) -> str | None:
     """Several workers write their metrics to files that /metrics adds up (prometheus_client's
     multiprocess mode): the folder is PROMETHEUS_MULTIPROC_DIR, or a new temporary one; the
@@ -81,6 +121,13 @@ def prepare_metrics_dir(workers: int) -> str | None:
     return folder
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m api", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -94,6 +141,13 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("demo", help="load the demo data when the database holds none")
     token = commands.add_parser("create-token", help="create a bearer token for a user and print it")
     token.add_argument("username")
+    purge = commands.add_parser(
+        "purge-personal-data",
+        help="erase the contacts kept on orders placed more than PERSONAL_DATA_RETENTION_DAYS (default 1095) days ago",
+    )
+    purge.add_argument("--dry-run", action="store_true", help="count what would be erased, change nothing")
+    purge.add_argument("--batch-size", type=_positive, default=100, metavar="N",
+                       help="orders erased per transaction (default 100)")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     url = settings.database_url
@@ -115,6 +169,10 @@ def main(argv: list[str] | None = None) -> None:
             print(asyncio.run(_with_db(url, work)))
         except Exception as error:  # unknown user
             sys.exit(f"create-token: {error}")
+    if args.command == "purge-personal-data":
+        if settings.personal_data_retention_days < 0:
+            sys.exit("purge-personal-data: PERSONAL_DATA_RETENTION_DAYS must be 0 or more")
+        asyncio.run(purge_personal_data(settings, dry_run=args.dry_run, batch_size=args.batch_size))
     if args.command == "serve":
         import uvicorn
 

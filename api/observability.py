@@ -10,10 +10,14 @@ access log (api/access_log.py).
   JSON line per request with its request id (api/request_id.py), operation, viewer
   (username), status and duration; `ObservedWebSocket` does the same for the /graphql
   WebSocket, which skips the middleware chain (see api/app.py).
+- Neither the access log nor any other log carries a request's document, its variables, a
+  result or a statement's values: contacts are people, and what is erased must not survive in
+  the logs (`keep_personal_data_out_of_logs`).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 
 from graphql import get_operation_ast
@@ -26,6 +30,18 @@ from api.metrics import NONE, ROUTES, WEBSOCKET, Metrics
 from api.request_id import current_request_id, request_id_of, reset_request_id, set_request_id
 
 OPERATION_KEY = "graphql_operation"  # in scope["state"]
+
+# Libraries that log SQL with its values (the ORM, the database drivers) or WebSocket frames
+# with their payloads, at DEBUG: never below INFO, whatever LOG_LEVEL says.
+DATA_LOGGERS = ("tortoise", "aiosqlite", "asyncpg", "websockets")
+
+
+def keep_personal_data_out_of_logs() -> None:
+    """Keeps the libraries that would log statement values or message payloads at INFO or above."""
+    for name in DATA_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.INFO:
+            logger.setLevel(logging.INFO)
 ERRORS_KEY = "graphql_error_count"
 PREPARED_KEY = "graphql_prepared"  # the operation of an answer from the response cache
 

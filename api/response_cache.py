@@ -3,10 +3,13 @@
 The key holds everything an answer depends on: the request (method, body or query string,
 Accept), the viewer (user, partner, permissions), the language, and the partner's data
 version. That version is raised in the transaction of every change to what the partner's
-users can read (`contacts.quote_contacts.partner_data_changed`) and read again from the database
+users can read (`contacts.changes.partner_data_changed`) and read again from the database
 with the token on every request, from whichever process, so a cached answer is served only
-while nothing it shows has changed. Bounded in entries and in bytes (the answer, the request
-that is its key, its headers): least recently used entries go first.
+while nothing it shows has changed. Once a request brings a new version of a partner's data,
+the answers of that partner's older versions are dropped: what a change removed (a person's
+erased data) is not kept in memory until it would have aged out. Bounded in entries and in
+bytes (the answer, the request that is its key, its headers): least recently used entries go
+first.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ class ResponseCache:
         self.max_bytes = max_bytes
         self.max_entry_bytes = min(max_entry_bytes, max_bytes // 8)
         self._entries: OrderedDict[tuple, tuple[CachedResponse, int]] = OrderedDict()
+        self._versions: dict[int, int] = {}  # each partner's data version, as its latest request brought it
         self.bytes = 0
         self.hits = 0
         self.misses = 0
@@ -56,7 +60,17 @@ class ResponseCache:
             request_bytes,
         )
 
+    def _seen(self, key: tuple) -> None:
+        """A request with this key: when it brings another version of its partner's data, the
+        answers of the partner's other versions go."""
+        partner, version = key[1], key[3]
+        if self._versions.get(partner, version) != version:
+            for old in [k for k in self._entries if k[1] == partner and k[3] != version]:
+                self.bytes -= self._entries.pop(old)[1]
+        self._versions[partner] = version
+
     def get(self, key: tuple) -> CachedResponse | None:
+        self._seen(key)
         entry = self._entries.get(key)
         if entry is None:
             self.misses += 1
@@ -70,6 +84,7 @@ class ResponseCache:
         size = size_of(key, headers, body)
         if status != 200 or size > self.max_entry_bytes or self.max_entries <= 0:
             return
+        self._seen(key)
         old = self._entries.pop(key, None)
         if old is not None:
             self.bytes -= old[1]

@@ -89,6 +89,10 @@ class Settings:
     # Demo mode (`python -m api serve --demo`, `make run`): the GraphiQL page opens with the demo's
     # token and ids. Otherwise it embeds nothing of anyone's data.
     demo: bool = False
+    # The contacts kept on orders placed more than this many days ago are erased by
+    # `python -m api purge-personal-data` (contacts/retention.py); 0: every order placed before
+    # the run.
+    personal_data_retention_days: int = 1095
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -119,6 +123,7 @@ class Settings:
             access_log=_flag("ACCESS_LOG", True),
             graphiql_assets=_choice("GRAPHIQL_ASSETS", ("local", "cdn")),
             demo=_flag("DEMO", False),
+            personal_data_retention_days=_int("PERSONAL_DATA_RETENTION_DAYS", 1095),
         )
 
 

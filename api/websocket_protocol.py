@@ -9,7 +9,10 @@ it waits is paid a thousand times over. Compared with uvicorn's `websockets-sans
   the ASGI scope has what the application needs;
 - the frame parser does not keep the last frame it read while it waits for the next;
 - the settings that every connection shares are kept in slots, so that the rest of its
-  attributes fit in a shared key table.
+  attributes fit in a shared key table;
+- the websockets protocol logs through `websockets.server`, not uvicorn's `uvicorn.error`: at
+  DEBUG it would write the handshake's headers and the start and end of every frame (a token,
+  variables, contacts' names) to the log; `websockets` stays at INFO (api/observability.py).
 
 And one bound more: until its first message (connection_init, which says who the client is)
 has come, a message may be at most FIRST_MESSAGE_BYTES; after it, uvicorn's `ws_max_size`
@@ -21,6 +24,7 @@ Everything else (handshake, pings, closing, back-pressure) is uvicorn's.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Generator
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -121,7 +125,7 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         self.conn = LeanServerProtocol(
             extensions=conn.available_extensions,
             max_size=(first, conn.max_fragment_size),
-            logger=conn.logger,
+            logger=logging.getLogger("websockets.server"),
         )
 
     def handle_connect(self, event) -> None:

@@ -55,11 +55,11 @@ def encode(event: QuoteEvent) -> str:
 def decode(data: bytes | str) -> QuoteEvent | None:
     try:
         body = json.loads(data)
-        assignment = body.get("assignment")
+        assignment, actor = body.get("assignment"), body["actor"]
         return QuoteEvent(
             EventKind(body["kind"]),
             int(body["quote"]),
-            str(body["actor"]),
+            str(actor) if actor is not None else None,
             int(assignment) if assignment is not None else None,
         )
     except (ValueError, KeyError, TypeError, AttributeError):

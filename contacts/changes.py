@@ -50,6 +50,11 @@ class Outcome:
     # The quote and its contact list as this change committed them (read under the quote's
     # lock, then changed as stored): the payload shows them without reading them again.
     committed: tuple[Quote, list[ContactAssignment]] | None = None
+    # The partners whose data version the change raises, for a change made by the service
+    # itself (no viewer: the retention period); a viewer's change raises its partner's.
+    partner_ids: tuple[int, ...] = ()
+    # What else a command answers (an erasure's counts: contacts.personal_data.Erasure).
+    result: object = None
 
     @property
     def ok(self) -> bool:
@@ -68,11 +73,12 @@ def event(kind: EventKind, quote_id: int, viewer: Viewer, assignment_id: int | N
 RAISE_DATA_VERSION = 'UPDATE "enterprise" SET "data_version" = "data_version" + 1 WHERE "id" = $1'
 
 
-async def partner_data_changed(viewer: Viewer) -> None:
-    """Raises the data version of the viewer's partner, last in the transaction of a change
-    (so its row lock is held only until the commit): cached answers read before are not
-    served again (see api/response_cache.py)."""
-    await db.run(RAISE_DATA_VERSION, viewer.partner_id)
+async def partner_data_changed(partner_ids: tuple[int, ...]) -> None:
+    """Raises the data version of the partners (the viewer's), last in the transaction of a
+    change, in id order (so their row locks are held only until the commit): cached answers
+    read before are not served again (see api/response_cache.py)."""
+    for partner_id in sorted(set(partner_ids)):
+        await db.run(RAISE_DATA_VERSION, partner_id)
 
 
 def unique_violation(error: IntegrityError) -> str | None:
@@ -101,10 +107,12 @@ def is_transient(error: Exception) -> bool:
 
 
 async def run_change(
-    work: Callable[[], Awaitable[Outcome]], *, viewer: Viewer, bus: EventBus, name: str,
+    work: Callable[[], Awaitable[Outcome]], *, viewer: Viewer | None, bus: EventBus, name: str,
     on_collision: Outcome | None = None,
 ) -> Outcome:
-    """Runs `work` in a write transaction; publishes its events once committed.
+    """Runs `work` in a write transaction; publishes its events once committed. The viewer is
+    the actor of its history entries; None for what the service does by itself (the history
+    then names the retention period), whose outcome says which partners' data it changed.
 
     The locks make concurrent changes of a quote take turns, so the rules always see the state
     the previous change left. The unique indexes are a second wall: should a change still hit
@@ -120,8 +128,8 @@ async def run_change(
             async with db.write_transaction():
                 outcome = await work()
                 if outcome.ok:
-                    await history.write(outcome.history, viewer.name, now())
-                    await partner_data_changed(viewer)
+                    await history.write(outcome.history, viewer.name if viewer else None, now())
+                    await partner_data_changed(outcome.partner_ids if viewer is None else (viewer.partner_id,))
         except IntegrityError as error:
             violated = unique_violation(error)
             log.warning("attempt %d of %s hit a unique index (%s): %s", attempt, name, violated, error)
@@ -137,6 +145,8 @@ async def run_change(
             if outcome.ok:
                 for each in outcome.events:
                     await bus.publish(each)
+                log.debug("%s committed (attempt %d): %d history entries, %d events", name, attempt,
+                          len(outcome.history), len(outcome.events))
             return outcome
         await asyncio.sleep(0.005 * attempt)
     raise AssertionError("unreachable")

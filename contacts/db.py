@@ -8,7 +8,7 @@ data; they build no query at run time: Tortoise builds each query anew (pypika, 
 per filter), about 0.15 ms a statement, where a statement written once costs nothing.
 
 The text uses PostgreSQL's `$1, $2...`; on SQLite they become `?1, ?2...` and `FOR UPDATE [OF
-alias]` is dropped (writers take turns there: see `write_transaction`). `{ids}` stands for a
+alias] [SKIP LOCKED]` is dropped (writers take turns there: see `write_transaction`). `{ids}` stands for a
 list of parameters, as many as the values given for it. An INSERT, UPDATE or DELETE with
 RETURNING answers its rows on both.
 """
@@ -28,7 +28,7 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
-_FOR_UPDATE = re.compile(r" FOR UPDATE( OF \w+)?")
+_FOR_UPDATE = re.compile(r" FOR UPDATE( OF \w+)?( SKIP LOCKED)?")
 
 
 def tortoise_config(database_url: str) -> dict:
@@ -167,6 +167,20 @@ async def _replace_connections(connection) -> None:
             await expire()
         except Exception:  # noqa: BLE001 - the pool is being closed or rebuilt: nothing to expire
             pass
+
+
+# Ids per statement for `run_each`: far under the limits on parameters (SQLite 32766,
+# PostgreSQL 32767), whatever the number of rows a change touches.
+IDS_PER_STATEMENT = 1000
+
+
+async def run_each(sql: str, *values: Any, ids: Sequence[Any]) -> list:
+    """`run` for a list of ids of any length: one statement per IDS_PER_STATEMENT of them (none
+    for no id); their rows, in order."""
+    rows: list = []
+    for start in range(0, len(ids), IDS_PER_STATEMENT):
+        rows += await run(sql, *values, ids=ids[start:start + IDS_PER_STATEMENT])
+    return rows
 
 
 def dialect() -> str:

@@ -31,7 +31,7 @@ class EventKind(str, Enum):
 class QuoteEvent:
     kind: EventKind
     quote_id: int
-    actor: str
+    actor: str | None  # the user's name; None when the service acted (the retention period)
     assignment_id: int | None = None
 
 

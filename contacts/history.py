@@ -5,6 +5,10 @@ the one place every change goes through (`contacts.changes.run_change`): an entr
 without its change, nor a change without its entries, also when a change is retried or its
 process is killed. A command says what it changed, in order, as `Change`s; this module names
 the contact as it was then and writes one row per entry. Read newest first, by pages.
+
+Once a person's data is erased (contacts/personal_data.py), the entries about them are marked
+`erased` and lose the contact's name, email and id (`forget_about`, `forget_quotes`): what is
+left names nobody, and is read with a placeholder for the name.
 """
 
 from __future__ import annotations
@@ -33,6 +37,12 @@ class Change:
     contact_name: str | None = None
     contact_id: int | None = None
     email: str | None = None
+    erased: bool = False  # about a person whose data is erased: no name, email nor contact id
+
+
+def erased_change(quote_id: int, kind: HistoryKind, assignment_id: int) -> Change:
+    """An entry about an assignment whose person's data is being erased."""
+    return Change(quote_id, kind, assignment_id, erased=True)
 
 
 def name_of(details: Mapping[str, str | None]) -> str:
@@ -85,22 +95,50 @@ def functions_by_id(assignments: Iterable[ContactAssignment]) -> dict[int, froze
 
 INSERT = (
     'INSERT INTO "quote_history" ("quote_id", "at", "kind", "actor", "contact_name", "contact_id", "email", '
-    '"assignment_id", "function") VALUES {rows}'
+    '"assignment_id", "function", "erased") VALUES {rows}'
 )
+COLUMNS = 10
+# Rows per INSERT: a change of many quotes (an erasure) stays under the databases' limits on
+# parameters per statement (SQLite 32766, PostgreSQL 32767).
+ROWS_PER_STATEMENT = 500
 
 
 async def write(changes: Sequence[Change], actor: str | None, at: datetime) -> None:
-    """The entries of a change, in one statement, in the order given (their ids keep it)."""
-    if not changes:
-        return
-    values: list = []
-    rows = []
-    for change in changes:
-        start = len(values)
-        rows.append("(" + ", ".join(f"${start + i}" for i in range(1, 10)) + ")")
-        values += [change.quote_id, at, change.kind.value, actor, change.contact_name, change.contact_id,
-                   change.email, change.assignment_id, change.function.value if change.function else None]
-    await db.run(INSERT.format(rows=", ".join(rows)), *values)
+    """The entries of a change, in the order given (their ids keep it): one statement, or one
+    per ROWS_PER_STATEMENT entries."""
+    for start in range(0, len(changes), ROWS_PER_STATEMENT):
+        values: list = []
+        rows = []
+        for change in changes[start:start + ROWS_PER_STATEMENT]:
+            first = len(values)
+            rows.append("(" + ", ".join(f"${first + i}" for i in range(1, COLUMNS + 1)) + ")")
+            values += [change.quote_id, at, change.kind.value, actor, change.contact_name, change.contact_id,
+                       change.email, change.assignment_id, change.function.value if change.function else None,
+                       change.erased]
+        await db.run(INSERT.format(rows=", ".join(rows)), *values)
+
+
+# Forgetting a person: the entry keeps what happened (its kind, function, assignment, actor and
+# time), not whom it happened to.
+_FORGET = ('UPDATE "quote_history" SET "erased" = TRUE, "contact_name" = NULL, "email" = NULL, "contact_id" = NULL '
+           'WHERE "quote_id" IN ')
+FORGET_ABOUT = _FORGET + '(SELECT "id" FROM "quote" WHERE "partner_id" = $1) AND ("email" = $2{contacts})'
+FORGET_ASSIGNMENTS = _FORGET + '(SELECT "id" FROM "quote" WHERE "partner_id" = $1) AND "assignment_id" IN ({ids})'
+FORGET_QUOTES = _FORGET + f'({{ids}}) AND "kind" <> \'{HistoryKind.ORDER_PLACED.value}\''
+
+
+async def forget_about(partner_id: int, email: str, contact_ids: Sequence[int], assignment_ids: Sequence[int]) -> None:
+    """Every entry of the partner's quotes about the person: written with that email (in lower
+    case), about one of their enterprise contacts, or about one of their assignments (also one
+    removed earlier, found by its email or contact)."""
+    contacts = ' OR "contact_id" IN ({ids})' if contact_ids else ""
+    await db.run(FORGET_ABOUT.format(contacts=contacts), partner_id, email, ids=contact_ids)
+    await db.run_each(FORGET_ASSIGNMENTS, partner_id, ids=assignment_ids)
+
+
+async def forget_quotes(quote_ids: Sequence[int]) -> None:
+    """Every entry that names a contact on these quotes (all but ORDER_PLACED)."""
+    await db.run_each(FORGET_QUOTES, ids=quote_ids)
 
 
 async def page(quote_id: int, first: int, after: int | None) -> list[QuoteHistoryEntry]:

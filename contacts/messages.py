@@ -187,10 +187,18 @@ HISTORY: dict[HistoryKind, dict[str, str]] = {
 }
 # The actor of what the service does by itself (the retention period of personal data).
 RETENTION_ACTOR = {FR: "Durée de conservation", EN: "Retention period"}
+# The name an assignment or a history entry shows once the person's data is erased
+# (contacts/personal_data.py): stored as a mark (`erased`), named in the request's language.
+ERASED_NAME = {FR: "Contact effacé", EN: "Erased contact"}
 
 
 def actor_name(actor: str | None, language: str) -> str:
     return actor if actor is not None else RETENTION_ACTOR[language]
+
+
+def contact_name(name: str | None, erased: bool, language: str) -> str | None:
+    """How a contact is named to a reader: as stored, or the placeholder once erased."""
+    return ERASED_NAME[language] if erased else name
 
 
 def history_summary(kind: HistoryKind, actor: str | None, contact: str | None, function: Function | None,

@@ -153,7 +153,8 @@ class Quote(Model):
     class Meta:
         table = "quote"
         # By client: the earlier quotes a draft's suggestions come from (contacts.reads.earlier_quotes).
-        indexes = (("partner_id", "status"), ("client_id", "status"))
+        # By status and order date: the orders past the retention period (contacts.personal_data).
+        indexes = (("partner_id", "status"), ("client_id", "status"), ("status", "ordered_at"))
 
 
 class QuoteLine(Model):
@@ -177,6 +178,8 @@ class ContactAssignment(Model):
 
     `contact` is set for CLIENT and PARTNER sources. The detail columns hold an ad-hoc
     contact's details, and every contact's details once the order is placed (the freeze).
+    `erased`: the person's data was erased (contacts.personal_data): the details are empty,
+    `contact` is null, the functions are kept; the name shown is a placeholder.
     """
 
     id = fields.IntField(primary_key=True)
@@ -196,6 +199,7 @@ class ContactAssignment(Model):
     phone = fields.CharField(max_length=40, null=True)
     role = fields.CharField(max_length=100, null=True)
     added_at = fields.DatetimeField(auto_now_add=True)
+    erased = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "contact_assignment"
@@ -248,6 +252,9 @@ class QuoteHistoryEntry(Model):
     email = fields.CharField(max_length=254, null=True)
     assignment_id = fields.IntField(null=True)
     function = fields.CharField(max_length=10, null=True)
+    # The person's data was erased: the name, email and contact id are gone (null), and the
+    # entry names the contact with a placeholder (contacts.personal_data).
+    erased = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "quote_history"

@@ -157,18 +157,18 @@ async def contact_defaults(enterprise_ids: Sequence[int]) -> list[list[ContactDe
 
 
 # The quotes whose lists a client's drafts may take, best first: ordered ones by latest order,
-# then drafts by latest change; only those that hold at least one contact.
+# then drafts by latest change; only those that hold at least one contact not erased.
 EARLIER_ORDER = (f'CASE WHEN q."status" = \'{QuoteStatus.ORDERED.value}\' THEN 0 ELSE 1 END, '
                  'q."ordered_at" DESC, q."updated_at" DESC, q."id" DESC')
 EARLIER = ('SELECT * FROM (SELECT {q}, {e}, ROW_NUMBER() OVER (PARTITION BY q."client_id" ORDER BY {order}) AS "rank" '
            'FROM "quote" q JOIN "enterprise" e ON e."id" = q."client_id" '
            'WHERE q."partner_id" = $1 AND q."client_id" IN ({{ids}}) '
-           'AND EXISTS (SELECT 1 FROM "contact_assignment" a WHERE a."quote_id" = q."id")) ranked '
+           'AND EXISTS (SELECT 1 FROM "contact_assignment" a WHERE a."quote_id" = q."id" AND NOT a."erased")) ranked '
            'WHERE ranked."rank" <= $2 ORDER BY ranked."client_id", ranked."rank"')
 
 
 async def earlier_quotes(client_ids: Sequence[int], partner_id: int, per_client: int) -> list[list[Quote]]:
-    """Each client's quotes that hold at least one contact, best first (see EARLIER_ORDER), at
+    """Each client's quotes that hold at least one contact not erased, best first (see EARLIER_ORDER), at
     most `per_client` of them, each with its client: one statement for every client asked."""
     sql = EARLIER.format(q=cols(Quote, "q"), e=cols(Enterprise, "e", "client."), order=EARLIER_ORDER)
     rows = await db.run(sql, partner_id, per_client, ids=client_ids)

@@ -305,6 +305,17 @@ def normalize_email(raw: str) -> str | None:
         return None
 
 
+def email_key(raw: str | None) -> str | None:
+    """What an email is matched by when a person asks for their data (contacts.personal_data):
+    the address without its surrounding spaces, in normal form and in lower case; None when it
+    is not a valid address. A stored address matches when its own trimmed lower case is this."""
+    text = tidy(raw) if isinstance(raw, str) else ""
+    if not text or len(text) > FIELDS["email"][1]:
+        return None
+    normalized = normalize_email(text)
+    return normalized.lower() if normalized is not None else None
+
+
 def missing_fields(details: Mapping[str, str | None]) -> list[ContactField]:
     """What a stored contact lacks (empty or invalid) before it can go on a quote."""
     missing = []

@@ -49,7 +49,10 @@ def details_of(assignment: ContactAssignment) -> dict[str, str | None]:
 
 
 def slot_of(assignment: ContactAssignment) -> rules.Slot:
-    return rules.Slot(assignment.id, functions_of(assignment), rules.is_mobile(details_of(assignment)["phone"]))
+    """An assignment as the rules see it. An erased one (an order's, its phone gone) gives no
+    PHONE_NOT_MOBILE warning: there is nobody left to call."""
+    mobile = assignment.erased or rules.is_mobile(details_of(assignment)["phone"])
+    return rules.Slot(assignment.id, functions_of(assignment), mobile)
 
 
 def line_needs(line: QuoteLine) -> rules.LineNeeds:

@@ -1,7 +1,8 @@
 """Suggestions for a draft's contact list: what they offer, and applying one.
 
 A suggestion's source is the client's default contacts (CLIENT_DEFAULTS), or the list of
-another quote of the same client (EARLIER_QUOTE; an ordered quote's frozen list). What each
+another quote of the same client (EARLIER_QUOTE; an ordered quote's frozen list, without the
+assignments whose person's data was erased: those are never suggested). What each
 would do now is `contacts.suggestion_rules.apply_suggestion`, for the read
 (`Quote.contactSuggestions`) and for the command alike:
 
@@ -94,9 +95,15 @@ def default_entries(defaults: Sequence[ContactDefault], quote: Quote,
     return entries, shown
 
 
+def suggestible(assignments: Sequence[ContactAssignment]) -> list[ContactAssignment]:
+    """An earlier quote's list as a suggestion offers it: an erased person is never suggested."""
+    return [a for a in assignments if not a.erased]
+
+
 def quote_entries(assignments: Sequence[ContactAssignment], quote: Quote,
                   contacts: dict[int, Contact] | None = None) -> tuple[list[Entry], list[Contact | None]]:
-    """An earlier quote's list as entries, in the order its contacts were added."""
+    """An earlier quote's list as entries, in the order its contacts were added (`assignments`
+    already `suggestible`)."""
     entries, shown = [], []
     for a in assignments:
         if a.contact_id is None:
@@ -122,6 +129,7 @@ def suggestions(quote: Quote, assignments: Sequence[ContactAssignment], defaults
         entries, contacts = default_entries(defaults, quote)
         found.append(Suggestion(SourceKind.CLIENT_DEFAULTS, None, entries, contacts, apply_suggestion(entries, on_quote)))
     for other, rows in earlier:
+        rows = suggestible(rows)
         if other.id == quote.id or not rows:
             continue
         entries, contacts = quote_entries(rows, other)
@@ -137,7 +145,7 @@ async def _source(quote: Quote, kind: SourceKind, from_quote: Quote | None) -> t
     if kind == SourceKind.CLIENT_DEFAULTS:
         rows = (await reads.contact_defaults([quote.client_id]))[0]
     else:
-        rows = (await reads.assignments([from_quote.id]))[0]
+        rows = suggestible((await reads.assignments([from_quote.id]))[0])
     return rows, [row.contact_id for row in rows if row.contact_id is not None]
 
 

@@ -15,9 +15,9 @@ from contacts.auth import Viewer
 from contacts.models import Contact, Enterprise, EnterpriseKind, Quote
 from contacts.reads import cols, quote_rows, quotes_sql
 
-# An enterprise the partner $2 may see: itself, or one of its clients.
-_OWNED = (f'((e."kind" = \'{EnterpriseKind.CLIENT.value}\' AND e."partner_id" = $2) '
-          f'OR (e."kind" = \'{EnterpriseKind.PARTNER.value}\' AND e."id" = $2))')
+# An enterprise (alias e) the partner $2 may see: itself, or one of its clients.
+OWNED = (f'((e."kind" = \'{EnterpriseKind.CLIENT.value}\' AND e."partner_id" = $2) '
+         f'OR (e."kind" = \'{EnterpriseKind.PARTNER.value}\' AND e."id" = $2))')
 
 
 async def _quote_where(where: str, key: int, viewer: Viewer, lock: bool) -> Quote | None:
@@ -45,7 +45,7 @@ async def visible_enterprise(viewer: Viewer, enterprise_id: int | None, *, lock:
     """The viewer's company, or one of its clients; locked (its row only) when asked."""
     if enterprise_id is None:
         return None
-    rows = await db.run(f'SELECT {cols(Enterprise, "e")} FROM "enterprise" e WHERE e."id" = $1 AND {_OWNED}'
+    rows = await db.run(f'SELECT {cols(Enterprise, "e")} FROM "enterprise" e WHERE e."id" = $1 AND {OWNED}'
                         + (" FOR UPDATE OF e" if lock else ""),
                         enterprise_id, viewer.partner_id)
     found = db.rows_as(Enterprise, rows)
@@ -59,7 +59,7 @@ async def visible_contact(viewer: Viewer, contact_id: int | None, *, lock: bool 
         return None
     rows = await db.run(
         f'SELECT {cols(Contact, "c")}, {cols(Enterprise, "e", "enterprise.")} FROM "contact" c '
-        f'JOIN "enterprise" e ON e."id" = c."enterprise_id" WHERE c."id" = $1 AND {_OWNED}'
+        f'JOIN "enterprise" e ON e."id" = c."enterprise_id" WHERE c."id" = $1 AND {OWNED}'
         + (" FOR UPDATE OF c" if lock else ""),
         contact_id, viewer.partner_id,
     )
@@ -76,7 +76,7 @@ async def lock_contacts(viewer: Viewer, contact_ids: list[int]) -> dict[int, Con
         return {}
     rows = await db.run(
         f'SELECT {cols(Contact, "c")}, {cols(Enterprise, "e", "enterprise.")} FROM "contact" c '
-        f'JOIN "enterprise" e ON e."id" = c."enterprise_id" WHERE {_OWNED.replace("$2", "$1")} '
+        f'JOIN "enterprise" e ON e."id" = c."enterprise_id" WHERE {OWNED.replace("$2", "$1")} '
         'AND c."id" IN ({ids}) ORDER BY c."id" FOR UPDATE OF c',
         viewer.partner_id, ids=wanted,
     )

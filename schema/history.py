@@ -9,7 +9,7 @@ from enum import Enum
 import strawberry
 
 from contacts import history
-from contacts.messages import actor_name, history_summary
+from contacts.messages import actor_name, contact_name, history_summary
 from contacts.models import HistoryKind, QuoteHistoryEntry
 from contacts.rules import Function
 from schema.errors import ContactFunction, PublicError
@@ -51,16 +51,18 @@ class QuoteHistoryConnection:
 
 
 def entry_view(row: QuoteHistoryEntry, language: str) -> QuoteHistoryEntryType:
+    """An entry as read: about an erased person, the placeholder names the contact."""
     function = Function(row.function) if row.function else None
+    name = contact_name(row.contact_name, row.erased, language)
     return QuoteHistoryEntryType(
         id=strawberry.ID(encode_id("QuoteHistoryEntry", row.id)),
         at=row.at,
         kind=QuoteHistoryKind[row.kind.name],
         actor=actor_name(row.actor, language),
-        contact_name=row.contact_name,
+        contact_name=name,
         assignment_id=strawberry.ID(encode_id("ContactAssignment", row.assignment_id)) if row.assignment_id else None,
         function=function,
-        summary=history_summary(row.kind, row.actor, row.contact_name, function, language),
+        summary=history_summary(row.kind, row.actor, name, function, language),
     )
 
 

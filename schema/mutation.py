@@ -1,6 +1,7 @@
 """The Mutation root: thin shells over the domain's commands (`contacts.quote_contacts`,
-`contacts.enterprise_contacts`, `contacts.suggestions`, `contacts.contact_defaults`), which hold
-the behaviour: ids decoded, the outcome shown."""
+`contacts.enterprise_contacts`, `contacts.suggestions`, `contacts.contact_defaults`; and
+`erasePersonalData`, from schema/privacy.py), which hold the behaviour: ids decoded, the outcome
+shown."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from schema.context import Context
 from schema.errors import ContactFunction, PublicError, UserError, user_errors
 from schema.ids import decode_id
 from schema.pagination import MAX_PAGE
+from schema.privacy import PersonalDataMutation
 from schema.quote import ContactAssignment, QuoteType, assignment_view, quote_view
 from schema.suggestions import ContactSuggestionSource
 from schema.types import ContactType, EnterpriseType, contact_view, enterprise_view
@@ -158,7 +160,8 @@ async def _assignment_payload(info: Info[Context, None], outcome: Outcome, remov
     assignment = None
     if outcome.ok and outcome.assignment_id and not removed:
         rows = await info.context.loaders.assignments.load(outcome.quote_id)
-        assignment = next((assignment_view(a, info.context.viewer) for a in rows if a.id == outcome.assignment_id), None)
+        assignment = next((assignment_view(a, info.context.viewer, info.context.language)
+                           for a in rows if a.id == outcome.assignment_id), None)
     return ContactAssignmentPayload(quote=quote, assignment=assignment, user_errors=_errors(info, outcome))
 
 
@@ -168,7 +171,7 @@ def _details(input: object) -> dict:
 
 
 @strawberry.type
-class Mutation:
+class Mutation(PersonalDataMutation):
     @strawberry.mutation(description="Adds an enterprise contact (the quote's client's or the viewer's company's) to a draft quote.")
     async def assign_contact(self, info: Info[Context, None], input: AssignContactInput) -> ContactAssignmentPayload:
         outcome = await quote_contacts.assign_contact(
@@ -247,7 +250,8 @@ class Mutation:
         applied = []
         if outcome.ok and outcome.applied:
             rows = {a.id: a for a in await info.context.loaders.assignments.load(outcome.quote_id)}
-            applied = [assignment_view(rows[i], info.context.viewer) for i in outcome.applied if i in rows]
+            applied = [assignment_view(rows[i], info.context.viewer, info.context.language)
+                       for i in outcome.applied if i in rows]
         return ApplyContactSuggestionPayload(
             quote=quote, applied=applied, skipped=user_errors(outcome.skipped, info.context.language),
             user_errors=_errors(info, outcome),

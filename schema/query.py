@@ -1,4 +1,5 @@
-"""The Query root: the viewer, quotes, enterprises and the contact functions."""
+"""The Query root: the viewer, quotes, enterprises and the contact functions; a person's data
+(`personalData`, from schema/privacy.py)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from schema.context import Context
 from schema.errors import PublicError
 from schema.ids import decode_id, encode_id
 from schema.pagination import PageInfo, check_first, check_search, decode_cursor, encode_cursor
+from schema.privacy import PersonalDataQuery
 from schema.quote import ContactFunctionInfo, QuoteConnection, QuoteEdge, QuoteStatus, QuoteType, function_infos, quote_view, quote_views
 from schema.types import EnterpriseConnection, EnterpriseEdge, EnterpriseKind, EnterpriseType, Viewer, enterprise_view
 
 
 @strawberry.type
-class Query:
+class Query(PersonalDataQuery):
     @strawberry.field(description="The signed-in user, their company and what they may do.")
     async def viewer(self, info: Info[Context, None]) -> Viewer:
         viewer = info.context.viewer

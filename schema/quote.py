@@ -13,7 +13,7 @@ from strawberry.types import Info
 from contacts import models, rules
 from contacts.auth import Permission as PermissionEnum
 from contacts.auth import Viewer as Signed
-from contacts.messages import FUNCTION_HELP, FUNCTION_LABELS, summary
+from contacts.messages import FUNCTION_HELP, FUNCTION_LABELS, contact_name, summary
 from contacts.state import QuoteState, details_of, functions_of
 from schema.context import Context
 from schema.errors import ContactFunction, UserError, user_errors
@@ -72,16 +72,21 @@ class ContactAssignment:
     role: str
     functions: list[ContactFunction]
     added_at: datetime
+    erased: bool = strawberry.field(
+        description="True once the person's data is erased, on request or after the retention period: its names, email "
+        "and phone are then placeholders (last name « Contact effacé », \"Erased contact\" in English; first name null; "
+        "email, phone and role empty), contact is null, and the functions are kept."
+    )
 
 
-def assignment_view(row: models.ContactAssignment, viewer: Signed) -> ContactAssignment:
+def assignment_view(row: models.ContactAssignment, viewer: Signed, language: str) -> ContactAssignment:
     details = details_of(row)
     ticked = functions_of(row)
     return ContactAssignment(
         id=strawberry.ID(encode_id("ContactAssignment", row.id)),
         source=row.source,
         contact=contact_view(row.contact, viewer) if row.contact_id else None,
-        last_name=details["last_name"] or "",
+        last_name=contact_name(details["last_name"], row.erased, language) or "",
         first_name=details["first_name"],
         email=details["email"] or "",
         phone=details["phone"] or "",
@@ -89,6 +94,7 @@ def assignment_view(row: models.ContactAssignment, viewer: Signed) -> ContactAss
         role=details["role"] or "",
         functions=[f for f in rules.FUNCTIONS if f in ticked],
         added_at=row.added_at,
+        erased=row.erased,
     )
 
 
@@ -217,7 +223,7 @@ async def quote_views(info: Info[Context, None], rows: Sequence[models.Quote], *
             ordered_at=row.ordered_at,
             client=enterprise_view(client) if client is not None else None,
             lines=[line_view(line) for line in state.lines] if state else None,
-            assignments=[assignment_view(a, viewer) for a in loaders.assignments_of(row)] if wants_lists else None,
+            assignments=[assignment_view(a, viewer, language) for a in loaders.assignments_of(row)] if wants_lists else None,
             contact_requirements=_requirements(state, language) if state else None,
             eligible_contacts=_eligible(row, state, loaders.contacts_of(row), viewer, language) if wants_contacts else None,
             contact_validation=ContactValidation(

@@ -17,6 +17,7 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from contacts.events import EventKind
+from contacts.messages import actor_name
 from contacts.visibility import visible_quote
 from schema.context import Context
 from schema.ids import decode_id, encode_id
@@ -48,7 +49,10 @@ class QuoteContactsEvent:
     assignment_id: strawberry.ID | None = strawberry.field(
         description="The assignment added, removed or re-ticked, when there is one."
     )
-    actor: str = strawberry.field(description="The name of the user who made the change.")
+    actor: str = strawberry.field(
+        description="The name of the user who made the change; « Durée de conservation » (\"Retention period\") for "
+        "the erasure of contacts kept past the retention period, in the subscriber's language."
+    )
 
 
 def _not_found(info: Info) -> GraphQLError:
@@ -88,5 +92,5 @@ class Subscription:
                         if event.assignment_id
                         else None
                     ),
-                    actor=event.actor,
+                    actor=actor_name(event.actor, context.language),
                 )

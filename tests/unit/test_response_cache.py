@@ -28,8 +28,12 @@ def test_the_key_holds_everything_an_answer_depends_on():
         assert other != base
 
 
+def named(name: str, viewer: Viewer = ALICE) -> tuple:
+    return key(viewer, body=name.encode())
+
+
 def test_it_keeps_successful_answers_of_bounded_size_and_forgets_the_least_recently_used():
-    a, too_big, refused, b, c = (key(body=name.encode()) for name in ("a", "too big", "refused", "b", "c"))
+    a, too_big, refused, b, c = (named(name) for name in ("a", "too big", "refused", "b", "c"))
     cache = ResponseCache(max_entries=2, max_entry_bytes=size_of(a, [], b"0123456789"))
     cache.put(a, 200, [], b"0123456789")
     cache.put(too_big, 200, [], b"01234567890")
@@ -41,6 +45,25 @@ def test_it_keeps_successful_answers_of_bounded_size_and_forgets_the_least_recen
     assert cache.get(b) is None and cache.get(a) is not None and cache.get(c) is not None
     assert len(cache) == 2
     assert (cache.hits, cache.misses) == (3, 3)
+
+
+def test_a_new_data_version_drops_the_partners_older_answers_at_once():
+    """After a change (an erasure) the partner's older answers are not kept until they age out:
+    the first request that brings the new version drops them; other partners keep theirs."""
+    cache = ResponseCache(max_entries=10)
+    other = Viewer(**{**ALICE.__dict__, "partner_id": 11, "user_id": 3})
+    bob = Viewer(**{**ALICE.__dict__, "user_id": 2, "username": "demo-bob"})
+    for name in ("report", "quote"):
+        cache.put(named(name), 200, [], b"Smith")
+        cache.put(named(name, bob), 200, [], b"Smith")
+    cache.put(named("report", other), 200, [], b"other")
+    assert len(cache) == 5
+    newer = Viewer(**{**bob.__dict__, "data_version": 8})
+    assert cache.get(named("quote", newer)) is None
+    assert len(cache) == 1 and cache.get(named("report", other)) is not None
+    cache.put(named("quote", newer), 200, [], b"erased")
+    assert cache.get(named("quote", newer)) is not None and cache.get(named("quote")) is None
+    assert cache.bytes == sum(size for _, size in cache._entries.values())  # what went is no longer counted
 
 
 def test_only_a_single_query_is_read_only():
