@@ -18,13 +18,16 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import TransactionalDBClient
+from tortoise.fields import DatetimeField
 from tortoise.migrations.api import migrate as run_migrations
 from tortoise.models import Model
+from tortoise.timezone import get_default_timezone, get_use_tz
 from tortoise.transactions import in_transaction
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
@@ -197,23 +200,36 @@ def _builder(model: type[Model], keys: tuple[str, ...]) -> Callable[[tuple], Mod
         [(position[key], attr, None) for key, attr, _ in meta.db_native_fields]
         + [(position[key], attr, field.field_type) for key, attr, field in meta.db_default_fields]
     )
-    complex_fields = [(position[key], attr, field.to_python_value) for key, attr, field in meta.db_complex_fields]
+    complex_fields = [(position[key], attr, field) for key, attr, field in meta.db_complex_fields]
     generated_pk = meta.db_pk_column not in meta.generated_db_fields
-    new = model.__new__
+    # The function's text: one dict display, no loop nor call per column but the conversions.
+    names: dict[str, Any] = {"new": model.__new__, "model": model, "generated_pk": generated_pk, "UTC": timezone.utc}
+    entries = []
+    for n, (i, attr, convert) in enumerate(plan):
+        if convert is None:
+            entries.append(f"{attr!r}: v[{i}]")
+        else:
+            names[f"c{n}"] = convert
+            entries.append(f"{attr!r}: None if v[{i}] is None else c{n}(v[{i}])")
+    for n, (i, attr, field) in enumerate(complex_fields, start=len(plan)):
+        names[f"c{n}"] = field.to_python_value
+        if isinstance(field, DatetimeField) and get_use_tz() and _is_utc(get_default_timezone()):
+            # A moment in UTC (asyncpg's timestamptz) is kept as it is: the ORM would only make
+            # it the same moment in its own UTC object.
+            entries.append(f"{attr!r}: v[{i}] if v[{i}].__class__ is datetime and v[{i}].tzinfo is UTC else c{n}(v[{i}])")
+            names["datetime"] = datetime
+        else:
+            entries.append(f"{attr!r}: c{n}(v[{i}])")
+    text = ("def build(v):\n    instance = new(model)\n    instance.__dict__.update({'_partial': False, "
+            "'_saved_in_db': True, '_custom_generated_pk': generated_pk, '_await_when_save': {}, "
+            + ", ".join(entries) + "})\n    return instance")
+    exec(compile(text, f"<rows of {model.__name__}>", "exec"), names)
+    return names["build"]
 
-    def build(values: tuple) -> Model:
-        instance = new(model)
-        state = instance.__dict__
-        state["_partial"], state["_saved_in_db"] = False, True
-        state["_custom_generated_pk"], state["_await_when_save"] = generated_pk, {}
-        for i, attr, convert in plan:
-            value = values[i]
-            state[attr] = value if convert is None or value is None else convert(value)
-        for i, attr, convert in complex_fields:
-            state[attr] = convert(values[i])
-        return instance
 
-    return build
+def _is_utc(zone) -> bool:
+    return datetime(2000, 1, 1, tzinfo=timezone.utc).astimezone(zone).utcoffset() == timedelta(0) and \
+        datetime(2000, 7, 1, tzinfo=timezone.utc).astimezone(zone).utcoffset() == timedelta(0)
 
 
 _builders: dict[tuple, Callable[[tuple], Model]] = {}
