@@ -51,6 +51,7 @@ from contacts.models import (
     User,
 )
 from contacts.rules import normalize_phone
+from contacts.state import DETAIL_FIELDS, own_phone_is_mobile, verdict
 from contacts.text import search_key
 
 CLIENTS = 200
@@ -157,11 +158,12 @@ async def _next_ids() -> dict[str, int]:
 
 
 ENTERPRISE_COLUMNS = ("id", "name", "search_name", "kind", "partner_id")
-CONTACT_COLUMNS = ("id", "enterprise_id", "last_name", "first_name", "email", "phone", "role", "search_text")
+CONTACT_COLUMNS = ("id", "enterprise_id", "last_name", "first_name", "email", "phone", "role", "search_text",
+                   "missing", "phone_is_mobile")
 QUOTE_COLUMNS = ("id", "reference", "partner_id", "client_id", "status", "version", "ordered_at")
 LINE_COLUMNS = ("id", "quote_id", "product_id", "quantity")
 ASSIGNMENT_COLUMNS = ("id", "quote_id", "contact_id", "source", "on_site", "delivery", "tracking",
-                      "last_name", "first_name", "email", "phone", "role")
+                      "last_name", "first_name", "email", "phone", "role", "phone_is_mobile")
 USER_COLUMNS = ("id", "username", "name", "email", "partner_id", "can_edit_quotes", "can_edit_contacts")
 TOKEN_COLUMNS = ("id", "user_id", "token_hash")
 NO_DETAILS = (None,) * 5
@@ -174,8 +176,10 @@ def _contacts_of(eid: int, i: int, first_id: int, rng: random.Random) -> list[tu
     for k in range(CONTACTS_PER_CLIENT):
         last, first = rng.choice(LAST_NAMES), rng.choice(FIRST_NAMES + [None])
         email = _email(first or "contact", last, domain)
-        rows.append((first_id + k, eid, last, first, email, _phone(rng, mobile=rng.random() < 0.6),
-                     rng.choice(ROLES), search_key(last, first, email)))
+        details = (last, first, email, _phone(rng, mobile=rng.random() < 0.6), rng.choice(ROLES))
+        # With the verdict the service stores beside the details (contacts.state.verdict).
+        rows.append((first_id + k, eid, *details, search_key(last, first, email),
+                     *verdict(dict(zip(DETAIL_FIELDS, details))).values()))
     return rows
 
 
@@ -233,7 +237,8 @@ async def _generate(dataset: Dataset, scale: int, sample: int | None) -> list[tu
                 details = contact[2:7]
             aid = ids["contact_assignment"] + len(assignments)
             assignments.append((aid, qid, contact[0] if contact else None, source,
-                                ON_SITE in fs, DELIVERY in fs, TRACKING in fs, *details))
+                                ON_SITE in fs, DELIVERY in fs, TRACKING in fs, *details,
+                                own_phone_is_mobile(dict(zip(DETAIL_FIELDS, details)))))
             if not ordered and keep:
                 dataset.drafts.setdefault(qid, []).append(Assignment(aid, set(fs)))
 

@@ -64,10 +64,10 @@ TQE = ("SELECT u.partner_id, u.can_edit_quotes, u.can_edit_contacts, q.id, q.ref
 LINES = ("l.id, l.quantity, p.id AS product_id, p.code, p.name, p.requires_on_site_contact, p.requires_delivery_contact",
          "FROM quote_line l JOIN product p ON p.id = l.product_id WHERE l.quote_id = {quote}", "id")
 ASSIGNMENTS = ("a.id, a.contact_id, a.source, a.on_site, a.delivery, a.tracking, a.last_name, a.first_name, a.email, "
-               "a.phone, a.role, c.last_name AS c_last_name, c.first_name AS c_first_name, c.email AS c_email, "
-               "c.phone AS c_phone, c.role AS c_role",
+               "a.phone, a.role, a.phone_is_mobile, c.last_name AS c_last_name, c.first_name AS c_first_name, "
+               "c.email AS c_email, c.phone AS c_phone, c.role AS c_role, c.phone_is_mobile AS c_phone_is_mobile",
                "FROM contact_assignment a LEFT JOIN contact c ON c.id = a.contact_id WHERE a.quote_id = {quote}", "id")
-CONTACTS = ("id, enterprise_id, last_name, first_name, email, phone, role",
+CONTACTS = ("id, enterprise_id, last_name, first_name, email, phone, role, missing, phone_is_mobile",
             "FROM contact WHERE enterprise_id IN ({client}, {partner})", "id")
 
 
@@ -148,6 +148,22 @@ FUNCTION_COLUMNS = (("ON_SITE", "on_site"), ("DELIVERY", "delivery"), ("TRACKING
 DETAILS = ("last_name", "first_name", "email", "phone", "role")
 
 
+def missing_of(contact) -> list:
+    """As the service reads it: the verdict stored with the details, else the rules' own."""
+    stored = contact["missing"]
+    if stored is None:
+        return rules.missing_fields(contact)
+    return [rules.ContactField(name) for name in stored.split(",")] if stored else []
+
+
+def shows_a_mobile(a) -> bool:
+    """Whether the phone an assignment row shows is a mobile: its own (ad hoc, or frozen), else
+    its contact's; the stored verdict, else the rules' own."""
+    own = a["contact_id"] is None or a["last_name"] is not None
+    stored, phone = (a["phone_is_mobile"], a["phone"]) if own else (a["c_phone_is_mobile"], a["c_phone"])
+    return stored if stored is not None else rules.is_mobile(phone)
+
+
 def contact_order(row) -> tuple[str, str, int]:
     """As the service lists contacts: by last name, then first name, ignoring case and accents."""
     return search_key(row["last_name"]), search_key(row["first_name"]), row["id"]
@@ -173,7 +189,7 @@ def quote_data(viewer, quote, lines, assignments, contacts, language: str) -> di
         own = a["contact_id"] is None or a["last_name"] is not None  # ad hoc, or frozen at ordering
         last, first, email, phone, role = (a[k] for k in DETAILS) if own else (a["c_" + k] for k in DETAILS)
         names = [name for name, column in FUNCTION_COLUMNS if a[column]]
-        mobile = rules.is_mobile(phone)
+        mobile = shows_a_mobile(a)
         slots.append(rules.Slot(a["id"], frozenset(rules.Function(n) for n in names), mobile))
         assignment_list.append({
             "id": encode_id("ContactAssignment", a["id"]),
@@ -196,7 +212,7 @@ def quote_data(viewer, quote, lines, assignments, contacts, language: str) -> di
     on_quote = {a["contact_id"] for a in assignments}
     client_list, partner_list = [], []
     for c in sorted(contacts, key=contact_order):
-        missing = rules.missing_fields(c)
+        missing = missing_of(c)
         reasons = rules.add_problems(
             contact_missing=missing,
             already_on_quote=c["id"] in on_quote,
@@ -282,9 +298,8 @@ async def set_assignment_function(pool: asyncpg.Pool, viewer, variables: dict, l
                     user_error(rules.Problem(rules.Code.NOT_FOUND, field=("input", "assignmentId")), language)]}}
             assignments = [dict(a) for a in await conn.fetch(ASSIGNMENTS_SQL, quote["id"])]
             quote = dict(quote)
-            slots = [rules.Slot(a["id"], frozenset(rules.Function(n) for n, c in FUNCTION_COLUMNS if a[c]),
-                                rules.is_mobile(a["phone"] if a["last_name"] is not None or a["contact_id"] is None
-                                                else a["c_phone"])) for a in assignments]
+            slots = [rules.Slot(a["id"], frozenset(rules.Function(n) for n, c in FUNCTION_COLUMNS if a[c]), shows_a_mobile(a))
+                     for a in assignments]
             changes, refused = rules.set_function(slots, assignment_id, function, enabled)
             problems = [rules.Problem(p.code, ("input", "function"), assignment_id, p.function, p.limit) for p in refused]
             if changes and not problems:

@@ -18,7 +18,7 @@ from contacts.changes import Outcome, event, refused, run_change
 from contacts.events import EventBus, EventKind
 from contacts.models import EnterpriseKind, QuoteStatus
 from contacts.rules import Code, Function, Problem
-from contacts.state import DETAIL_FIELDS
+from contacts.state import missing_of
 from contacts.suggestion_rules import DefaultEntry, defaults_problems, display_name
 from contacts.visibility import lock_contacts, visible_enterprise
 
@@ -54,7 +54,7 @@ async def set_contact_defaults(
             entries.append(DefaultEntry(
                 contact_id=contact.id, name=display_name(contact.last_name, contact.first_name), functions=functions,
                 eligible=contact.enterprise_id in (enterprise.id, viewer.partner_id),
-                missing=tuple(rules.missing_fields({name: getattr(contact, name) for name in DETAIL_FIELDS})),
+                missing=tuple(missing_of(contact)),
             ))
         if problems := defaults_problems(entries):
             return refused(*problems, enterprise_id=enterprise.id)

@@ -25,6 +25,7 @@ from contacts.models import (
     QuoteStatus,
     User,
 )
+from contacts.state import own_phone_is_mobile, verdict
 from contacts.text import search_key
 
 PRODUCTS = [
@@ -54,15 +55,13 @@ async def _user(username: str, name: str, partner: Enterprise, quotes: bool, con
 
 
 async def _contact(enterprise: Enterprise, last: str, first: str | None, email: str | None, phone: str | None, role: str | None) -> Contact:
-    return await Contact.create(
-        enterprise=enterprise,
-        last_name=last,
-        first_name=first,
-        email=email,
-        phone=phone,
-        role=role,
-        search_text=search_key(last, first, email),
-    )
+    details = {"last_name": last, "first_name": first, "email": email, "phone": phone, "role": role}
+    return await Contact.create(enterprise=enterprise, **details, search_text=search_key(last, first, email), **verdict(details))
+
+
+async def _assignment(**values) -> ContactAssignment:
+    """An assignment with its own details (ad hoc, or frozen), stored as the commands store them."""
+    return await ContactAssignment.create(**values, phone_is_mobile=own_phone_is_mobile(values))
 
 
 async def _quote(reference: str, partner: Enterprise, client: Enterprise, codes: list[str], age_days: int) -> Quote:
@@ -104,7 +103,7 @@ async def load_demo() -> None:
         await _quote("DV-2026-0101", alpha, bakery, ["FIBRE-1G", "4G-BACKUP"], age_days=1)
         await _quote("DV-2026-0102", alpha, bakery, ["SIP-TRUNK-10"], age_days=2)
         ordered = await _quote("DV-2026-0090", alpha, cabinet, ["ROUTER-PRO"], age_days=10)
-        await ContactAssignment.create(
+        await _assignment(
             quote=ordered, contact=martin, source=ContactSource.CLIENT, delivery=True, tracking=True,
             last_name=martin.last_name, first_name=martin.first_name, email=martin.email, phone=martin.phone, role=martin.role,
         )
@@ -117,11 +116,11 @@ async def load_demo() -> None:
             await ContactDefault.create(enterprise=bakery, contact=contact, position=position,
                                         **{name: True for name in functions})
         earlier = await _quote("DV-2026-0085", alpha, bakery, ["FIBRE-1G"], age_days=40)
-        await ContactAssignment.create(
+        await _assignment(
             quote=earlier, contact=smith, source=ContactSource.CLIENT, on_site=True, tracking=True,
             last_name=smith.last_name, first_name=smith.first_name, email=smith.email, phone=smith.phone, role=smith.role,
         )
-        await ContactAssignment.create(
+        await _assignment(
             quote=earlier, source=ContactSource.ADHOC, delivery=True, tracking=True, last_name="Garnier", first_name="Hugo",
             email="hugo.garnier@example.fr", phone="+33687654321", role="Gardien de l'immeuble",
         )

@@ -12,7 +12,7 @@ from contacts.changes import Outcome, event, refused, run_change
 from contacts.events import EventBus, EventKind
 from contacts.models import Enterprise, EnterpriseKind, HistoryKind, QuoteStatus
 from contacts.rules import Code, Problem
-from contacts.state import DETAIL_FIELDS
+from contacts.state import DETAIL_FIELDS, verdict
 from contacts.text import search_key
 from contacts.visibility import visible_contact, visible_enterprise
 
@@ -23,7 +23,8 @@ DRAFTS_HOLDING = (
 DRAFTS_LISTING = f'SELECT "id" FROM "quote" WHERE "status" = \'{QuoteStatus.DRAFT.value}\' AND "partner_id" = $1'
 INSERT_CONTACT = (
     'INSERT INTO "contact" ("enterprise_id", "last_name", "first_name", "email", "phone", "role", "search_text", '
-    '"created_at", "updated_at") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING "id"'
+    '"created_at", "updated_at", "missing", "phone_is_mobile") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10) '
+    'RETURNING "id"'
 )
 LOCK_DRAFTS = (f'SELECT "id" FROM "quote" WHERE "id" IN ({{ids}}) AND "status" = \'{QuoteStatus.DRAFT.value}\' '
                'ORDER BY "id" FOR UPDATE')
@@ -61,8 +62,9 @@ async def create_contact(viewer: Viewer, enterprise_id: int | None, details: dic
         cleaned, problems = rules.clean_contact_fields(details, required=("last_name",))
         if problems:
             return refused(*problems)
-        values = [cleaned.get(name) for name in DETAIL_FIELDS]
-        ((contact_id,),) = await db.run(INSERT_CONTACT, enterprise.id, *values, _search(cleaned), now())
+        values = {name: cleaned.get(name) for name in DETAIL_FIELDS}
+        ((contact_id,),) = await db.run(INSERT_CONTACT, enterprise.id, *values.values(), _search(cleaned), now(),
+                                        *verdict(values).values())
         _, listing = await drafts_showing(enterprise, contact_id)
         return Outcome(contact_id=contact_id, events=_told(viewer, listing))
 
@@ -94,8 +96,9 @@ async def update_contact(viewer: Viewer, contact_id: int | None, details: dict, 
         assignments = ", ".join(f'"{name}" = ${i}' for i, name in enumerate(names, start=2))
         last = len(names) + 2
         await db.run(
-            f'UPDATE "contact" SET {assignments}, "search_text" = ${last}, "updated_at" = ${last + 1} WHERE "id" = $1',
-            contact.id, *(cleaned[name] for name in names), _search(merged), now(),
+            f'UPDATE "contact" SET {assignments}, "search_text" = ${last}, "updated_at" = ${last + 1}, '
+            f'"missing" = ${last + 2}, "phone_is_mobile" = ${last + 3} WHERE "id" = $1',
+            contact.id, *(cleaned[name] for name in names), _search(merged), now(), *verdict(merged).values(),
         )
         assigned, listing = await drafts_showing(contact.enterprise, contact.id)
         entries = []

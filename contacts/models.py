@@ -61,6 +61,7 @@ class Enterprise(Model):
 
     class Meta:
         table = "enterprise"
+        indexes = (("partner_id",),)  # a partner's clients
 
     @property
     def owner_id(self) -> int:
@@ -83,6 +84,7 @@ class User(Model):
 
     class Meta:
         table = "app_user"
+        indexes = (("partner_id",),)
 
 
 class ApiToken(Model):
@@ -97,6 +99,7 @@ class ApiToken(Model):
 
     class Meta:
         table = "api_token"
+        indexes = (("user_id",),)
 
 
 class Contact(Model):
@@ -114,6 +117,11 @@ class Contact(Model):
     search_text = fields.CharField(max_length=500)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
+    # What the contact rules make of the details, written with them (contacts.state.verdict):
+    # not worked out again (a phone parsed, an email checked) each time a list shows the
+    # contact. Null when not known (a row written another way): worked out when read.
+    missing = fields.CharField(max_length=60, null=True, description="The ContactFields it lacks, comma-separated")
+    phone_is_mobile = fields.BooleanField(null=True)
 
     class Meta:
         table = "contact"
@@ -171,6 +179,7 @@ class QuoteLine(Model):
 
     class Meta:
         table = "quote_line"
+        indexes = (("quote_id",), ("product_id",))  # a quote's lines: found by index whatever the table's size
 
 
 class ContactAssignment(Model):
@@ -200,12 +209,16 @@ class ContactAssignment(Model):
     role = fields.CharField(max_length=100, null=True)
     added_at = fields.DatetimeField(auto_now_add=True)
     erased = fields.BooleanField(default=False, db_default=False)
+    # Whether its own phone (ad-hoc, or frozen) is a mobile, written with it; null when not
+    # known: worked out when read (contacts.state.assignment_is_mobile).
+    phone_is_mobile = fields.BooleanField(null=True)
 
     class Meta:
         table = "contact_assignment"
         # An enterprise contact at most once per quote. The partial unique indexes on
         # ON_SITE and DELIVERY are in migration 0002 (the ORM has no portable form for them).
         unique_together = (("quote", "contact"),)
+        indexes = (("contact_id",),)  # the quotes a contact is on (an edit, an erasure)
 
 
 class ContactDefault(Model):
@@ -231,6 +244,7 @@ class ContactDefault(Model):
         # A contact once per client's defaults. The partial unique indexes on ON_SITE and
         # DELIVERY are in migration 0005, as for the quotes' lists.
         unique_together = (("enterprise", "contact"),)
+        indexes = (("contact_id",),)
 
 
 class QuoteHistoryEntry(Model):

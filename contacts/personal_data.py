@@ -62,7 +62,7 @@ HELD = ('SELECT {a} FROM "contact_assignment" a JOIN "quote" q ON q."id" = a."qu
 DELETE_ASSIGNMENTS = 'DELETE FROM "contact_assignment" WHERE "id" IN ({ids})'
 # What an order keeps of an erased person: its functions; the name shown is a placeholder.
 ERASE = ('UPDATE "contact_assignment" SET "erased" = TRUE, "contact_id" = NULL, "last_name" = \'\', '
-         '"first_name" = NULL, "email" = \'\', "phone" = \'\', "role" = \'\' WHERE "id" IN ({ids})')
+         '"first_name" = NULL, "email" = \'\', "phone" = \'\', "role" = \'\', "phone_is_mobile" = NULL WHERE "id" IN ({ids})')
 RAISE_VERSIONS = 'UPDATE "quote" SET "version" = "version" + 1, "updated_at" = $1 WHERE "id" IN ({ids})'
 DELETE_DEFAULTS = 'DELETE FROM "contact_default" WHERE "contact_id" IN ({ids})'
 DELETE_CONTACTS = 'DELETE FROM "contact" WHERE "id" IN ({ids})'

@@ -18,7 +18,7 @@ from contacts.changes import Outcome, event, refused, run_change
 from contacts.events import EventBus, EventKind
 from contacts.models import ContactAssignment, ContactSource, HistoryKind, Quote, QuoteStatus
 from contacts.rules import Code, Function, Problem
-from contacts.state import DETAIL_FIELDS, function_columns, read_quote_state, slot_of
+from contacts.state import DETAIL_FIELDS, function_columns, is_mobile_of, missing_of, own_phone_is_mobile, read_quote_state, slot_of
 from contacts.visibility import quote_of_assignment, visible_contact, visible_quote
 
 
@@ -55,14 +55,14 @@ SET_FUNCTIONS = 'UPDATE "contact_assignment" SET "on_site" = $1, "delivery" = $2
 RAISE_QUOTE_VERSION = 'UPDATE "quote" SET "version" = "version" + 1, "updated_at" = $1 WHERE "id" = $2'
 INSERT_ASSIGNMENT = (
     'INSERT INTO "contact_assignment" ("quote_id", "contact_id", "source", "on_site", "delivery", "tracking", '
-    '"last_name", "first_name", "email", "phone", "role", "added_at") '
-    'VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {columns}'
+    '"last_name", "first_name", "email", "phone", "role", "added_at", "phone_is_mobile") '
+    'VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING {columns}'
 )
 DELETE_ASSIGNMENT = 'DELETE FROM "contact_assignment" WHERE "id" = $1 AND "quote_id" = $2 RETURNING "id"'
 # The freeze: each assignment of an enterprise contact keeps the details it shows now.
 FREEZE = (
     'UPDATE "contact_assignment" SET "last_name" = c."last_name", "first_name" = c."first_name", '
-    '"email" = c."email", "phone" = c."phone", "role" = c."role" FROM "contact" c '
+    '"email" = c."email", "phone" = c."phone", "role" = c."role", "phone_is_mobile" = c."phone_is_mobile" FROM "contact" c '
     'WHERE c."id" = "contact_assignment"."contact_id" AND "contact_assignment"."quote_id" = $1'
 )
 ORDER = ('UPDATE "quote" SET "status" = $1, "ordered_at" = $2, "updated_at" = $2, "version" = "version" + 1 '
@@ -95,10 +95,12 @@ def _with_assignment(problems: list[Problem], assignment_id: int | None) -> list
 
 async def _add(
     viewer: Viewer, quote: Quote, assignments: list[ContactAssignment], make: dict, functions: list[Function],
-    problems: list[Problem], phone: str | None, contact=None,
+    problems: list[Problem], contact=None,
 ) -> Outcome:
     """Adds an assignment with its functions, or refuses with every problem found."""
-    new_slot = rules.Slot(0, frozenset(), rules.is_mobile(phone))
+    details = {name: make.get(name) for name in DETAIL_FIELDS}
+    mobile = is_mobile_of(contact) if contact is not None else rules.is_mobile(details["phone"])
+    new_slot = rules.Slot(0, frozenset(), mobile)
     changes, refusals = rules.set_functions([*(slot_of(a) for a in assignments), new_slot], 0, functions)
     problems = problems + [Problem(p.code, p.field or ("functions",), p.assignment_id, p.function, p.limit)
                            for p in refusals]
@@ -106,11 +108,10 @@ async def _add(
         return refused(*problems, quote_id=quote.id)
     before = history.functions_by_id(assignments)
     await _apply(changes, assignments, target=0)
-    details = {name: make.get(name) for name in DETAIL_FIELDS}
     rows = await db.run(
         INSERT_ASSIGNMENT.format(columns=db.columns(ContactAssignment)),
         quote.id, make.get("contact_id"), make["source"].value, *function_columns(changes.get(0, frozenset())).values(),
-        *details.values(), now(),
+        *details.values(), now(), own_phone_is_mobile(details),
     )
     (assignment,) = db.rows_as(ContactAssignment, rows)
     object.__setattr__(assignment, "_contact", contact)
@@ -150,13 +151,13 @@ async def assign_contact(
             return refused(Problem(Code.CONTACT_NOT_ELIGIBLE, field=("contact",)), quote_id=quote.id)
         assignments = await assignments_of(quote.id)
         problems = rules.add_problems(
-            contact_missing=rules.missing_fields({name: getattr(contact, name) for name in DETAIL_FIELDS}),
+            contact_missing=missing_of(contact),
             already_on_quote=any(a.contact_id == contact.id for a in assignments),
             contacts_on_quote=len(assignments),
         )
         problems = [Problem(p.code, ("contact",), limit=p.limit) for p in problems]
         make = {"contact_id": contact.id, "source": source}
-        return await _add(viewer, quote, assignments, make, functions, problems, phone=contact.phone, contact=contact)
+        return await _add(viewer, quote, assignments, make, functions, problems, contact=contact)
 
     collision = refused(Problem(Code.CONTACT_ALREADY_ON_QUOTE, field=("contact",)), quote_id=quote_id)
     return await run_change(work, viewer=viewer, bus=bus, name="assignContact", on_collision=collision)
@@ -175,7 +176,7 @@ async def assign_adhoc_contact(
         assignments = await assignments_of(quote.id)
         problems += rules.add_problems(contact_missing=(), already_on_quote=False, contacts_on_quote=len(assignments))
         make = {"source": ContactSource.ADHOC, **cleaned}
-        return await _add(viewer, quote, assignments, make, functions, problems, phone=cleaned.get("phone"))
+        return await _add(viewer, quote, assignments, make, functions, problems)
 
     return await run_change(work, viewer=viewer, bus=bus, name="assignAdhocContact")
 

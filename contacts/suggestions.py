@@ -30,7 +30,7 @@ from contacts.events import EventBus, EventKind
 from contacts.models import Contact, ContactAssignment, ContactDefault, ContactSource, HistoryKind, Quote
 from contacts.quote_contacts import INSERT_ASSIGNMENT, SET_FUNCTIONS, assignments_of, bump, gate
 from contacts.rules import Code, Problem
-from contacts.state import DETAIL_FIELDS, function_columns, functions_of, slot_of
+from contacts.state import DETAIL_FIELDS, function_columns, functions_of, missing_of, own_phone_is_mobile, slot_of
 from contacts.suggestion_rules import Entry, Listed, Plan, apply_suggestion
 from contacts.visibility import lock_contacts, visible_quote
 
@@ -63,7 +63,7 @@ def contact_entry(contact: Contact, functions: frozenset[rules.Function], quote:
     """An enterprise contact as a suggestion's entry: its details as they are now."""
     return Entry(
         last_name=contact.last_name, first_name=contact.first_name, functions=functions, contact_id=contact.id,
-        missing=tuple(rules.missing_fields(_details(contact))),
+        missing=tuple(missing_of(contact)),
         eligible=contact.enterprise_id in (quote.client_id, quote.partner_id),
     )
 
@@ -237,6 +237,7 @@ async def _write(quote: Quote, assignments: list[ContactAssignment], plan: Plan,
         rows = await db.run(
             INSERT_ASSIGNMENT.format(columns=db.columns(ContactAssignment)),
             quote.id, contact_id, origin.value, *function_columns(functions).values(), *details.values(), now(),
+            own_phone_is_mobile(details),
         )
         (assignment,) = db.rows_as(ContactAssignment, rows)
         object.__setattr__(assignment, "_contact", source if contact_id is not None else None)

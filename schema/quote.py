@@ -14,7 +14,7 @@ from contacts import models, rules
 from contacts.auth import Permission as PermissionEnum
 from contacts.auth import Viewer as Signed
 from contacts.messages import FUNCTION_HELP, FUNCTION_LABELS, contact_name, summary
-from contacts.state import QuoteState, details_of, functions_of
+from contacts.state import QuoteState, details_of, functions_of, shows_a_mobile
 from schema.context import Context
 from schema.errors import ContactFunction, UserError, user_errors
 from schema.history import QuoteHistoryConnection, history_page
@@ -90,7 +90,7 @@ def assignment_view(row: models.ContactAssignment, viewer: Signed, language: str
         first_name=details["first_name"],
         email=details["email"] or "",
         phone=details["phone"] or "",
-        phone_is_mobile=rules.is_mobile(details["phone"]),
+        phone_is_mobile=shows_a_mobile(row),
         role=details["role"] or "",
         functions=[f for f in rules.FUNCTIONS if f in ticked],
         added_at=row.added_at,

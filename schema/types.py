@@ -12,7 +12,7 @@ from contacts import models, rules
 from contacts.auth import Permission as PermissionEnum
 from contacts.auth import Viewer as Signed
 from contacts.reads import contact_order
-from contacts.state import functions_of
+from contacts.state import functions_of, is_mobile_of, missing_of
 from contacts.text import search_key
 from schema.context import Context
 from schema.errors import ContactFunction
@@ -88,14 +88,14 @@ class ContactType:
 
 
 def contact_view(row: models.Contact, viewer: Signed) -> ContactType:
-    missing = rules.missing_fields(_contact_details(row))
+    missing = missing_of(row)
     return ContactType(
         id=strawberry.ID(encode_id("Contact", row.id)),
         last_name=row.last_name,
         first_name=row.first_name,
         email=row.email,
         phone=row.phone,
-        phone_is_mobile=rules.is_mobile(row.phone),
+        phone_is_mobile=is_mobile_of(row),
         role=row.role,
         missing_fields=missing,
         is_complete=not missing,
@@ -103,10 +103,6 @@ def contact_view(row: models.Contact, viewer: Signed) -> ContactType:
         updated_at=row.updated_at,
         enterprise_id=row.enterprise_id,
     )
-
-
-def _contact_details(row: models.Contact) -> dict[str, str | None]:
-    return {"last_name": row.last_name, "email": row.email, "phone": row.phone, "role": row.role}
 
 
 @strawberry.type(description="A contact proposed by default on a client's quotes.")
