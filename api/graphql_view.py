@@ -12,9 +12,9 @@ import orjson
 
 from graphql import GraphQLError
 from cross_web import HTTPException
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
@@ -24,7 +24,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from api import graphiql
+from api import cached_answers, graphiql
 from api.authentication import UNAUTHENTICATED, authenticate, token_hash
 from api.connections import Connections
 from api.event_texts import EventTexts
@@ -51,16 +51,14 @@ from api.graphql_http import (
     wants_graphiql,
 )
 from api.keepalive import KeepAlive
-from api.observability import PREPARED_KEY
 from api.request_id import current_request_id
-from api.response_cache import ResponseCache, is_read_only
+from api.response_cache import ResponseCache
 from api.websockets import LegacyWSHandler, ServiceUnavailable, TransportWSHandler, WebSocketAdapter
 from contacts.db import connection_lost
 from contacts.events import EventBus
 from contacts.messages import negotiate
 from schema import Context
 from schema.limits import LIMIT_CODES
-from schema.operations import requested
 
 log = logging.getLogger("api.graphql")
 
@@ -98,6 +96,7 @@ class GraphQLView(GraphQL):
             response=response,
             request_id=current_request_id(),
             prepared=getattr(request.state, "prepared", None),  # when the response cache looked at it
+            dependencies=getattr(request.state, "dependencies", None),  # noted for the response cache
         )
 
     async def on_ws_connect(self, context: Context):
@@ -158,58 +157,10 @@ class GraphQLView(GraphQL):
                 state["viewer"] = viewer
                 state["media_type"] = media_type
                 if self.response_cache is not None:
-                    await self._cached(scope, request, viewer, send)
+                    await cached_answers.serve(self.response_cache, self.schema.documents, super().__call__,
+                                               scope, request, viewer, send)
                     return
         await super().__call__(scope, receive, send)
-
-    async def _cached(self, scope: Scope, request: Request, viewer, send: Send) -> None:
-        """Answers a query from the response cache, or runs it and keeps its answer."""
-        try:
-            body = await request.body() if request.method == "POST" else b""
-        except ClientDisconnect:  # gone before sending its whole request: nobody to answer
-            return
-        replayed = False
-
-        async def receive_again() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await request.receive()
-
-        sent = requested(request.method, request.query_params, body)
-        prepared = self.schema.documents.prepare(sent[0]) if sent is not None and sent[0] else None
-        scope["state"]["prepared"] = prepared  # for the operation's context: not prepared twice
-        if not is_read_only(prepared, sent[1] if sent else None):
-            await super().__call__(scope, receive_again, send)
-            return
-        key = self.response_cache.key(
-            viewer,
-            negotiate(request.headers.get("accept-language")),
-            request.method,
-            body if request.method == "POST" else scope.get("query_string", b""),
-            request.headers.get("accept", ""),
-        )
-        cached = self.response_cache.get(key)
-        if cached is not None:
-            scope["state"][PREPARED_KEY] = (prepared, sent[1])  # its operation, for the metrics and the log
-            status, headers, content = cached
-            await send({"type": "http.response.start", "status": status, "headers": headers})
-            await send({"type": "http.response.body", "body": content})
-            return
-        start: Message = {}
-        chunks: list[bytes] = []
-
-        async def keep(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-            await send(message)
-
-        await super().__call__(scope, receive_again, keep)
-        if start and not scope["state"].get("graphql_errors"):
-            self.response_cache.put(key, start["status"], list(start.get("headers", [])), b"".join(chunks))
 
     async def run(self, request, *args, **kwargs):
         """Requests refused before any operation runs (malformed or non-object JSON, a batch,

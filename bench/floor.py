@@ -281,7 +281,11 @@ LOCK_QUOTE_OF_ASSIGNMENT = (
 )
 SET_FUNCTIONS = "UPDATE contact_assignment SET on_site = $2, delivery = $3, tracking = $4 WHERE id = $1"
 BUMP_QUOTE = "UPDATE quote SET version = version + 1, updated_at = now() WHERE id = $1 RETURNING version"
-BUMP_PARTNER = "UPDATE enterprise SET data_version = data_version + 1 WHERE id = $1"
+# The partner's data version and the client's contacts version (contacts/dependencies.py).
+BUMP_PARTNER = (
+    "UPDATE enterprise SET data_version = data_version + (CASE WHEN id = $1 THEN 1 ELSE 0 END), "
+    "contacts_version = contacts_version + (CASE WHEN id = $2 THEN 1 ELSE 0 END) WHERE id = $1 OR id = $2"
+)
 
 
 async def set_assignment_function(pool: asyncpg.Pool, viewer, variables: dict, language: str) -> dict:
@@ -310,7 +314,7 @@ async def set_assignment_function(pool: asyncpg.Pool, viewer, variables: dict, l
                     await conn.execute(SET_FUNCTIONS, changed, *columns)
                     by_id[changed].update(zip(("on_site", "delivery", "tracking"), columns))
                 quote["version"] = await conn.fetchval(BUMP_QUOTE, quote["id"])
-                await conn.execute(BUMP_PARTNER, viewer["partner_id"])
+                await conn.execute(BUMP_PARTNER, viewer["partner_id"], quote["client_id"])
         lines = await conn.fetch(LINES_SQL, quote["id"])
         contacts = await conn.fetch(CONTACTS_SQL, quote["client_id"], viewer["partner_id"])
     data = quote_data(viewer, quote, lines, assignments, contacts, language)

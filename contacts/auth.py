@@ -32,6 +32,8 @@ class Viewer:
     partner_id: int
     permissions: frozenset[Permission]
     data_version: int = 0  # the partner's, read with the token (see api/response_cache.py)
+    # The partner's contacts version, read with the token (see contacts/dependencies.py).
+    partner_contacts_version: int = 0
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions
@@ -57,21 +59,22 @@ def _permissions(can_edit_quotes: bool, can_edit_contacts: bool) -> frozenset[Pe
 
 _VIEWER = (
     'SELECT u."id", u."username", u."name", u."email", u."partner_id", u."can_edit_quotes", '
-    'u."can_edit_contacts", p."data_version" FROM "app_user" u JOIN "enterprise" p ON p."id" = u."partner_id" '
+    'u."can_edit_contacts", p."data_version", p."contacts_version" FROM "app_user" u JOIN "enterprise" p ON p."id" = u."partner_id" '
 )
 VIEWER_BY_TOKEN = _VIEWER + 'WHERE u."id" = (SELECT "user_id" FROM "api_token" WHERE "token_hash" = $1)'
 VIEWER_BY_NAME = _VIEWER + 'WHERE u."username" = $1'
 VIEWERS_BY_TOKENS = (
     'SELECT t."token_hash", u."id", u."username", u."name", u."email", u."partner_id", u."can_edit_quotes", '
-    'u."can_edit_contacts", p."data_version" FROM "api_token" t JOIN "app_user" u ON u."id" = t."user_id" '
+    'u."can_edit_contacts", p."data_version", p."contacts_version" FROM "api_token" t JOIN "app_user" u ON u."id" = t."user_id" '
     'JOIN "enterprise" p ON p."id" = u."partner_id" WHERE t."token_hash" IN ({ids})'
 )
 TOKENS_PER_STATEMENT = 500
 
 
 def _viewer(row) -> Viewer:
-    user_id, username, name, email, partner_id, quotes, contacts, data_version = tuple(row)
-    return Viewer(user_id, username, name, email, partner_id, _permissions(bool(quotes), bool(contacts)), data_version)
+    user_id, username, name, email, partner_id, quotes, contacts, data_version, contacts_version = tuple(row)
+    return Viewer(user_id, username, name, email, partner_id, _permissions(bool(quotes), bool(contacts)), data_version,
+                  contacts_version)
 
 
 async def viewer_of_token(token: str | None) -> Viewer | None:

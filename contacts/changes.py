@@ -20,6 +20,7 @@ from tortoise.timezone import now
 
 from contacts import db, history
 from contacts.auth import Viewer
+from contacts.dependencies import Versions, raise_versions
 from contacts.events import EventBus, EventKind, QuoteEvent
 from contacts.history import Change
 from contacts.models import ContactAssignment, Quote
@@ -53,6 +54,11 @@ class Outcome:
     # The partners whose data version the change raises, for a change made by the service
     # itself (no viewer: the retention period); a viewer's change raises its partner's.
     partner_ids: tuple[int, ...] = ()
+    # The enterprises whose contacts version it raises (contacts/dependencies.py): the client
+    # of a quote changed, the enterprise of a contact or defaults changed; None for all the
+    # partner's. `raised`: the versions it committed.
+    enterprises: tuple[int, ...] | None = None
+    raised: Versions | None = None
     # What else a command answers (an erasure's counts: contacts.personal_data.Erasure).
     result: object = None
 
@@ -68,17 +74,6 @@ def refused(*problems: Problem, quote_id: int | None = None, contact_id: int | N
 
 def event(kind: EventKind, quote_id: int, viewer: Viewer, assignment_id: int | None = None) -> QuoteEvent:
     return QuoteEvent(kind, quote_id, viewer.name, assignment_id)
-
-
-RAISE_DATA_VERSION = 'UPDATE "enterprise" SET "data_version" = "data_version" + 1 WHERE "id" = $1'
-
-
-async def partner_data_changed(partner_ids: tuple[int, ...]) -> None:
-    """Raises the data version of the partners (the viewer's), last in the transaction of a
-    change, in id order (so their row locks are held only until the commit): cached answers
-    read before are not served again (see api/response_cache.py)."""
-    for partner_id in sorted(set(partner_ids)):
-        await db.run(RAISE_DATA_VERSION, partner_id)
 
 
 def unique_violation(error: IntegrityError) -> str | None:
@@ -129,7 +124,9 @@ async def run_change(
                 outcome = await work()
                 if outcome.ok:
                     await history.write(outcome.history, viewer.name if viewer else None, now())
-                    await partner_data_changed(outcome.partner_ids if viewer is None else (viewer.partner_id,))
+                    # Last, so that the enterprises' rows are locked only until the commit.
+                    outcome.raised = await raise_versions(
+                        outcome.partner_ids if viewer is None else (viewer.partner_id,), outcome.enterprises)
         except IntegrityError as error:
             violated = unique_violation(error)
             log.warning("attempt %d of %s hit a unique index (%s): %s", attempt, name, violated, error)

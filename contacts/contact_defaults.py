@@ -64,6 +64,7 @@ async def set_contact_defaults(
             await db.run(INSERT_DEFAULT, enterprise.id, entry.contact_id, position,
                          *(function in ticked for function in rules.FUNCTIONS))
         drafts = [row[0] for row in await db.run(CLIENT_DRAFTS, enterprise.id, viewer.partner_id)]
-        return Outcome(enterprise_id=enterprise.id, events=[event(EventKind.CONTACTS_EDITED, q, viewer) for q in drafts])
+        return Outcome(enterprise_id=enterprise.id, enterprises=(enterprise.id,),
+                       events=[event(EventKind.CONTACTS_EDITED, q, viewer) for q in drafts])
 
     return await run_change(work, viewer=viewer, bus=bus, name="setContactDefaults")

@@ -66,7 +66,7 @@ async def create_contact(viewer: Viewer, enterprise_id: int | None, details: dic
         ((contact_id,),) = await db.run(INSERT_CONTACT, enterprise.id, *values.values(), _search(cleaned), now(),
                                         *verdict(values).values())
         _, listing = await drafts_showing(enterprise, contact_id)
-        return Outcome(contact_id=contact_id, events=_told(viewer, listing))
+        return Outcome(contact_id=contact_id, enterprises=(enterprise.id,), events=_told(viewer, listing))
 
     return await run_change(work, viewer=viewer, bus=bus, name="createContact")
 
@@ -89,7 +89,7 @@ async def update_contact(viewer: Viewer, contact_id: int | None, details: dict, 
         if problems:
             return refused(*problems, contact_id=contact.id)
         if not cleaned:
-            return Outcome(contact_id=contact.id)
+            return Outcome(contact_id=contact.id, enterprises=(contact.enterprise_id,))
         current = {name: getattr(contact, name) for name in DETAIL_FIELDS}
         merged = {**current, **cleaned}
         names = [name for name in DETAIL_FIELDS if name in cleaned]  # column names from a fixed list
@@ -113,6 +113,9 @@ async def update_contact(viewer: Viewer, contact_id: int | None, details: dict, 
                 entries = [history.Change(quote_id, HistoryKind.CONTACT_EDITED, assignment_id, None,
                                           history.name_of(merged), contact.id, email)
                            for quote_id, assignment_id in sorted(showing)]
-        return Outcome(contact_id=contact.id, events=_told(viewer, assigned + listing), history=entries)
+        # The contact's enterprise: the client whose quotes alone may show it, or the partner,
+        # whose contacts every answer about a quote depends on.
+        return Outcome(contact_id=contact.id, enterprises=(contact.enterprise_id,),
+                       events=_told(viewer, assigned + listing), history=entries)
 
     return await run_change(work, viewer=viewer, bus=bus, name="updateContact")

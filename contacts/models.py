@@ -58,6 +58,10 @@ class Enterprise(Model):
     # so that a cached answer is never served after a change. It starts at a random value,
     # so that a database rebuilt or restored never repeats a version a cache has seen.
     data_version = fields.BigIntField(default=new_data_version, db_default=0)
+    # Raised in the transaction of every change to this enterprise's contacts, its defaults, or
+    # (for a client) its quotes' contact lists: a cached answer that shows only such data of a
+    # few enterprises stays good while their versions stay (see contacts/dependencies.py).
+    contacts_version = fields.BigIntField(default=new_data_version, db_default=0)
 
     class Meta:
         table = "enterprise"

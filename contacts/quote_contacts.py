@@ -119,7 +119,7 @@ async def _add(
     listed = [*assignments, assignment]
     after = {**history.functions_by_id(assignments), assignment.id: changes.get(0, frozenset())}
     return Outcome(
-        quote_id=quote.id, assignment_id=assignment.id, committed=(quote, listed),
+        quote_id=quote.id, assignment_id=assignment.id, committed=(quote, listed), enterprises=(quote.client_id,),
         events=[event(EventKind.CONTACT_ADDED, quote.id, viewer, assignment.id)],
         history=[history.of_assignment(HistoryKind.CONTACT_ADDED, assignment),
                  *history.function_changes(before, after, {a.id: a for a in listed}, assignment.id)],
@@ -192,7 +192,7 @@ async def unassign_contact(viewer: Viewer, assignment_id: int | None, *, bus: Ev
         if removed is None or not await db.run(DELETE_ASSIGNMENT, assignment_id, quote.id):  # gone meanwhile
             return _not_found("assignment")
         await bump(quote)
-        return Outcome(quote_id=quote.id, assignment_id=assignment_id,
+        return Outcome(quote_id=quote.id, assignment_id=assignment_id, enterprises=(quote.client_id,),
                        events=[event(EventKind.CONTACT_REMOVED, quote.id, viewer, assignment_id)],
                        history=[history.of_assignment(HistoryKind.CONTACT_REMOVED, removed)])
 
@@ -225,7 +225,7 @@ async def set_assignment_function(
                                                assignment_id)
         return Outcome(
             quote_id=quote.id, assignment_id=assignment_id, committed=(quote, assignments),
-            events=[event(EventKind.FUNCTIONS_CHANGED, quote.id, viewer, assignment_id)], history=entries,
+            enterprises=(quote.client_id,), events=[event(EventKind.FUNCTIONS_CHANGED, quote.id, viewer, assignment_id)], history=entries,
         )
 
     return await run_change(work, viewer=viewer, bus=bus, name="setAssignmentFunction")
@@ -243,7 +243,8 @@ async def place_order(viewer: Viewer, quote_id: int | None, *, bus: EventBus) ->
             return refused(*errors, quote_id=quote.id)
         await db.run(FREEZE, quote.id)
         await db.run(ORDER, QuoteStatus.ORDERED.value, now(), quote.id)
-        return Outcome(quote_id=quote.id, events=[event(EventKind.ORDER_PLACED, quote.id, viewer)],
+        return Outcome(quote_id=quote.id, enterprises=(quote.client_id,),
+                       events=[event(EventKind.ORDER_PLACED, quote.id, viewer)],
                        history=[history.Change(quote.id, HistoryKind.ORDER_PLACED)])
 
     return await run_change(work, viewer=viewer, bus=bus, name="placeOrder")

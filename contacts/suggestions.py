@@ -196,6 +196,7 @@ async def apply_contact_suggestion(
         await bump(quote)
         return Outcome(
             quote_id=quote.id, committed=(quote, assignments), applied=applied, skipped=plan.skipped,
+            enterprises=(quote.client_id,),
             events=[event(EventKind.SUGGESTION_APPLIED, quote.id, viewer)],
             history=_entries(before, assignments, applied),
         )

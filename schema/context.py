@@ -8,6 +8,7 @@ from functools import cached_property
 
 from contacts.auth import Viewer
 from contacts.events import EventBus
+from schema.dependencies import Dependencies
 from schema.documents import Prepared
 from schema.loaders import Loaders
 
@@ -23,6 +24,7 @@ class Context:
     request_id: str = "-"  # in the logs, and in a masked error's extensions
     prepared: Prepared | None = None  # the operation's document, when prepared before it ran
     token_hash: str | None = None  # a WebSocket's token, to check its rights again (api/rights.py)
+    dependencies: Dependencies | None = None  # noted for the response cache, when it asks
 
 
     @cached_property

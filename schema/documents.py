@@ -53,7 +53,10 @@ def _mark_token_limit(error: GraphQLError) -> GraphQLError:
 
 def size_of(prepared: Prepared) -> int:
     """The bytes a kept document holds, estimated."""
-    return 2 * sys.getsizeof(prepared.text) + BYTES_PER_TOKEN * getattr(prepared.document, "token_count", 0) + 200
+    # The text, and as much again for what hangs on its nodes: the fields each selects
+    # (schema/selection.py), and a quote's selection printed for the response cache
+    # (schema/dependencies.py).
+    return 3 * sys.getsizeof(prepared.text) + BYTES_PER_TOKEN * getattr(prepared.document, "token_count", 0) + 200
 
 
 class Documents:

@@ -144,6 +144,8 @@ async def _quote(info: Info[Context, None], outcome: Outcome) -> QuoteType | Non
     if outcome.committed is not None:  # as the change committed it: no need to read it again
         row, assignments = outcome.committed
         info.context.loaders.known_assignments(row.id, assignments)
+        if info.context.dependencies is not None and outcome.ok and outcome.raised is not None:
+            info.context.dependencies.committed = (row.id, row.client_id, outcome.raised)
     else:
         row = await visible_quote(info.context.viewer, outcome.quote_id)
     if row is not None:

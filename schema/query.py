@@ -23,6 +23,8 @@ class Query(PersonalDataQuery):
     @strawberry.field(description="The signed-in user, their company and what they may do.")
     async def viewer(self, info: Info[Context, None]) -> Viewer:
         viewer = info.context.viewer
+        if info.context.dependencies is not None:
+            info.context.dependencies.on_partner(viewer)
         partner = await info.context.loaders.enterprise.load(viewer.partner_id)
         return Viewer(
             id=strawberry.ID(encode_id("User", viewer.user_id)),
@@ -36,6 +38,8 @@ class Query(PersonalDataQuery):
     async def quote(self, info: Info[Context, None], id: strawberry.ID) -> QuoteType | None:
         pk = decode_id("Quote", id)
         row = await info.context.loaders.quote.load(pk) if pk is not None else None
+        if info.context.dependencies is not None:
+            info.context.dependencies.on_quote(row, info.context.viewer)
         return await quote_view(info, row)
 
     @strawberry.field(description="The viewer's company's quotes, newest first. first is at most 100; more is an error.")

@@ -247,7 +247,9 @@ async def test_generated_operations_never_crash_nor_leak(hostile):
     languages = st.sampled_from([None, "en", "fr-FR", "en;q=0.5, fr;q=0.9", "*", "x" * 300])
     for strategy, examples in ((operations, EXAMPLES), (lookups, EXAMPLES // 5)):
         run = given(node=strategy, language=languages, in_variables=st.sampled_from([False, True, True]), data=st.data())(check)
-        run = settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))(run)
+        # derandomize: the same examples on every run, so the counts below do not depend on luck.
+        run = settings(max_examples=examples, deadline=None, database=None, derandomize=True,
+                       suppress_health_check=list(HealthCheck))(run)
         await asyncio.to_thread(run)
     assert await _snapshot(hostile["mallory_partner"]) == mallory_before
     assert seen.get(200, 0) >= (EXAMPLES + EXAMPLES // 5) // 4, seen  # most operations did run (not all refused up front)

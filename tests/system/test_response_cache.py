@@ -4,6 +4,8 @@ partner, another permission set, another user or another language."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.support import api as h
@@ -134,3 +136,41 @@ async def test_suggestions_are_never_older_than_the_lists_and_defaults_they_come
     offered = {s["fromQuote"] and s["fromQuote"]["reference"]: s for s in await h.suggestions(b, demo.plain)}
     assert offered[None]["canApply"] is False
     assert [p["code"] for p in offered[None]["entries"][0]["problems"]] == ["CONTACT_ALREADY_ON_QUOTE"]
+
+
+async def test_concurrent_writers_on_two_processes_never_read_an_answer_older_than_their_change(two):
+    """Answers are kept by what they depend on (a quote's client, the partner's contacts) and a
+    change's answer is kept for the read that follows it: with writers on both processes at
+    once, on two drafts of one client and on the same draft, every read shows at least the
+    reader's own last change, through either process; once they stop, both agree."""
+    a, b = two
+    demo = await h.demo_of(a)
+    smith = (await h.assign(a, demo.full, demo.contacts["Smith"], ["TRACKING"]))["assignment"]["id"]
+    hugo = (await h.add_adhoc(a, demo.full))["assignment"]["id"]
+    other = (await h.add_adhoc(b, demo.plain))["assignment"]["id"]
+    for api in (a, b):  # every reader's screen cached on both processes
+        for token in ("demo-alice", "demo-bob"):
+            for quote_id in (demo.full, demo.plain):
+                await h.quote(api, quote_id, token=token)
+    reads = 0
+
+    async def writer(api, token: str, quote_id: str, assignment_id: str, function: str) -> None:
+        nonlocal reads
+        for round_ in range(12):
+            changed = await h.set_function(api, assignment_id, function, round_ % 2 == 0, token=token)
+            assert changed["userErrors"] == []
+            mine = changed["quote"]["version"]
+            for reader in (api, b if api is a else a):
+                seen = await h.quote(reader, quote_id, token=token)
+                reads += 1
+                assert seen["version"] >= mine, (token, quote_id, seen["version"], mine)
+
+    await asyncio.gather(
+        writer(a, "demo-alice", demo.full, smith, "DELIVERY"),
+        writer(b, "demo-bob", demo.full, hugo, "ON_SITE"),
+        writer(b, "demo-alice", demo.plain, other, "DELIVERY"),
+    )
+    assert reads == 72
+    for quote_id in (demo.full, demo.plain):
+        for token in ("demo-alice", "demo-bob"):
+            assert await h.quote(a, quote_id, token=token) == await h.quote(b, quote_id, token=token)

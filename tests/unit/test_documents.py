@@ -103,14 +103,15 @@ def test_the_response_cache_is_bounded_in_bytes():
     cache = ResponseCache(max_entries=10_000, max_bytes=1024 * 1024)
     body = b"x" * 50_000
     for i in range(100):
-        cache.put(cache.key(viewer, "fr", "POST", b'{"query": "%d"}' % i, "*/*"), 200, [(b"content-type", b"application/json")], body)
+        cache.put(cache.key(viewer, "fr", "POST", b'{"query": "%d"}' % i, "*/*"), 200, [(b"content-type", b"application/json")], body,
+                  data_version=0)
         assert cache.bytes <= 1024 * 1024
     assert 10 <= len(cache) <= 20
-    assert cache.get(cache.key(viewer, "fr", "POST", b'{"query": "99"}', "*/*")) is not None
-    assert cache.get(cache.key(viewer, "fr", "POST", b'{"query": "0"}', "*/*")) is None
+    assert cache.get(cache.key(viewer, "fr", "POST", b'{"query": "99"}', "*/*"), viewer) is not None
+    assert cache.get(cache.key(viewer, "fr", "POST", b'{"query": "0"}', "*/*"), viewer) is None
     # An answer over an eighth of the budget is not kept; one with a long request counts it.
-    cache.put(cache.key(viewer, "fr", "POST", b"q", "*/*"), 200, [], b"x" * 200_000)
-    assert cache.get(cache.key(viewer, "fr", "POST", b"q", "*/*")) is None
+    cache.put(cache.key(viewer, "fr", "POST", b"q", "*/*"), 200, [], b"x" * 200_000, data_version=0)
+    assert cache.get(cache.key(viewer, "fr", "POST", b"q", "*/*"), viewer) is None
     long_request = b"y" * 100_000
-    cache.put(cache.key(viewer, "fr", "POST", long_request, "*/*"), 200, [], b"{}")
-    assert cache.bytes <= 1024 * 1024 and cache.get(cache.key(viewer, "fr", "POST", long_request, "*/*")) is not None
+    cache.put(cache.key(viewer, "fr", "POST", long_request, "*/*"), 200, [], b"{}", data_version=0)
+    assert cache.bytes <= 1024 * 1024 and cache.get(cache.key(viewer, "fr", "POST", long_request, "*/*"), viewer) is not None

@@ -118,7 +118,7 @@ def _restore_demo(golden: Path, live: Path) -> None:
     must not serve an answer of an earlier test's."""
     _copy_database(golden, live)
     with sqlite3.connect(live) as db:
-        db.execute('UPDATE "enterprise" SET "data_version" = abs(random()) % 4611686018427387904')
+        db.execute('UPDATE "enterprise" SET "data_version" = abs(random()) % 4611686018427387904, "contacts_version" = abs(random()) % 4611686018427387904')
 
 
 @pytest.fixture
