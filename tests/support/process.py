@@ -8,6 +8,7 @@ processes, Redis, nginx, SIGKILL, SIGTERM, the browser) and for `make bench`.
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -19,10 +20,29 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+PORTS_PER_WORKER = 1500
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port of 127.0.0.1 that nothing listens on, for a server about to start. Each test
+    process (each pytest-xdist worker: `make test` runs two) draws from a range of its own, below
+    the kernel's ephemeral ports, and never hands out a port twice: two workers cannot give one
+    port to two servers in the moment between this check and the server's bind."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    low = 20000 + (int(worker) if worker.isdigit() else 0) % 8 * PORTS_PER_WORKER
+    for _ in range(10 * PORTS_PER_WORKER):
+        port = random.randrange(low, low + PORTS_PER_WORKER)
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free port left in {low}-{low + PORTS_PER_WORKER - 1}")
 
 
 class ServerProcess:

@@ -1,0 +1,150 @@
+"""Where the CPU of one request goes, for BENCHMARKS.md's breakdown.
+
+    python -m bench.profile                     # PostgreSQL: the database bench_profile, rebuilt
+    python -m bench.profile --requests 3000 --database-url postgres://postgres@127.0.0.1:5432/NAME
+
+The benchmark's usual dataset; the service's app (`api.app.create_app`, response cache off,
+no access log) in this process, driven straight through ASGI, one request at a time, with no
+client nor socket: what it measures is the app's own CPU. First the CPU per request, unprofiled
+(`time.process_time`), for the step-2 read as the frontend sends it, for `{ viewer { name } }`
+(the cost of any authenticated GraphQL request) and for GET /healthz (the cost of the HTTP stack
+alone); then the step-2 read under cProfile, its functions' own time grouped by what they do,
+each group's share scaled to the unprofiled CPU per request (cProfile slows small functions more
+than large ones: the shares are an estimate, the total is measured).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import cProfile
+import dataclasses
+import pstats
+import random
+import time
+
+import orjson
+
+from api.app import create_app
+from api.settings import Settings
+from bench import dataset, operations
+
+# Groups, by the file a function is in; the first that matches.
+GROUPS = [
+    ("authentication (token → viewer)", ("contacts/auth.py", "api/authentication.py", "hashlib")),
+    ("parsing, limits, validation (cached per document)", ("graphql/language", "graphql/validation", "schema/documents.py",
+                                                          "schema/limits.py", "schema/operations.py")),
+    ("SQL: driver, pool, ORM's connection wrapper", ("asyncpg", "tortoise", "aiosqlite", "contacts/db.py:run")),
+    ("rows made into models", ("contacts/db.py", "contacts/reads.py", "<generated")),
+    ("rules, state, messages", ("contacts/rules.py", "contacts/state.py", "contacts/messages.py", "contacts/suggestion",
+                                "contacts/text.py")),
+    ("ids (base64)", ("schema/ids.py", "base64")),
+    ("step-2 views (schema/quote.py, types, loaders)", ("schema/quote.py", "schema/types.py", "schema/loaders.py",
+                                                        "schema/selection.py", "schema/query.py", "schema/context.py",
+                                                        "schema/errors.py", "strawberry/dataloader.py")),
+    ("completion (schema/execution.py, graphql-core)", ("schema/execution.py", "graphql/execution", "graphql/pyutils",
+                                                       "graphql/type")),
+    ("Strawberry: HTTP view, schema.execute, extensions", ("strawberry", "schema/extensions.py", "schema/__init__.py",
+                                                           "api/graphql_view.py", "api/graphql_http.py", "cross_web")),
+    ("JSON (orjson, json)", ("orjson", "json")),
+    ("Starlette, middleware, metrics, logging", ("starlette", "api/", "prometheus_client", "logging")),
+    ("asyncio (tasks, futures, event loop)", ("asyncio", "uvloop", "contextvars")),
+]
+OTHER = "other (dataclasses, typing, enum, builtins...)"
+
+
+def group_of(filename: str, function: str) -> str:
+    where = f"{filename}:{function}"
+    for name, needles in GROUPS:
+        if any(needle in where for needle in needles):
+            return name
+    if filename == "~":  # a built-in: orjson's and json's C functions, dict and list methods...
+        return next((name for name, needles in GROUPS[-3:-2] if any(n in function for n in needles)), OTHER)
+    return OTHER
+
+
+def request(method: str, path: str, body: bytes = b"", token: str = "demo-alice"):
+    headers = [(b"host", b"bench"), (b"authorization", f"Bearer {token}".encode()),
+               (b"accept", operations.ACCEPT.encode()), (b"content-type", b"application/json"),
+               (b"content-length", str(len(body)).encode())]
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "headers": headers,
+             "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}
+    return scope, body
+
+
+async def call(app, scope: dict, body: bytes) -> int:
+    sent = False
+    status = 0
+
+    async def receive():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.sleep(3600)
+
+    async def send(message):
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(dict(scope), receive, send)
+    return status
+
+
+async def cpu_per_request(app, requests: list[tuple[dict, bytes]]) -> float:
+    """Milliseconds of this process's CPU per request, one request at a time."""
+    started = time.process_time()
+    for scope, body in requests:
+        assert await call(app, scope, body) == 200
+    return (time.process_time() - started) * 1000 / len(requests)
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    data = await dataset.build(args.database_url)
+    settings = dataclasses.replace(Settings(database_url=args.database_url, access_log=False),
+                                   response_cache_entries=0, log_level="WARNING")
+    app = create_app(settings)
+    query = operations.quote_query()
+    rng = random.Random(18)
+    ids = [rng.choice(data.quote_ids) for _ in range(args.requests)]
+    step2 = [request("POST", "/graphql", orjson.dumps(
+        {"query": query, "variables": {"id": base64.b64encode(f"Quote:{q}".encode()).decode()}})) for q in ids]
+    viewer = [request("POST", "/graphql", b'{"query": "{ viewer { name } }"}')] * args.requests
+    health = [request("GET", "/healthz")] * args.requests
+    async with app.router.lifespan_context(app):
+        for each in (step2, viewer, health):  # warm-up: documents prepared, pool open, code compiled
+            await cpu_per_request(app, each[:200])
+        figures = {name: await cpu_per_request(app, each)
+                   for name, each in (("step-2 read", step2), ("{ viewer { name } }", viewer), ("GET /healthz", health))}
+        profiler = cProfile.Profile()
+        profiler.enable()
+        await cpu_per_request(app, step2[: args.requests // 2])
+        profiler.disable()
+    stats = pstats.Stats(profiler).stats
+    own: dict[str, float] = {}
+    for (filename, _, function), (_, _, tottime, _, _) in stats.items():
+        group = group_of(filename, function)
+        own[group] = own.get(group, 0.0) + tottime
+    total = sum(own.values())
+    per_request = figures["step-2 read"]
+    print(f"CPU per request, unprofiled, {args.requests} requests one at a time (ms):")
+    for name, ms in figures.items():
+        print(f"  {name:<24} {ms:6.3f}")
+    print(f"\nstep-2 read, {per_request:.3f} ms of CPU, by what it does (cProfile's own time, scaled):")
+    print("| part | µs a request | share |\n|---|--:|--:|")
+    for group, seconds in sorted(own.items(), key=lambda item: -item[1]):
+        print(f"| {group} | {per_request * 1000 * seconds / total:,.0f} | {100 * seconds / total:.0f}% |")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/bench_profile")
+    parser.add_argument("--requests", type=int, default=2000)
+    asyncio.run(main_async(parser.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()
