@@ -15,5 +15,6 @@ One idea a module:
 - scale: the cost of a request on the usual dataset and on one 100 times larger
 - subscribers, fanout: one change pushed to 1,000 subscribers (or 5,000 on two processes over
   Redis); memory per idle subscriber
+- profile: where the CPU of one step-2 read goes (`python -m bench.profile`)
 - machine, tables, report: what it ran on; the tables, written to BENCHMARKS.md and the README
 """

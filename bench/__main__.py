@@ -35,7 +35,7 @@ from pathlib import Path
 
 import orjson
 
-from bench import agreement, dataset, fanout, load, machine, mix, mutations, operations, report, scale, statements
+from bench import agreement, dataset, fanout, load, machine, mix, mutations, operations, profile, report, scale, statements
 from bench.procs import ROOT, api_server, database_name, floor_server
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bench"
@@ -183,6 +183,8 @@ def measure(args: argparse.Namespace, run: report.Run, postgres_url: str, sqlite
     # Response cache off: every read resolved.
     with api_server(postgres_url, uncached) as service:
         run.step2["postgres-uncached"] = step2_load(service, bodies, postgres_url, args)
+    run.profile = asyncio.run(profile.breakdown(postgres_url, pg.quote_ids))
+    log(f"step-2 read: {run.profile.figures['step-2 read']:.2f} ms of the app's CPU a request, in process")
     if args.large:
         large_scale(args, run, postgres_url, workdir, uncached)
     else:

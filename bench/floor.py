@@ -283,8 +283,9 @@ SET_FUNCTIONS = "UPDATE contact_assignment SET on_site = $2, delivery = $3, trac
 BUMP_QUOTE = "UPDATE quote SET version = version + 1, updated_at = now() WHERE id = $1 RETURNING version"
 # The partner's data version and the client's contacts version (contacts/dependencies.py).
 BUMP_PARTNER = (
+    "WITH locked AS (SELECT id FROM enterprise WHERE id = $1 OR id = $2 ORDER BY id FOR UPDATE) "
     "UPDATE enterprise SET data_version = data_version + (CASE WHEN id = $1 THEN 1 ELSE 0 END), "
-    "contacts_version = contacts_version + (CASE WHEN id = $2 THEN 1 ELSE 0 END) WHERE id = $1 OR id = $2"
+    "contacts_version = contacts_version + (CASE WHEN id = $2 THEN 1 ELSE 0 END) WHERE id IN (SELECT id FROM locked)"
 )
 
 

@@ -24,6 +24,7 @@ import pstats
 import random
 import sysconfig
 import time
+from dataclasses import dataclass, field
 
 import orjson
 
@@ -105,18 +106,30 @@ async def cpu_per_request(app, requests: list[tuple[dict, bytes]]) -> float:
     return (time.process_time() - started) * 1000 / len(requests)
 
 
-async def main_async(args: argparse.Namespace) -> None:
-    data = await dataset.build(args.database_url)
-    settings = dataclasses.replace(Settings(database_url=args.database_url, access_log=False),
+@dataclass
+class Breakdown:
+    """CPU per request unprofiled (ms, by request), and the step-2 read's by part (µs, costliest
+    first), with the costliest functions left ungrouped."""
+
+    requests: int
+    figures: dict[str, float]
+    parts: list[tuple[str, float, float]]  # part, µs a request, share
+    ungrouped: list[tuple[float, str]] = field(default_factory=list)
+
+
+async def breakdown(database_url: str, quote_ids: list[int], requests: int = 2000) -> Breakdown:
+    """Measures the app over `database_url` (migrated, with the benchmark's data; nothing else
+    serving from this process), reading the step-2 screen of `quote_ids` drawn at random."""
+    settings = dataclasses.replace(Settings(database_url=database_url, access_log=False),
                                    response_cache_entries=0, log_level="WARNING")
     app = create_app(settings)
     query = operations.quote_query()
     rng = random.Random(18)
-    ids = [rng.choice(data.quote_ids) for _ in range(args.requests)]
+    ids = [rng.choice(quote_ids) for _ in range(requests)]
     step2 = [request("POST", "/graphql", orjson.dumps(
         {"query": query, "variables": {"id": base64.b64encode(f"Quote:{q}".encode()).decode()}})) for q in ids]
-    viewer = [request("POST", "/graphql", b'{"query": "{ viewer { name } }"}')] * args.requests
-    health = [request("GET", "/healthz")] * args.requests
+    viewer = [request("POST", "/graphql", b'{"query": "{ viewer { name } }"}')] * requests
+    health = [request("GET", "/healthz")] * requests
     async with app.router.lifespan_context(app):
         for each in (step2, viewer, health):  # warm-up: documents prepared, pool open, code compiled
             await cpu_per_request(app, each[:200])
@@ -124,7 +137,7 @@ async def main_async(args: argparse.Namespace) -> None:
                    for name, each in (("step-2 read", step2), ("{ viewer { name } }", viewer), ("GET /healthz", health))}
         profiler = cProfile.Profile(time.process_time)  # CPU time: waiting for the database counts nothing
         profiler.enable()
-        await cpu_per_request(app, step2[: args.requests // 2])
+        await cpu_per_request(app, step2[: requests // 2])
         profiler.disable()
     stats = pstats.Stats(profiler).stats
     own: dict[str, float] = {}
@@ -140,17 +153,40 @@ async def main_async(args: argparse.Namespace) -> None:
             own[group] = own.get(group, 0.0) + tottime * t / called
         if not helper and group_of(filename, function) == OTHER:
             ungrouped.append((tottime, f"{filename}:{line}:{function}"))
-    total = sum(own.values())
-    per_request = figures["step-2 read"]
-    print(f"CPU per request, unprofiled, {args.requests} requests one at a time (ms):")
-    for name, ms in figures.items():
-        print(f"  {name:<24} {ms:6.3f}")
-    print(f"\nstep-2 read, {per_request:.3f} ms of CPU, by what it does (cProfile's own time, scaled):")
-    print("| part | µs a request | share |\n|---|--:|--:|")
-    for group, seconds in sorted(own.items(), key=lambda item: -item[1]):
-        print(f"| {group} | {per_request * 1000 * seconds / total:,.0f} | {100 * seconds / total:.0f}% |")
-    for seconds, where in sorted(ungrouped, reverse=True)[: args.show_other]:
-        print(f"  {per_request * 1000 * seconds / total:7.1f} µs  {where}")
+    total = sum(own.values()) or 1.0
+    per_request_us = figures["step-2 read"] * 1000
+    parts = [(group, per_request_us * seconds / total, seconds / total)
+             for group, seconds in sorted(own.items(), key=lambda item: -item[1])]
+    return Breakdown(requests, figures, parts,
+                     [(per_request_us * t / total, where) for t, where in sorted(ungrouped, reverse=True)])
+
+
+def breakdown_lines(result: Breakdown) -> list[str]:
+    """The breakdown as markdown, for BENCHMARKS.md."""
+    f = result.figures
+    return [
+        f"CPU of the server's own process per request, one request at a time, {result.requests:,} of each "
+        f"(the app driven through ASGI in the benchmark's process: no client, no socket): the step-2 read "
+        f"{f['step-2 read']:.2f} ms, `{{ viewer {{ name }} }}` {f['{ viewer { name } }']:.2f} ms (what any "
+        f"authenticated GraphQL request costs: the token's statement, Strawberry's view and execution), "
+        f"GET /healthz {f['GET /healthz']:.2f} ms (the HTTP stack alone). The step-2 read's CPU by part: "
+        "cProfile's own time of each function, on CPU time, grouped by what the function does (a built-in or "
+        "a helper of the standard library counts for its callers), each group's share applied to the "
+        "unprofiled total.",
+        "",
+        "| part of one step-2 read | µs a request | share |",
+        "|---|--:|--:|",
+        *(f"| {part} | {us:,.0f} | {100 * share:.0f}% |" for part, us, share in result.parts),
+        "",
+    ]
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    data = await dataset.build(args.database_url)
+    result = await breakdown(args.database_url, data.quote_ids, args.requests)
+    print("\n".join(breakdown_lines(result)))
+    for us, where in result.ungrouped[: args.show_other]:
+        print(f"  {us:7.1f} µs  {where}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1049,6 +1049,7 @@ async def _main(args) -> int:
         import json
 
         print(json.dumps(report.summary(), indent=2, ensure_ascii=False))
+        print(json.dumps({"history": await history_figures(scenario, servers[-1].url)}, indent=2))
         if problems:
             print(f"{len(problems)} PROBLEMS:", *problems[:50], sep="\n  ")
             return 1
@@ -1058,6 +1059,34 @@ async def _main(args) -> int:
         for server in servers:
             server.stop()
         await database.close()
+
+
+HISTORY_PAGE = """query($id: ID!, $first: Int) { quote(id: $id) { id
+  history(first: $first) { edges { cursor node { id kind actor contactName assignmentId function summary at } }
+  pageInfo { hasNextPage endCursor } } } }"""
+
+
+async def history_figures(scenario: Scenario, url: str) -> dict:
+    """How many history entries the load left on each of its quotes, and what a page of the
+    longest history costs through a server: 30 reads of its newest 71 to 100 entries (each a
+    request of its own for the response cache), one at a time."""
+    from contacts.models import QuoteHistoryEntry
+
+    per_quote = {q: await QuoteHistoryEntry.filter(quote_id=q).count() for q in scenario.quotes}
+    counts = sorted(per_quote.values())
+    longest = max(per_quote, key=per_quote.get)
+    quote_id = encode_id("Quote", longest)
+    timings = []
+    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30) as http:
+        for first in range(100, 70, -1):
+            started = time.perf_counter()
+            response = await http.post("/graphql", json={"query": HISTORY_PAGE, "variables": {"id": quote_id, "first": first}})
+            timings.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200 and len(response.json()["data"]["quote"]["history"]["edges"]) == min(
+                first, per_quote[longest]), response.text[:300]
+    return {"entries_per_quote": {"min": counts[0], "median": statistics.median(counts), "max": counts[-1]},
+            "page_of_up_to_100_ms": {"median": round(statistics.median(timings), 2), "max": round(max(timings), 2)},
+            "statements_per_page": "2 (the quote, then the page: tests/domain/test_query_count.py)"}
 
 
 def main(argv: list[str] | None = None) -> None:
