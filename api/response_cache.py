@@ -40,6 +40,11 @@ def is_read_only(prepared: Prepared | None, operation_name: str | None) -> bool:
     return operation is not None and operation.operation == OperationType.QUERY
 
 
+def _read_size(read: QuoteRead) -> int:
+    """The bytes a remembered read holds of its own (its selection's text is its document's)."""
+    return ENTRY_OVERHEAD + len(read.key[-1]) + len(read.key[-2]) + sum(len(n) + len(v) + 40 for n, v in read.headers)
+
+
 def size_of(key: tuple, headers: list[tuple[bytes, bytes]], body: bytes) -> int:
     return ENTRY_OVERHEAD + len(key[-1]) + len(key[-2]) + len(body) + sum(len(n) + len(v) + 40 for n, v in headers)
 
@@ -81,8 +86,11 @@ class ResponseCache:
         self.max_entry_bytes = min(max_entry_bytes, max_bytes // 8)
         self._entries: OrderedDict[tuple, Entry] = OrderedDict()
         self._versions: dict[int, int] = {}  # each partner's data version, as its latest request brought it
-        # (user id, quote id) -> the reads of that quote by that user, most recent last
+        # (user id, quote id) -> the reads of that quote by that user, most recent last; their
+        # requests (the keys) held within an eighth of the byte budget
         self._reads: OrderedDict[tuple[int, int], dict[tuple, QuoteRead]] = OrderedDict()
+        self.max_read_bytes = max_bytes // 8
+        self.read_bytes = 0
         self.bytes = 0
         self.hits = 0
         self.misses = 0
@@ -155,16 +163,22 @@ class ResponseCache:
 
     def remember_read(self, quote_id: int, read: QuoteRead) -> None:
         """A read of one quote, answered and kept: a change of that quote by the same user may
-        stand for it (`prime`)."""
+        stand for it (`prime`). The least recently seen reads go first."""
         user = read.key[0]
         reads = self._reads.pop((user, quote_id), {})
-        reads.pop(read.key, None)
+        self._forget(reads.pop(read.key, None))
         reads[read.key] = read
+        self.read_bytes += _read_size(read)
         while len(reads) > READS_PER_QUOTE:
-            reads.pop(next(iter(reads)))
+            self._forget(reads.pop(next(iter(reads))))
         self._reads[(user, quote_id)] = reads
-        while len(self._reads) > self.max_entries:
-            self._reads.popitem(last=False)
+        while self._reads and (len(self._reads) > self.max_entries or self.read_bytes > self.max_read_bytes):
+            for gone in self._reads.popitem(last=False)[1].values():
+                self._forget(gone)
+
+    def _forget(self, read: QuoteRead | None) -> None:
+        if read is not None:
+            self.read_bytes -= _read_size(read)
 
     def prime(self, viewer: Viewer, language: str, quote_id: int, selection: str, encode, *,
               data_version: int, depends_on: dict[int, int]) -> int:

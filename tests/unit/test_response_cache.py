@@ -127,3 +127,14 @@ def test_only_a_single_query_is_read_only():
     assert not is_read_only(documents.prepare("{ viewer { nothing } }"), None)  # not valid
     assert not is_read_only(documents.prepare("not graphql"), None)
     assert not is_read_only(None, None)  # no document (not JSON, a batch...)
+
+
+def test_the_reads_it_remembers_for_priming_are_bounded_in_bytes_too():
+    cache = ResponseCache(max_bytes=64 * 1024)
+    body = b"x" * 1000  # a step-2 request is a few kB
+    for quote_id in range(100):
+        cache.remember_read(quote_id, QuoteRead(key(body=body + b"%d" % quote_id), "quote", "{ id }", ()))
+        assert cache.read_bytes <= cache.max_read_bytes
+    latest = Viewer(**{**ALICE.__dict__, "data_version": 8})
+    assert cache.prime(latest, "fr", 99, "{ id }", lambda alias: b"{}", data_version=8, depends_on={}) == 1
+    assert cache.prime(latest, "fr", 0, "{ id }", lambda alias: b"{}", data_version=8, depends_on={}) == 0  # forgotten
