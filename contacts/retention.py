@@ -38,7 +38,7 @@ EXPIRED = ('SELECT e."id", e."name", COUNT(a."id") FROM "enterprise" e JOIN "quo
            f'JOIN "contact_assignment" a ON a."quote_id" = q."id" WHERE q."status" = \'{ORDERED}\' '
            'AND q."ordered_at" < $1 AND NOT a."erased" GROUP BY e."id", e."name" ORDER BY e."name", e."id"')
 # A batch: at most $3 of the partner's ($1) orders placed before $2 that hold a copy not erased.
-CLAIM = (f'SELECT q."id" FROM "quote" q WHERE q."partner_id" = $1 AND q."status" = \'{ORDERED}\' '
+CLAIM = (f'SELECT q."id", q."client_id" FROM "quote" q WHERE q."partner_id" = $1 AND q."status" = \'{ORDERED}\' '
          'AND q."ordered_at" < $2 '
          'AND EXISTS (SELECT 1 FROM "contact_assignment" a WHERE a."quote_id" = q."id" AND NOT a."erased") '
          'ORDER BY q."id" LIMIT $3 FOR UPDATE OF q')
@@ -84,8 +84,9 @@ async def purge_batch(partner_id: int, before: datetime, size: int, *, bus: Even
 
     async def work() -> Outcome:
         started[:] = [time.perf_counter()]
-        claimed = [row[0] for row in await db.run(CLAIM + (" SKIP LOCKED" if skip_locked else ""),
-                                                   partner_id, before, size)]
+        claims = [tuple(row) for row in await db.run(CLAIM + (" SKIP LOCKED" if skip_locked else ""),
+                                                      partner_id, before, size)]
+        claimed = [quote_id for quote_id, _ in claims]
         rows = await db.run(NOT_ERASED, ids=claimed) if claimed else []
         if not rows:  # nothing left to erase on them (erased meanwhile by another purge)
             return Outcome(result=(len(claimed), 0))
@@ -98,6 +99,7 @@ async def purge_batch(partner_id: int, before: datetime, size: int, *, bus: Even
                      for assignment_id, quote_id in sorted(rows, key=lambda row: (row[1], row[0]))],
             events=[QuoteEvent(EventKind.CONTACTS_EDITED, quote_id, None) for quote_id in quote_ids],
             partner_ids=(partner_id,), result=(len(claimed), len(rows)),
+            enterprises=tuple(sorted({client for quote_id, client in claims if quote_id in quote_ids})),
         )
 
     outcome = await run_change(work, viewer=None, bus=bus, name="purgePersonalData")
