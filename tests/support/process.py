@@ -7,6 +7,7 @@ processes, Redis, nginx, SIGKILL, SIGTERM, the browser) and for `make bench`.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import socket
@@ -45,6 +46,11 @@ def free_port() -> int:
     raise RuntimeError(f"no free port left in {low}-{low + PORTS_PER_WORKER - 1}")
 
 
+def _parent_of(pid: int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat.rpartition(")")[2].split()[1])
+
+
 class ServerProcess:
     """A server in a subprocess on 127.0.0.1:`port`, ready once `ready_path` answers 200.
     `stop()` (SIGTERM, then SIGKILL after a while) or `kill()` ends it; its log is kept in a
@@ -69,13 +75,24 @@ class ServerProcess:
                 raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.log_path.read_text()}")
             try:
                 with urllib.request.urlopen(f"{self.url}{path}", timeout=1) as response:
-                    if response.status == 200:
+                    if response.status == 200 and self._answered_by_us(path, response.read()):
                         return
             except OSError:
                 pass
             time.sleep(0.05)
         self.stop()
         raise RuntimeError(f"{self.name} not ready after {timeout}s:\n{self.log_path.read_text()}")
+
+    def _answered_by_us(self, path: str, body: bytes) -> bool:
+        """/healthz says which process answers: this one or one of its workers, not another
+        server that took the port first (this one then exits: its bind failed)."""
+        if path != "/healthz":
+            return True
+        try:
+            pid = json.loads(body)["pid"]
+            return pid == self.pid or _parent_of(pid) == self.pid
+        except (ValueError, KeyError, TypeError, OSError):
+            return False
 
     def stop(self, timeout: float = 15) -> None:
         if self.process.poll() is None:
@@ -104,12 +121,19 @@ def api_server(database_url: str, *, broker_url: str = "memory://", env: dict[st
                command: list[str] | None = None, process_class: type[ServerProcess] = ServerProcess,
                ready_path: str = "/healthz") -> ServerProcess:
     """`python -m api serve` on `database_url` (or `command`, with {port} in it)."""
-    port = port or free_port()
-    if command is None:
-        command = [sys.executable, "-m", "api", "serve", "--port", str(port), "--workers", str(workers)]
-        if demo:
-            command.append("--demo")
-    else:
-        command = [part.format(port=port) for part in command]
     settings = {"DATABASE_URL": database_url, "BROKER_URL": broker_url, "LOG_LEVEL": "WARNING"}
-    return process_class("api-server", command, {**settings, **(env or {})}, port, ready_path=ready_path)
+    for attempt in range(1, 4):
+        chosen = port or free_port()
+        if command is None:
+            argv = [sys.executable, "-m", "api", "serve", "--port", str(chosen), "--workers", str(workers)]
+            if demo:
+                argv.append("--demo")
+        else:
+            argv = [part.format(port=chosen) for part in command]
+        try:
+            return process_class("api-server", argv, {**settings, **(env or {})}, chosen, ready_path=ready_path)
+        except RuntimeError as error:
+            # Another process took the port between free_port() and the bind: another one.
+            if port or attempt == 3 or "address already in use" not in str(error).lower():
+                raise
+    raise AssertionError("unreachable")
