@@ -42,10 +42,11 @@ def is_read_only(prepared: Prepared | None, operation_name: str | None) -> bool:
 
 def _read_size(read: QuoteRead) -> int:
     """The bytes a remembered read holds of its own (its selection's text is its document's)."""
-    return ENTRY_OVERHEAD + len(read.key[-1]) + len(read.key[-2]) + sum(len(n) + len(v) + 40 for n, v in read.headers)
+    return size_of(read.key, read.headers, b"")
 
 
-def size_of(key: tuple, headers: list[tuple[bytes, bytes]], body: bytes) -> int:
+def size_of(key: tuple, headers, body: bytes) -> int:
+    """The bytes an entry holds: its answer, the request that is its key, its headers."""
     return ENTRY_OVERHEAD + len(key[-1]) + len(key[-2]) + len(body) + sum(len(n) + len(v) + 40 for n, v in headers)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import asyncpg
@@ -143,10 +144,19 @@ async def service(backend: Backend):
         yield running_service
 
 
+@asynccontextmanager
+async def over_fresh_demo(client: GraphQLClient):
+    """`client` over freshly loaded demo data, closed afterwards: what every module's `api`
+    fixture gives, whichever service the client reaches."""
+    await reset_demo()
+    try:
+        yield client
+    finally:
+        await client.http.aclose()
+
+
 @pytest.fixture
 async def api(service) -> GraphQLClient:
     """A GraphQL client of the service (ASGI transport), over freshly loaded demo data."""
-    await reset_demo()
-    client = service.client()
-    yield client
-    await client.http.aclose()
+    async with over_fresh_demo(service.client()) as client:
+        yield client

@@ -19,7 +19,7 @@ from api.graphiql import DEFAULT_HEADERS, TABS, TOKEN_PLACEHOLDER_HEADERS, front
 from api.graphiql_assets import ASSETS_DIR, find_assets
 from api.settings import Settings
 from schema import build_schema
-from tests.conftest import empty_database, reset_demo
+from tests.conftest import empty_database, over_fresh_demo, reset_demo
 from tests.http.test_live import listening
 from tests.support.api import demo_of
 from tests.support.service import running
@@ -38,10 +38,8 @@ async def demo_service(backend):
 
 @pytest.fixture
 async def api(demo_service):
-    await reset_demo()
-    client = demo_service.client()
-    yield client
-    await client.http.aclose()
+    async with over_fresh_demo(demo_service.client()) as client:
+        yield client
 
 
 def tabs_of(html: str) -> tuple[str, list[dict]]:

@@ -15,7 +15,7 @@ import time
 import httpx
 import pytest
 
-from tests.conftest import reset_demo
+from tests.conftest import over_fresh_demo
 from tests.support.service import GraphQLClient, running
 from tests.support.wsclient import LEGACY_WS, PROTOCOLS, TRANSPORT_WS, WAIT, LiveClient, Rejected
 
@@ -50,10 +50,8 @@ async def live_server(backend):
 
 @pytest.fixture
 async def api(live_server) -> GraphQLClient:
-    await reset_demo()
-    client = live_server.client()
-    yield client
-    await client.http.aclose()
+    async with over_fresh_demo(live_server.client()) as client:
+        yield client
 
 
 async def quote_ids(api: GraphQLClient, token: str = "demo-alice") -> dict[str, str]:

@@ -24,7 +24,7 @@ from websockets.exceptions import ConnectionClosed
 from api import rights as rights_module
 from contacts.models import ApiToken, ContactAssignment, User
 from schema.ids import decode_id
-from tests.conftest import reset_demo
+from tests.conftest import over_fresh_demo, reset_demo
 from tests.http.test_live import ASSIGN, contact_ids, health, listening, mutate, quote_ids, wait_health
 from tests.support.service import running
 from tests.support.wsclient import PROTOCOLS, TRANSPORT_WS, WAIT, LiveClient
@@ -48,10 +48,8 @@ async def unwatched(backend):
 
 @pytest.fixture
 async def api(watched):
-    await reset_demo()
-    client = watched.client()
-    yield client
-    await client.http.aclose()
+    async with over_fresh_demo(watched.client()) as client:
+        yield client
 
 
 async def close_code(client: LiveClient) -> tuple[int | None, list[dict]]:

@@ -15,7 +15,7 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from tests.conftest import REDIS_URL, reset_demo
+from tests.conftest import REDIS_URL, over_fresh_demo
 from tests.support.service import GraphQLClient
 from tests.support.process import ServerProcess, api_server
 from tests.http.test_live import ASSIGN, contact_ids, listening, mutate, quote_ids, wait_health
@@ -50,10 +50,8 @@ def pair(backend) -> tuple[ServerProcess, ServerProcess]:
 @pytest.fixture
 async def api(pair) -> GraphQLClient:
     """A client of the second server: the one that makes the changes."""
-    await reset_demo()
-    client = GraphQLClient.of(pair[1].url)
-    yield client
-    await client.http.aclose()
+    async with over_fresh_demo(GraphQLClient.of(pair[1].url)) as client:
+        yield client
 
 
 async def kill_listeners() -> int:

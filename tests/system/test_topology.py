@@ -26,7 +26,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosedOK
 
-from tests.conftest import REDIS_URL, reset_demo
+from tests.conftest import REDIS_URL, over_fresh_demo
 from tests.support.service import GraphQLClient
 from tests.support.process import ROOT, ServerProcess, api_server, free_port
 from tests.http.test_live import ASSIGN, contact_ids, mutate, quote_ids
@@ -145,10 +145,8 @@ def topology(backend, tmp_path_factory) -> Topology:
 
 @pytest.fixture
 async def api(topology) -> GraphQLClient:
-    await reset_demo()
-    client = GraphQLClient.of(topology.url)
-    yield client
-    await client.http.aclose()
+    async with over_fresh_demo(GraphQLClient.of(topology.url)) as client:
+        yield client
 
 
 async def subscriber(topology: Topology, token: str, protocol: str) -> LiveClient:
