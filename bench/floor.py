@@ -281,9 +281,10 @@ LOCK_QUOTE_OF_ASSIGNMENT = (
 )
 SET_FUNCTIONS = "UPDATE contact_assignment SET on_site = $2, delivery = $3, tracking = $4 WHERE id = $1"
 BUMP_QUOTE = "UPDATE quote SET version = version + 1, updated_at = now() WHERE id = $1 RETURNING version"
-# The partner's data version and the client's contacts version (contacts/dependencies.py).
+# The partner's data version and the client's contacts version (contacts/dependencies.py):
+# the client's row locked first, the partner's last, as the service does.
 BUMP_PARTNER = (
-    "WITH locked AS (SELECT id FROM enterprise WHERE id = $1 OR id = $2 ORDER BY id FOR UPDATE) "
+    "WITH locked AS (SELECT id FROM enterprise WHERE id = $1 OR id = $2 ORDER BY id = $1, id FOR UPDATE) "
     "UPDATE enterprise SET data_version = data_version + (CASE WHEN id = $1 THEN 1 ELSE 0 END), "
     "contacts_version = contacts_version + (CASE WHEN id = $2 THEN 1 ELSE 0 END) WHERE id IN (SELECT id FROM locked)"
 )

@@ -22,17 +22,19 @@ from dataclasses import dataclass, field
 
 from contacts import db
 
-# One statement per partner, in the change's transaction, last: the partner's row and the rows
-# of the enterprises touched (`{ids}`), or of all the partner's enterprises, locked in id order
-# (every change takes them in that order: two changes never wait for each other's rows).
+# One statement per partner, in the change's transaction, last: the rows of the enterprises
+# touched (`{ids}`), or of all the partner's enterprises, locked in id order, then the partner's
+# row, the very last. Every change takes them in that order, and a change that locks a client's
+# row earlier (setContactDefaults) takes it before the partner's too: two changes never wait for
+# each other's rows.
 RAISE_SOME = (
-    'WITH locked AS (SELECT "id" FROM "enterprise" WHERE "id" = $1 OR "id" IN ({ids}) ORDER BY "id" FOR UPDATE) '
+    'WITH locked AS (SELECT "id" FROM "enterprise" WHERE "id" = $1 OR "id" IN ({ids}) ORDER BY "id" = $1, "id" FOR UPDATE) '
     'UPDATE "enterprise" SET "data_version" = "data_version" + (CASE WHEN "id" = $1 THEN 1 ELSE 0 END), '
     '"contacts_version" = "contacts_version" + (CASE WHEN "id" IN ({ids}) THEN 1 ELSE 0 END) '
     'WHERE "id" IN (SELECT "id" FROM locked) RETURNING "id", "data_version", "contacts_version"'
 )
 RAISE_ALL = (
-    'WITH locked AS (SELECT "id" FROM "enterprise" WHERE "id" = $1 OR "partner_id" = $1 ORDER BY "id" FOR UPDATE) '
+    'WITH locked AS (SELECT "id" FROM "enterprise" WHERE "id" = $1 OR "partner_id" = $1 ORDER BY "id" = $1, "id" FOR UPDATE) '
     'UPDATE "enterprise" SET "data_version" = "data_version" + (CASE WHEN "id" = $1 THEN 1 ELSE 0 END), '
     '"contacts_version" = "contacts_version" + 1 '
     'WHERE "id" IN (SELECT "id" FROM locked) RETURNING "id", "data_version", "contacts_version"'
