@@ -54,7 +54,7 @@ from api.keepalive import KeepAlive
 from api.request_id import current_request_id
 from api.response_cache import ResponseCache
 from api.websockets import LegacyWSHandler, ServiceUnavailable, TransportWSHandler, WebSocketAdapter
-from contacts.db import connection_lost
+from contacts.db import connection_lost, session
 from contacts.events import EventBus
 from contacts.messages import negotiate
 from schema import Context
@@ -132,7 +132,17 @@ class GraphQLView(GraphQL):
         if scope["type"] == "websocket":
             await self.serve_websocket(scope, receive, send)
             return
-        if scope["type"] == "http":
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        # The request's statements on one database connection, not one each (contacts.db.session);
+        # given back while the body is read, and once the answer starts.
+        async with session() as connection:
+            async def answer(message) -> None:
+                if message["type"] == "http.response.start":
+                    await connection.close()
+                await send(message)
+
             request = Request(scope, receive)
             if not wants_graphiql(request):
                 try:
@@ -142,25 +152,26 @@ class GraphQLView(GraphQL):
                         raise
                     log.warning("database connection lost while authenticating: %s", error)
                     media_type = negotiate_media_type(request.headers.get("accept")) or APPLICATION_JSON
-                    await request_error(503, UNAVAILABLE, media_type, RETRY_AFTER)(scope, receive, send)
+                    await request_error(503, UNAVAILABLE, media_type, RETRY_AFTER)(scope, receive, answer)
                     return
+                await connection.give_back()
                 if viewer is None:
                     response = JSONResponse(UNAUTHENTICATED, status_code=401, headers={"WWW-Authenticate": "Bearer"})
-                    await response(scope, receive, send)
+                    await response(scope, receive, answer)
                     return
                 media_type = negotiate_media_type(request.headers.get("accept"))
                 refused = refused_before_reading(request, media_type)
                 if refused is not None:
-                    await refused(scope, receive, send)
+                    await refused(scope, receive, answer)
                     return
                 state = scope.setdefault("state", {})
                 state["viewer"] = viewer
                 state["media_type"] = media_type
                 if self.response_cache is not None:
                     await cached_answers.serve(self.response_cache, self.schema.documents, super().__call__,
-                                               scope, request, viewer, send)
+                                               scope, request, viewer, answer)
                     return
-        await super().__call__(scope, receive, send)
+            await super().__call__(scope, receive, answer)
 
     async def run(self, request, *args, **kwargs):
         """Requests refused before any operation runs (malformed or non-object JSON, a batch,
