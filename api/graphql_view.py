@@ -12,7 +12,7 @@ import orjson
 
 from graphql import GraphQLError
 from cross_web import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -20,6 +20,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLRequestData
 from strawberry.http.async_base_view import AsyncBaseHTTPView
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
@@ -57,10 +58,25 @@ from api.websockets import LegacyWSHandler, ServiceUnavailable, TransportWSHandl
 from contacts.db import connection_lost, session
 from contacts.events import EventBus
 from contacts.messages import negotiate
-from schema import Context
+from schema import PREPARED_OPERATIONS, Context
 from schema.limits import LIMIT_CODES
 
 log = logging.getLogger("api.graphql")
+PLAIN_KEYS = frozenset({"query", "variables", "operationName", "extensions"})
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """`receive`, that gives the body already read once more first."""
+    replayed = False
+
+    async def again():
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return again
 
 
 class GraphQLView(GraphQL):
@@ -82,6 +98,7 @@ class GraphQLView(GraphQL):
         self.response_cache = response_cache
         self.keep_alives = KeepAlive(self.keep_alive_interval)
         self.event_texts = EventTexts()
+        self.prepared_path = True  # plain requests by answer_prepared (off: all by Strawberry's view)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         if isinstance(request, WebSocket):
@@ -168,10 +185,63 @@ class GraphQLView(GraphQL):
                 state["viewer"] = viewer
                 state["media_type"] = media_type
                 if self.response_cache is not None:
-                    await cached_answers.serve(self.response_cache, self.schema.documents, super().__call__,
+                    await cached_answers.serve(self.response_cache, self.schema.documents, self.graphql_http,
                                                scope, request, viewer, answer)
                     return
+                await self.graphql_http(scope, receive, answer)
+                return
             await super().__call__(scope, receive, answer)
+
+    async def graphql_http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A GraphQL request over HTTP, authenticated. A plain one (a POST of a JSON object
+        whose document is prepared valid, a query or a mutation) is run by `answer_prepared`;
+        anything else by Strawberry's view, which answers every case the same way."""
+        request = Request(scope, receive)
+        if self.prepared_path and request.method == "POST" \
+                and "application/json" in parse_content_type(request.headers.get("content-type") or "")[0] \
+                and self._get_stream_transport_from_headers(request.headers) is None:
+            try:
+                body = await request.body()
+            except ClientDisconnect:  # gone before sending its whole request: nobody to answer
+                return
+            response = await self.answer_prepared(request, body)
+            if response is not None:
+                await response(scope, receive, send)
+                return
+            receive = _replay(body, receive)
+        await super().__call__(scope, receive, send)
+
+    async def answer_prepared(self, request: Request, body: bytes) -> Response | None:
+        """What Strawberry's view answers to a plain request (see `graphql_http`), in one short
+        frame: the body read once (orjson), the document prepared once (schema/documents.py),
+        then Schema.execute_prepared and this view's own process_result and create_response.
+        None when the request is not plain: Strawberry's view then answers it."""
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return None
+        if payload.__class__ is not dict or not payload.keys() <= PLAIN_KEYS:
+            return None
+        query, variables = payload.get("query"), payload.get("variables")
+        operation_name, extensions = payload.get("operationName"), payload.get("extensions")
+        if not (query and isinstance(query, str) and isinstance(variables, (dict, type(None)))
+                and isinstance(operation_name, (str, type(None))) and not extensions and isinstance(extensions, (dict, type(None)))):
+            return None
+        if holds_lone_surrogate(body, payload):
+            return None
+        prepared = getattr(request.state, "prepared", None)
+        if prepared is None or prepared.text != query:
+            prepared = self.schema.documents.prepare(query)
+        operation = prepared.operation(operation_name) if prepared.valid else None
+        if operation is None or operation.operation not in PREPARED_OPERATIONS:
+            return None
+        sub_response = await self.get_sub_response(request)
+        context = await self.get_context(request, sub_response)
+        result = await self.schema.execute_prepared(prepared, operation_name, variables, context)
+        response_data = await self.process_result(request, result)
+        if result.errors:
+            self._handle_errors(result.errors, response_data)
+        return self.create_response(response_data, sub_response)
 
     async def run(self, request, *args, **kwargs):
         """Requests refused before any operation runs (malformed or non-object JSON, a batch,

@@ -143,9 +143,6 @@ async def run(sql: str, *values: Any, ids: Sequence[Any] = ()) -> list:
         except Exception as error:
             if not connection_lost(error):
                 raise
-            held = _held.get()
-            if held is not None:
-                await held.forget()
             await _replace_connections(connection)
             if attempt == 2 or isinstance(connection, TransactionalDBClient) or not sql.lstrip().startswith("SELECT"):
                 raise
@@ -197,7 +194,12 @@ class _Held:
                 if self.client._pool is None:  # the pool, made on first use, with the ORM's own guard
                     await self.client.acquire_connection().ensure_connection()
                 self.connection = await self.client._pool.acquire()
-            return await self.connection.fetch(text, *params)
+            try:
+                return await self.connection.fetch(text, *params)
+            except Exception as error:
+                if connection_lost(error):
+                    await self._forget()
+                raise
 
     async def give_back(self) -> None:
         async with self.lock:
@@ -205,11 +207,15 @@ class _Held:
             if connection is not None:
                 await self.client._pool.release(connection)
 
-    async def forget(self) -> None:
-        """The held connection is broken: dropped, with no statement sent on it again."""
+    async def _forget(self) -> None:
+        """The held connection is broken: dropped (under the lock, so that no other statement
+        of the request is sent on it), the next statement takes another."""
         connection, self.connection = self.connection, None
         if connection is not None:
-            connection.terminate()
+            try:
+                connection.terminate()
+            except Exception:  # noqa: BLE001 - closed already, and detached by the pool
+                pass
             await self.client._pool.release(connection)
 
     async def close(self) -> None:
@@ -254,7 +260,10 @@ _NO_HOLD = _NoHold()
 
 
 # A connection asyncpg says is closed or half-way through another operation cannot be used again.
-_BROKEN = ("connection is closed", "another operation is in progress", "cannot switch to state")
+# A connection held by a request (`session`) that the server closed meanwhile was detached by
+# asyncpg's pool: "released back to the pool".
+_BROKEN = ("connection is closed", "another operation is in progress", "cannot switch to state",
+           "connection has been released back to the pool")
 
 
 def connection_lost(error: BaseException | None) -> bool:

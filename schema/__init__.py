@@ -15,11 +15,17 @@ import dataclasses
 from collections.abc import AsyncGenerator
 
 import strawberry
+from graphql import OperationType as CoreOperationType
+from strawberry.execution import optimized_is_awaitable
+from strawberry.schema._graphql_core import execution_context_class_kwargs
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types.execution import PreExecutionError
+from strawberry.schema.schema import _coerce_error
+from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.types.graphql import OperationType
+from strawberry.utils.await_maybe import await_maybe
 
 from schema.context import Context
-from schema.documents import Documents
+from schema.documents import Documents, Prepared
 from schema.execution import PlainExecutionContext
 from schema.extensions import MaskUnexpectedErrors, PreparedDocument
 from schema.limits import Limits
@@ -30,6 +36,8 @@ from schema.subscription import Subscription
 
 
 DOCUMENT_CACHE_BYTES = 32 * 1024 * 1024
+QUERY_OR_MUTATION = frozenset({OperationType.QUERY, OperationType.MUTATION})
+PREPARED_OPERATIONS = (CoreOperationType.QUERY, CoreOperationType.MUTATION)
 
 
 class Schema(strawberry.Schema):
@@ -43,6 +51,40 @@ class Schema(strawberry.Schema):
         )
         self.documents = Documents(self._schema, limits, document_cache_bytes)
         self.shared = SharedSubscriptions()
+
+    async def execute_prepared(self, prepared: Prepared, operation_name: str | None, variables: dict | None,
+                               context: Context) -> ExecutionResult:
+        """`execute` for a document `Documents` prepared valid, whose operation (a query or a
+        mutation) the caller found: Strawberry's own steps but parsing and validation, which
+        ran once for the document's text. Every extension's `on_operation` runs around it as in
+        `execute` (the metrics, the masking of unexpected errors); those of parsing and
+        validation (PreparedDocument's) have nothing to do. Saves about 0.2 ms a request, the
+        same answer (tests/http/test_prepared_execution.py compares the two)."""
+        execution_context = self._create_execution_context(
+            query=prepared.text, allowed_operation_types=QUERY_OR_MUTATION, variable_values=variables,
+            context_value=context, root_value=None, operation_name=operation_name, operation_extensions=None,
+        )
+        execution_context.graphql_document = prepared.document
+        extensions = self.get_extensions()
+        for extension in extensions:
+            extension.execution_context = execution_context
+        runner = self.create_extensions_runner(execution_context, extensions)
+        try:
+            async with runner.operation():
+                result = await await_maybe(self._get_execute_function()(
+                    self._schema, prepared.document, root_value=None,
+                    middleware=self._get_middleware_manager(extensions), variable_values=variables,
+                    operation_name=operation_name, context_value=context, is_awaitable=optimized_is_awaitable,
+                    **execution_context_class_kwargs(self.execution_context_class),
+                ))
+                execution_context.result = result
+                if result.errors:
+                    execution_context.pre_execution_errors = result.errors
+                    self._process_errors(result.errors, execution_context)
+        except Exception as error:  # noqa: BLE001 - as Strawberry's execute answers it
+            return await self._handle_execution_result(
+                execution_context, PreExecutionError(data=None, errors=[_coerce_error(error)]), runner)
+        return await self._handle_execution_result(execution_context, result, runner, skip_process_errors=True)
 
     def process_errors(self, errors, execution_context=None) -> None:
         """Errors are the caller's (shown as they are) or bugs (logged once, by
@@ -91,4 +133,4 @@ def build_schema(limits: Limits | None = None, *, document_cache_bytes: int = DO
     )
 
 
-__all__ = ["Context", "Limits", "Schema", "build_schema"]
+__all__ = ["PREPARED_OPERATIONS", "Context", "Limits", "Schema", "build_schema"]
