@@ -204,8 +204,7 @@ class _Held:
     async def give_back(self) -> None:
         async with self.lock:
             connection, self.connection = self.connection, None
-            if connection is not None:
-                await self.client._pool.release(connection)
+            await self._release(connection)
 
     async def _forget(self) -> None:
         """The held connection is broken: dropped (under the lock, so that no other statement
@@ -216,7 +215,20 @@ class _Held:
                 connection.terminate()
             except Exception:  # noqa: BLE001 - closed already, and detached by the pool
                 pass
+        await self._release(connection)
+
+    async def _release(self, connection) -> None:
+        """Back to the pool; a connection the server closed meanwhile went back by itself."""
+        import asyncpg
+
+        if connection is None:
+            return
+        try:
             await self.client._pool.release(connection)
+        except (asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError):
+            # "called on a free connection holder", "released back to the pool": the server
+            # closed it, and the pool took it back then. Nothing is left to give back.
+            pass
 
     async def close(self) -> None:
         self.closed = True
