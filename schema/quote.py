@@ -262,16 +262,24 @@ def _eligible(row: models.Quote, state: QuoteState, contacts: tuple[list[models.
     may_edit = viewer.can(PermissionEnum.QUOTE_EDIT)
     is_draft = row.status == models.QuoteStatus.DRAFT
 
+    # Whether a contact may be added depends, on one quote, on what it lacks and whether it is
+    # on the quote already: the rules and their messages are worked out once per such case.
+    verdicts: dict[tuple, tuple[bool, list]] = {}
+
     def eligible(contact_row: models.Contact) -> EligibleContact:
         contact = contact_view(contact_row, viewer)
-        reasons = rules.add_problems(
-            contact_missing=contact.missing_fields,
-            already_on_quote=contact_row.id in on_quote,
-            contacts_on_quote=len(state.assignments),
-            quote_is_draft=is_draft,
-            may_edit=may_edit,
-        )
-        return EligibleContact(contact=contact, can_add=not reasons, reasons=user_errors(reasons, language))
+        case = (tuple(contact.missing_fields), contact_row.id in on_quote)
+        verdict = verdicts.get(case)
+        if verdict is None:
+            reasons = rules.add_problems(
+                contact_missing=contact.missing_fields,
+                already_on_quote=case[1],
+                contacts_on_quote=len(state.assignments),
+                quote_is_draft=is_draft,
+                may_edit=may_edit,
+            )
+            verdict = verdicts[case] = (not reasons, user_errors(reasons, language))
+        return EligibleContact(contact=contact, can_add=verdict[0], reasons=verdict[1])
 
     client, partner = contacts
     return EligibleContacts(client=[eligible(r) for r in client], partner=[eligible(r) for r in partner])
