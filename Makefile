@@ -21,7 +21,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TESTS ?=
 # Test processes (pytest-xdist): two, one per core of the project's machines; TEST_WORKERS=0 runs
-# the suite in this process alone.
+# the suite in this process alone. A test process with nothing left takes tests queued for the
+# other (worksteal): the tests' lengths vary from milliseconds to twenty seconds.
 TEST_WORKERS ?= 2
 
 .PHONY: install npm-install run test schema types clean bench load python
@@ -80,7 +81,7 @@ types: frontend_stub/types/node_modules/.installed
 
 test: install npm-install
 	@echo "make: tests on Python $$($(PY) -c 'import platform; print(platform.python_version())') ($(VENV))"
-	$(PY) -m pytest -q -n $(TEST_WORKERS) $(TESTS)
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist worksteal $(TESTS)
 
 # wrk loads the reads when it can be installed (Debian's package); bench/pyload.py otherwise.
 bench: install

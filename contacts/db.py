@@ -373,9 +373,11 @@ _builders: dict[tuple, Callable[[tuple], Model]] = {}
 
 
 def _built(model: type[Model], keys: tuple[str, ...]) -> Callable[[tuple], Model]:
-    # Keyed by the fields' lists too: Tortoise makes them anew when its apps are set up again
-    # (another database, in the tests), with the conversions of that database.
-    key = (model, keys, id(model._meta.db_native_fields))
+    # Keyed by which fields the database gives as they are: Tortoise sorts the fields again,
+    # in the same lists, when its apps are set up for another database (in the tests; SQLite
+    # gives booleans as integers, PostgreSQL as booleans), and the conversions follow.
+    meta = model._meta
+    key = (model, keys, tuple(key for key, _, _ in meta.db_native_fields))
     builder = _builders.get(key)
     if builder is None:
         if len(_builders) > 256:

@@ -59,7 +59,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
 
 def pytest_collection_modifyitems(config, items) -> None:
     """Drops the SQLite variant of tests marked postgres_only, so that a run with every
-    service (CI) skips nothing."""
+    service (CI) skips nothing; runs the longest tests first."""
     dropped = [
         item
         for item in items
@@ -69,6 +69,10 @@ def pytest_collection_modifyitems(config, items) -> None:
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = [item for item in items if item not in dropped]
+    # The tests of real processes and of the browser first (each module's tests kept together):
+    # they are the longest, and started last they would leave one test process working alone
+    # at the end while the other has nothing left to take.
+    items.sort(key=lambda item: 0 if "/tests/system/" in str(item.path) else 1)
 
 
 def backends() -> list:
