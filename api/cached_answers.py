@@ -15,6 +15,7 @@ from graphql import FieldNode, OperationType
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import Message, Receive, Scope, Send
 
+from api.graphql_http import replay
 from api.observability import PREPARED_KEY
 from api.response_cache import Check, QuoteRead, ResponseCache, is_read_only
 from contacts.auth import Viewer
@@ -38,14 +39,7 @@ async def serve(cache: ResponseCache, documents: Documents, run: Run, scope: Sco
         body = await request.body() if request.method == "POST" else b""
     except ClientDisconnect:  # gone before sending its whole request: nobody to answer
         return
-    replayed = False
-
-    async def receive_again() -> Message:
-        nonlocal replayed
-        if not replayed:
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await request.receive()
+    receive_again = replay(body, request.receive)
 
     state = scope["state"]
     sent = requested(request.method, request.query_params, body)

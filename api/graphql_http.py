@@ -177,3 +177,18 @@ def wants_graphiql(request) -> bool:
 
 def media_type_of(request) -> str:
     return getattr(getattr(request, "state", None), "media_type", None) or APPLICATION_JSON
+
+
+def replay(body: bytes, receive):
+    """`receive` for a request whose body was read already: that body first, once, then what
+    `receive` says (a disconnection)."""
+    replayed = False
+
+    async def again():
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return again

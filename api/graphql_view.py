@@ -48,6 +48,7 @@ from api.graphql_http import (
     media_type_of,
     negotiate_media_type,
     refused_before_reading,
+    replay,
     request_error,
     wants_graphiql,
 )
@@ -63,20 +64,6 @@ from schema.limits import LIMIT_CODES
 
 log = logging.getLogger("api.graphql")
 PLAIN_KEYS = frozenset({"query", "variables", "operationName", "extensions"})
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """`receive`, that gives the body already read once more first."""
-    replayed = False
-
-    async def again():
-        nonlocal replayed
-        if not replayed:
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return again
 
 
 class GraphQLView(GraphQL):
@@ -208,7 +195,7 @@ class GraphQLView(GraphQL):
             if response is not None:
                 await response(scope, receive, send)
                 return
-            receive = _replay(body, receive)
+            receive = replay(body, receive)
         await super().__call__(scope, receive, send)
 
     async def answer_prepared(self, request: Request, body: bytes) -> Response | None:
@@ -225,7 +212,7 @@ class GraphQLView(GraphQL):
         query, variables = payload.get("query"), payload.get("variables")
         operation_name, extensions = payload.get("operationName"), payload.get("extensions")
         if not (query and isinstance(query, str) and isinstance(variables, (dict, type(None)))
-                and isinstance(operation_name, (str, type(None))) and not extensions and isinstance(extensions, (dict, type(None)))):
+                and isinstance(operation_name, (str, type(None))) and (extensions is None or extensions == {})):
             return None
         if holds_lone_surrogate(body, payload):
             return None
