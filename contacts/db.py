@@ -25,6 +25,7 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
+import asyncpg
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.exceptions import IntegrityError, OperationalError, TransactionManagementError
@@ -154,8 +155,6 @@ async def _fetch(client, text: str, params: list) -> list:
     own client raises them. The ORM's `execute_query` costs about 40 µs more a statement (a
     decorator, a wrapper, a pool acquire, an upper-cased copy of the text): the service sends
     a dozen statements for a change, so it goes straight to the connection."""
-    import asyncpg
-
     if _log.isEnabledFor(logging.DEBUG):
         _log.debug("%s: %s", text, params)
     try:
@@ -219,8 +218,6 @@ class _Held:
 
     async def _release(self, connection) -> None:
         """Back to the pool; a connection the server closed meanwhile went back by itself."""
-        import asyncpg
-
         if connection is None:
             return
         try:
@@ -281,8 +278,6 @@ _BROKEN = ("connection is closed", "another operation is in progress", "cannot s
 def connection_lost(error: BaseException | None) -> bool:
     """Whether `error`, or what caused it, is the database connection lost or left unusable (a
     503 for the client, who may try again; not a bug), rather than a statement refused."""
-    import asyncpg
-
     seen: set[int] = set()
     while error is not None and id(error) not in seen:
         seen.add(id(error))
