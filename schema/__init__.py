@@ -84,9 +84,12 @@ class Schema(strawberry.Schema):
                     execution_context.pre_execution_errors = result.errors
                     self._process_errors(result.errors, execution_context)
         except Exception as error:  # noqa: BLE001 - as Strawberry's execute answers it
-            return await self._handle_execution_result(
+            answer = await self._handle_execution_result(
                 execution_context, PreExecutionError(data=None, errors=[_coerce_error(error)]), runner)
-        return await self._handle_execution_result(execution_context, result, runner, skip_process_errors=True)
+        else:
+            answer = await self._handle_execution_result(execution_context, result, runner, skip_process_errors=True)
+        _let_go_of_tracebacks(answer.errors)
+        return answer
 
     def process_errors(self, errors, execution_context=None) -> None:
         """Errors are the caller's (shown as they are) or bugs (logged once, by
@@ -136,3 +139,14 @@ def build_schema(limits: Limits | None = None, *, document_cache_bytes: int = DO
 
 
 __all__ = ["PREPARED_OPERATIONS", "Context", "Limits", "Schema", "build_schema"]
+
+
+def _let_go_of_tracebacks(errors) -> None:
+    """An error answered (a variable that does not coerce, say) keeps the frames it was raised
+    through, which hold the error: a reference cycle that keeps the operation (its context
+    and all it loaded) until the garbage collector runs. Once every extension has seen the
+    errors (an unexpected one is logged with its traceback by then), their tracebacks go."""
+    for error in errors or ():
+        for exception in (error, getattr(error, "original_error", None), error.__cause__, error.__context__):
+            if exception is not None:
+                exception.__traceback__ = None

@@ -57,6 +57,16 @@ class PlainExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._cells: dict[tuple[GraphQLObjectType, int], tuple[Any, Cell]] = {}
         self._selections: dict | None = _UNSET
 
+    def build_response(self, data):
+        """graphql-core's response; then the context lets go of its helpers for resolvers,
+        bound methods of itself: a reference cycle that would keep the whole operation (its
+        context value, loaders and rows) alive until the garbage collector runs, instead of
+        freeing it as soon as the answer is sent. No resolver starts once the response is built
+        (each resolve info already made holds the helpers it was given)."""
+        response = super().build_response(data)
+        self.async_helpers = None
+        return response
+
     def complete_object_value(self, return_type, field_details_list, info, path, result, position_context):
         if not self._wraps_resolvers():
             complete = self._cell(return_type, field_details_list)[0]

@@ -19,45 +19,48 @@ class Loaders:
 
     def __init__(self, viewer: Viewer) -> None:
         self.viewer = viewer
-        self.quote = DataLoader(self._quotes)
-        self.enterprise = DataLoader(reads.enterprises)
-        self.assignments = DataLoader(self._assignments)
-        self.contacts = DataLoader(self._contacts)
-        self.defaults = DataLoader(reads.contact_defaults)
-        # By client: its quotes that hold a contact, best first; one more than a draft may be
-        # offered, as the draft itself may be among them.
-        self.earlier_quotes = DataLoader(self._earlier_quotes)
         self._states: dict[int, QuoteState] = {}
         self._lists: dict[int, list[ContactAssignment]] = {}  # by quote
         self._people: dict[int, list[Contact]] = {}  # by enterprise
+        # The batch functions are closures over what they fill, not methods of this object: a
+        # DataLoader holding a method of the Loaders that hold it would be a reference cycle,
+        # keeping every row an operation read until the garbage collector runs.
+        partner_id, lists, people = viewer.partner_id, self._lists, self._people
+        self.enterprise = enterprise = DataLoader(reads.enterprises)
 
-    async def _quotes(self, ids: list[int]) -> list[Quote | None]:
-        found = await reads.quotes(ids, self.viewer.partner_id)
-        for quote in found:
-            if quote is not None:
-                self.known_quote(quote)
-        return found
+        async def load_quotes(ids: list[int]) -> list[Quote | None]:
+            found = await reads.quotes(ids, partner_id)
+            for quote in found:
+                if quote is not None:
+                    _prime_client(enterprise, quote)
+            return found
 
-    async def _earlier_quotes(self, client_ids: list[int]) -> list[list[Quote]]:
-        return await reads.earlier_quotes(client_ids, self.viewer.partner_id, MAX_SUGGESTIONS + 1)
+        async def load_assignments(quote_ids: list[int]) -> list[list[ContactAssignment]]:
+            missing = [i for i in quote_ids if i not in lists]
+            if missing:
+                lists.update(zip(missing, await reads.assignments(missing)))
+            return [lists[i] for i in quote_ids]
 
-    async def _assignments(self, quote_ids: list[int]) -> list[list[ContactAssignment]]:
-        missing = [i for i in quote_ids if i not in self._lists]
-        if missing:
-            self._lists.update(zip(missing, await reads.assignments(missing)))
-        return [self._lists[i] for i in quote_ids]
+        async def load_contacts(enterprise_ids: list[int]) -> list[list[Contact]]:
+            missing = [i for i in enterprise_ids if i not in people]
+            if missing:
+                people.update(zip(missing, await reads.enterprise_contacts(missing)))
+            return [people[i] for i in enterprise_ids]
 
-    async def _contacts(self, enterprise_ids: list[int]) -> list[list[Contact]]:
-        missing = [i for i in enterprise_ids if i not in self._people]
-        if missing:
-            self._people.update(zip(missing, await reads.enterprise_contacts(missing)))
-        return [self._people[i] for i in enterprise_ids]
+        async def load_earlier_quotes(client_ids: list[int]) -> list[list[Quote]]:
+            return await reads.earlier_quotes(client_ids, partner_id, MAX_SUGGESTIONS + 1)
+
+        self.quote = DataLoader(load_quotes)
+        self.assignments = DataLoader(load_assignments)
+        self.contacts = DataLoader(load_contacts)
+        self.defaults = DataLoader(reads.contact_defaults)
+        # By client: its quotes that hold a contact, best first; one more than a draft may be
+        # offered, as the draft itself may be among them.
+        self.earlier_quotes = DataLoader(load_earlier_quotes)
 
     def known_quote(self, quote: Quote) -> None:
         """A quote read with its client: the client needs no query of its own."""
-        client = quote.__dict__.get("_client")
-        if client is not None:
-            self.enterprise.prime(client.id, client)
+        _prime_client(self.enterprise, quote)
 
     def known_assignments(self, quote_id: int, assignments: list[ContactAssignment]) -> None:
         """A quote's contact list as a change committed it: not read again."""
@@ -93,3 +96,9 @@ class Loaders:
     def contacts_of(self, quote: Quote) -> tuple[list[Contact], list[Contact]]:
         """The contacts of the quote's client and of the viewer's company (prefetched)."""
         return self._people[quote.client_id], self._people[quote.partner_id]
+
+
+def _prime_client(enterprise: DataLoader, quote: Quote) -> None:
+    client = quote.__dict__.get("_client")
+    if client is not None:
+        enterprise.prime(client.id, client)
