@@ -1,8 +1,10 @@
 """The JSON text of a live event shared by many subscribers (schema/live.py), encoded once.
 
-Every subscriber of an audience gets the same result object for a change: its payload's text is
-encoded for the first and spliced into the message of each other one. The latest few texts are
-kept (at most MAX_TEXTS, and MAX_BYTES in all), by the identity of their data.
+Every subscriber of an audience gets the same result object for a change: its payload's text,
+and the UTF-8 bytes of that text, are made for the first and spliced into the message of each
+other one (an `EncodedText`, which the WebSocket protocol sends without encoding it again:
+api/websocket_protocol.py). The latest few are kept (at most MAX_TEXTS, and MAX_BYTES in all),
+by the identity of their data.
 """
 
 from __future__ import annotations
@@ -13,11 +15,19 @@ MAX_TEXTS = 64
 MAX_BYTES = 4 * 1024 * 1024
 
 
+class EncodedText(str):
+    """A message's text that comes with its UTF-8 bytes (`utf8`), made from parts encoded once
+    for every subscriber of the event: encoding a step-2 event (some 15 KB, with accents) costs
+    about 9 µs, paid once instead of once per subscriber."""
+
+    utf8: bytes
+
+
 class EventTexts:
     def __init__(self, max_texts: int = MAX_TEXTS, max_bytes: int = MAX_BYTES) -> None:
         self.max_texts = max_texts
         self.max_bytes = max_bytes
-        self._texts: dict[int, tuple[dict, str]] = {}  # id(data) -> (data, its payload's text)
+        self._texts: dict[int, tuple[dict, str, bytes]] = {}  # id(data) -> (data, its payload's text, in UTF-8)
         self.bytes = 0
 
     def message(self, message: object) -> str | None:
@@ -31,18 +41,25 @@ class EventTexts:
             return None
         found = self._texts.get(id(shared))
         if found is None or found[0] is not shared:
-            found = (shared, json.dumps(payload, ensure_ascii=False))
+            text = json.dumps(payload, ensure_ascii=False)
+            found = (shared, text, text.encode())
             self._keep(id(shared), found)
-        return '{"type": %s, "id": %s, "payload": %s}' % (
-            json.dumps(message["type"]), json.dumps(message.get("id"), ensure_ascii=False), found[1]
-        )
+        head = '{"type": %s, "id": %s, "payload": ' % (
+            json.dumps(message["type"]), json.dumps(message.get("id"), ensure_ascii=False))
+        whole = EncodedText("".join((head, found[1], "}")))
+        whole.utf8 = b"".join((head.encode(), found[2], b"}"))
+        return whole
 
-    def _keep(self, key: int, entry: tuple[dict, str]) -> None:
+    def _keep(self, key: int, entry: tuple[dict, str, bytes]) -> None:
         old = self._texts.pop(key, None)
-        self.bytes += len(entry[1]) - (len(old[1]) if old else 0)
+        self.bytes += _size(entry) - (_size(old) if old else 0)
         self._texts[key] = entry
         while len(self._texts) > self.max_texts or (self.bytes > self.max_bytes and len(self._texts) > 1):
-            self.bytes -= len(self._texts.pop(next(iter(self._texts)))[1])
+            self.bytes -= _size(self._texts.pop(next(iter(self._texts))))
 
     def __len__(self) -> int:
         return len(self._texts)
+
+
+def _size(entry: tuple[dict, str, bytes]) -> int:
+    return len(entry[1]) + len(entry[2])

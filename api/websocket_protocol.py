@@ -14,6 +14,9 @@ it waits is paid a thousand times over. Compared with uvicorn's `websockets-sans
   DEBUG it would write the handshake's headers and the start and end of every frame (a token,
   variables, contacts' names) to the log; `websockets` stays at INFO (api/observability.py).
 
+And a live event's text (api/event_texts.py: an `EncodedText`, whose UTF-8 bytes were made
+once for all its subscribers) is sent as those bytes, not encoded again for each subscriber.
+
 And one bound more: until its first message (connection_init, which says who the client is)
 has come, a message may be at most FIRST_MESSAGE_BYTES; after it, uvicorn's `ws_max_size`
 (MAX_WEBSOCKET_MESSAGE_BYTES). A larger one closes the socket (1009) before it is read whole.
@@ -27,10 +30,14 @@ import asyncio
 import logging
 from collections.abc import Generator
 
+from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.exceptions import InvalidState
 from websockets.frames import Frame
 from websockets.protocol import Protocol
 from websockets.server import ServerProtocol
+
+from api.event_texts import EncodedText
 
 FIRST_MESSAGE_BYTES = 16 * 1024  # connection_init: a token and a language, as much as GraphiQL's headers
 
@@ -133,6 +140,16 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         self.request = None  # the scope has what the application needs
 
     async def send(self, message) -> None:
+        text = message.get("text")
+        if text.__class__ is EncodedText:  # a live event's text, whose bytes were made once for all
+            await self.writable.wait()
+            if not self.disconnected and self.handshake_complete and not self.close_sent and self.initial_response is None:
+                try:
+                    self.conn.send_text(text.utf8)
+                except InvalidState:
+                    raise ClientDisconnected() from None
+                self.transport.write(b"".join(self.conn.data_to_send()))
+                return
         await super().send(message)
         if self.handshake_complete:
             self.response = None

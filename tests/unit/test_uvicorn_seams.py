@@ -35,6 +35,11 @@ async def test_uvicorns_protocol_still_has_what_the_lean_one_replaces():
     assert isinstance(plain.conn, ServerProtocol), "uvicorn's sans-I/O connection moved: see LeanServerProtocol"
     for name in LeanWebSocketProtocol.__slots__:
         assert name in plain.__dict__ or hasattr(plain, name), f"uvicorn's protocol no longer sets {name!r}"
+    for name in ("disconnected", "handshake_complete", "close_sent", "initial_response", "transport"):
+        assert hasattr(plain, name) or name in inspect.getsource(WebSocketsSansIOProtocol.send), (
+            f"uvicorn's protocol no longer has {name!r}, which LeanWebSocketProtocol.send checks")
+    assert "self.conn.send_text(text_data.encode())" in inspect.getsource(WebSocketsSansIOProtocol.send), (
+        "uvicorn no longer sends a text as conn.send_text(its UTF-8 bytes): see LeanWebSocketProtocol.send")
     for method in ("handle_connect", "send", "handle_text", "handle_bytes"):
         assert method in WebSocketsSansIOProtocol.__dict__, f"uvicorn's protocol no longer defines {method}()"
     handshake = inspect.getsource(WebSocketsSansIOProtocol.handle_connect)

@@ -4,6 +4,7 @@ protocol that `python -m api serve` runs (the WebSocket tests run through it).""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
@@ -78,3 +79,60 @@ def test_serve_runs_the_lean_protocol():
     from api.cli import WS_PROTOCOL
 
     assert import_from_string(WS_PROTOCOL) is LeanWebSocketProtocol
+
+
+class _Wire:
+    """A transport that keeps what is written."""
+
+    def __init__(self) -> None:
+        self.written = b""
+
+    def write(self, data: bytes) -> None:
+        self.written += data
+
+    def is_closing(self) -> bool:
+        return False
+
+
+def _open_protocol():
+    from uvicorn.config import Config
+    from uvicorn.server import ServerState
+    from websockets.protocol import State
+
+    async def app(scope, receive, send) -> None:  # pragma: no cover - never called
+        pass
+
+    config = Config(app, ws=LeanWebSocketProtocol)
+    config.load()
+    protocol = LeanWebSocketProtocol(config, ServerState(), {}, _loop=asyncio.get_running_loop())
+    protocol.transport = _Wire()
+    protocol.handshake_complete = True
+    protocol.conn.state = State.OPEN
+    return protocol
+
+
+async def test_a_shared_event_is_sent_as_the_same_frames_as_its_text():
+    from api.event_texts import EncodedText, EventTexts
+
+    texts = EventTexts()
+    payload = {"data": {"quoteContactsChanged": {"reference": "DEV-2024-0042", "lastName": "Lefèvre", "note": "é" * 300}}}
+    first = texts.message({"type": "next", "id": "1", "payload": payload})
+    second = texts.message({"type": "next", "id": "op-2", "payload": payload})
+    assert isinstance(first, EncodedText) and isinstance(second, EncodedText)
+    assert first.utf8 == first.encode() and second.utf8 == second.encode()
+    assert json.loads(second) == {"type": "next", "id": "op-2", "payload": payload}
+    assert len(texts) == 1  # the payload encoded once for both
+
+    for message in (first, second):
+        lean, plain = _open_protocol(), _open_protocol()
+        await lean.send({"type": "websocket.send", "text": message})
+        await plain.send({"type": "websocket.send", "text": str(message)})  # encoded as uvicorn does
+        assert lean.transport.written == plain.transport.written
+        assert lean.transport.written.endswith(message.encode())
+
+    # The bytes sent are the ones made beforehand: the text is not encoded again.
+    probe = EncodedText("not these")
+    probe.utf8 = b"these"
+    lean = _open_protocol()
+    await lean.send({"type": "websocket.send", "text": probe})
+    assert lean.transport.written.endswith(b"these")
