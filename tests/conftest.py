@@ -134,7 +134,11 @@ async def empty_database() -> None:
     """Empties every table."""
     async with in_transaction() as conn:
         if conn.capabilities.dialect == "postgres":
-            await conn.execute_script("TRUNCATE " + ", ".join(f'"{t}"' for t in TABLES) + " RESTART IDENTITY CASCADE")
+            # DELETE, then the ids from 1 again: on a few rows, half the time of a TRUNCATE
+            # (which makes every table anew).
+            await conn.execute_script(
+                "".join(f'DELETE FROM "{t}";' for t in TABLES)
+                + "".join(f"SELECT setval(pg_get_serial_sequence('\"{t}\"', 'id'), 1, false);" for t in TABLES))
         else:
             for table in TABLES:
                 if table == "enterprise":  # clients point to their partner
