@@ -138,9 +138,6 @@ def build_schema(limits: Limits | None = None, *, document_cache_bytes: int = DO
     )
 
 
-__all__ = ["PREPARED_OPERATIONS", "Context", "Limits", "Schema", "build_schema"]
-
-
 def _let_go_of_tracebacks(errors) -> None:
     """An error answered (a variable that does not coerce, say) keeps the frames it was raised
     through, which hold the error: a reference cycle that keeps the operation (its context
@@ -150,3 +147,6 @@ def _let_go_of_tracebacks(errors) -> None:
         for exception in (error, getattr(error, "original_error", None), error.__cause__, error.__context__):
             if exception is not None:
                 exception.__traceback__ = None
+
+
+__all__ = ["PREPARED_OPERATIONS", "Context", "Limits", "Schema", "build_schema"]

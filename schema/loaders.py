@@ -25,11 +25,11 @@ class Loaders:
         # The batch functions are closures over what they fill, not methods of this object: a
         # DataLoader holding a method of the Loaders that hold it would be a reference cycle,
         # keeping every row an operation read until the garbage collector runs.
-        partner_id, lists, people = viewer.partner_id, self._lists, self._people
+        lists, people = self._lists, self._people
         self.enterprise = enterprise = DataLoader(reads.enterprises)
 
         async def load_quotes(ids: list[int]) -> list[Quote | None]:
-            found = await reads.quotes(ids, partner_id)
+            found = await reads.quotes(ids, viewer.partner_id)
             for quote in found:
                 if quote is not None:
                     _prime_client(enterprise, quote)
@@ -48,7 +48,7 @@ class Loaders:
             return [people[i] for i in enterprise_ids]
 
         async def load_earlier_quotes(client_ids: list[int]) -> list[list[Quote]]:
-            return await reads.earlier_quotes(client_ids, partner_id, MAX_SUGGESTIONS + 1)
+            return await reads.earlier_quotes(client_ids, viewer.partner_id, MAX_SUGGESTIONS + 1)
 
         self.quote = DataLoader(load_quotes)
         self.assignments = DataLoader(load_assignments)
