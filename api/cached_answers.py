@@ -114,10 +114,14 @@ def _prime(cache: ResponseCache, prepared, operation_name: str | None, dependenc
     if found is None or client_id not in raised.contacts or viewer.partner_id not in raised.data:
         return
     (root_alias, quote_alias), signature = found
-    quote = ((orjson.loads(content).get("data") or {}).get(root_alias) or {}).get(quote_alias)
-    if not isinstance(quote, dict):
-        return
+    parsed: list = []  # the change's quote, read from its answer only if a read is to be primed
+
+    def encode(alias: str) -> bytes | None:
+        if not parsed:
+            parsed.append(((orjson.loads(content).get("data") or {}).get(root_alias) or {}).get(quote_alias))
+        return orjson.dumps({"data": {alias: parsed[0]}}) if isinstance(parsed[0], dict) else None
+
     depends_on = {client_id: raised.contacts[client_id],
                   viewer.partner_id: raised.contacts.get(viewer.partner_id, viewer.partner_contacts_version)}
-    cache.prime(viewer, language, quote_id, signature, lambda alias: orjson.dumps({"data": {alias: quote}}),
+    cache.prime(viewer, language, quote_id, signature, encode,
                 data_version=raised.data[viewer.partner_id], depends_on=depends_on)

@@ -185,13 +185,16 @@ class ResponseCache:
               data_version: int, depends_on: dict[int, int]) -> int:
         """After a change of a quote by `viewer`, its answer for each read of that quote the
         viewer made before with the same selection and language: `encode(alias)` gives the
-        read's answer from the change's. Answers how many reads it primed."""
+        read's answer from the change's (None: nothing to prime it with). Answers how many
+        reads it primed."""
         primed = 0
         for read in (self._reads.get((viewer.user_id, quote_id)) or {}).values():
             key = read.key
             if read.selection != selection or key[2] != viewer.permissions or key[3] != language:
                 continue
             body = encode(read.alias)
+            if body is None:
+                continue
             headers = [*read.headers, (b"content-length", str(len(body)).encode())]
             self.put(key, 200, headers, body, data_version=data_version, depends_on=dict(depends_on))
             primed += 1

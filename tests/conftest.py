@@ -17,7 +17,6 @@ PostgreSQL (when TEST_DATABASE_URL is set; `.ci/run` sets it, so nothing is skip
 
 from __future__ import annotations
 
-import gc
 import os
 from collections import Counter
 from contextlib import asynccontextmanager
@@ -28,6 +27,7 @@ import pytest
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.transactions import in_transaction
 
+from api.app import settle_startup_objects
 from contacts.db import Database
 from tests.support.service import GraphQLClient, running
 
@@ -80,8 +80,7 @@ def pytest_collection_finish(session) -> None:
     """Everything imported so far (the code, the tests, their libraries) lives as long as the
     test process: moved out of the garbage collector's reach, so that a full collection scans
     only what the tests made since, as `python -m api serve` does once started."""
-    gc.collect()
-    gc.freeze()
+    settle_startup_objects()
 
 
 def backends() -> list:

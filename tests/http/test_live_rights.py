@@ -16,7 +16,6 @@ mutation sent over it was stored.
 from __future__ import annotations
 
 import asyncio
-
 import json
 import time
 
