@@ -137,7 +137,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         connection_init_wait_timeout=timedelta(seconds=settings.connection_init_seconds),
         allowed_origins=origins,
     )
-    metrics.watch(lambda: (connections.websockets, connections.operations))
+    metrics.watch(lambda: (connections.websockets, connections.operations), database.pool_usage)
     rights = RightsWatch(connections, settings.rights_check_seconds)
 
     @asynccontextmanager

@@ -82,8 +82,17 @@ class Metrics:
             multiprocess_mode="livesum",
             registry=self.registry,
         )
+        self.database_connections = Gauge(
+            "myopenip_database_connections",
+            "Connections of the database pool (PostgreSQL) now, open and taken (by a request or a "
+            "transaction): taken ones go back when their request ends.",
+            ["state"],
+            multiprocess_mode="livesum",
+            registry=self.registry,
+        )
         self._labels: set[str] = set()
         self._gauge_source: Callable[[], tuple[int, int]] | None = None
+        self._pool_source: Callable[[], tuple[int, int]] | None = None
 
     def operation_label(self, operation: OperationDefinitionNode | None) -> str:
         """The label of the operation a request runs: its name, ANONYMOUS, or NONE when its
@@ -102,15 +111,22 @@ class Metrics:
 
     # --- the gauges ------------------------------------------------------------------------------
 
-    def watch(self, source: Callable[[], tuple[int, int]]) -> None:
-        """Where the gauges read (open WebSockets, open subscriptions) of this process."""
+    def watch(self, source: Callable[[], tuple[int, int]],
+              pool: Callable[[], tuple[int, int]] | None = None) -> None:
+        """Where the gauges read (open WebSockets, open subscriptions; the database pool's
+        open and taken connections) of this process."""
         self._gauge_source = source
+        self._pool_source = pool
 
     def refresh_gauges(self) -> None:
         if self._gauge_source is not None:
             websockets, subscriptions = self._gauge_source()
             self.open_websockets.set(websockets)
             self.open_subscriptions.set(subscriptions)
+        if self._pool_source is not None:
+            opened, taken = self._pool_source()
+            self.database_connections.labels("open").set(opened)
+            self.database_connections.labels("taken").set(taken)
 
     async def refresh_gauges_forever(self, every: float = 1.0) -> None:
         """Multiprocess mode: a worker's /metrics reads the other workers' gauges from their

@@ -19,7 +19,7 @@ import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from contextvars import ContextVar
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -96,6 +96,20 @@ class Database:
 
     async def open(self) -> None:
         await Tortoise.init(config=self.config, _enable_global_fallback=True)
+
+    @staticmethod
+    def pool_usage() -> tuple[int, int]:
+        """The pool's connections now (PostgreSQL): open, and taken by a request or a
+        transaction. SQLite has one connection and no pool: (0, 0)."""
+        try:
+            pool = getattr(connections.get("default"), "_pool", None)
+        except Exception:  # noqa: BLE001 - not open (yet, or any more)
+            pool = None
+        if pool is None:
+            return 0, 0
+        # asyncpg says how many are open and idle; a connection taken and then lost is neither,
+        # and still taken until given back: its holder says so.
+        return pool.get_size(), sum(not holder.is_idle() for holder in pool._holders)
 
     async def close(self) -> None:
         await Tortoise._reset_apps()  # models bind their SQL dialect when the apps are set up
@@ -409,6 +423,31 @@ def rows_as(model: type[Model], rows: list, related: dict[str, type[Model]] | No
     return found
 
 
+class _Transaction:
+    """Tortoise's `in_transaction()`, which takes a connection from the pool (SQLite: the
+    process's lock on its one connection) and then sends BEGIN: when BEGIN fails (the connection
+    lost, the request cancelled), it gives back neither. Given back here: otherwise each loss of
+    the database during a BEGIN keeps a pool connection for good (the pool shrinks, and a SIGTERM
+    waits 10 s on it), and on SQLite every later change would wait on the lock forever."""
+
+    __slots__ = ("context",)
+
+    def __init__(self) -> None:
+        self.context = in_transaction()
+
+    async def __aenter__(self) -> TransactionalDBClient:
+        try:
+            return await self.context.__aenter__()
+        except BaseException as error:
+            if hasattr(self.context, "token"):  # taken (its token is set just before BEGIN)
+                with suppress(Exception):  # the ROLLBACK fails too on a lost connection
+                    await self.context.__aexit__(type(error), error, error.__traceback__)
+            raise
+
+    async def __aexit__(self, *exc) -> bool | None:
+        return await self.context.__aexit__(*exc)
+
+
 @asynccontextmanager
 async def write_transaction() -> AsyncIterator[TransactionalDBClient]:
     """A transaction that will write.
@@ -425,7 +464,7 @@ async def write_transaction() -> AsyncIterator[TransactionalDBClient]:
     held = _held.get()
     if held is not None:
         await held.give_back()  # the transaction takes a connection of its own
-    async with in_transaction() as conn:
+    async with _Transaction() as conn:
         nested = isinstance(getattr(conn, "_parent", None), TransactionalDBClient)  # a savepoint
         if conn.capabilities.dialect == "sqlite" and not nested:
             await conn.execute_query("COMMIT")  # Tortoise's deferred BEGIN, which has read nothing

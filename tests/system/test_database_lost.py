@@ -36,6 +36,14 @@ ASSIGN = """mutation($input: AssignAdhocContactInput!) { assignAdhocContact(inpu
 UNASSIGN = "mutation($input: UnassignContactInput!) { unassignContact(input: $input) { userErrors { code } } }"
 
 
+async def taken_connections(http: httpx.AsyncClient) -> float:
+    """The pool's connections still taken, once no request runs: `/metrics` answers after the
+    last request's connection went back (it goes back before the answer is sent)."""
+    text = (await http.get("/metrics")).text
+    return next(float(line.rpartition(" ")[2]) for line in text.splitlines()
+                if line.startswith('myopenip_database_connections{state="taken"}'))
+
+
 async def test_terminated_connections_get_a_503_at_worst_and_are_never_reused(tmp_path):
     name = f"contacts_lost_{os.getpid()}"
     url = await fresh_postgres_database(POSTGRES_URL, name)
@@ -106,6 +114,9 @@ async def test_terminated_connections_get_a_503_at_worst_and_are_never_reused(tm
             for i in range(30):
                 response = await http.post("/graphql", json={"query": READS[i % len(READS)]})
                 assert response.status_code == 200 and "errors" not in response.json(), response.text[:300]
+            # And every connection taken was given back, even those lost during a BEGIN: the
+            # pool has not shrunk (nor would a SIGTERM wait on them).
+            assert await taken_connections(http) == 0
     finally:
         await admin.close()
         server.stop()
