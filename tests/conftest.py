@@ -29,6 +29,7 @@ from tortoise.transactions import in_transaction
 
 from api.app import settle_startup_objects
 from contacts.db import Database
+from tests.support import process
 from tests.support.service import GraphQLClient, running
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
@@ -37,6 +38,9 @@ TABLES = ("quote_history", "contact_default", "contact_assignment", "quote_line"
 
 
 def pytest_configure(config) -> None:
+    # The server processes the tests start are forked from one that imported the service once
+    # (tests/support/prefork.py): about a second less each. TEST_FORK_SERVERS=0 starts each anew.
+    process.FORK_SERVERS = os.environ.get("TEST_FORK_SERVERS", "1") != "0"
     config.addinivalue_line(
         "markers",
         "postgres_only: several server processes share one database, so only the PostgreSQL "

@@ -18,7 +18,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests.support import prefork
+
 ROOT = Path(__file__).resolve().parents[2]
+# `python -m api` forked from a process that imported it once (tests/support/prefork.py): the
+# tests turn it on (tests/conftest.py); `make bench` measures processes started as `make run` does.
+FORK_SERVERS = False
 
 
 PORTS_PER_WORKER = 1500
@@ -63,8 +68,11 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = Path(tempfile.gettempdir()) / f"{name}-{port}.log"
         self.log = open(self.log_path, "wb")
-        self.process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=self.log,
-                                        stderr=subprocess.STDOUT)
+        if FORK_SERVERS and prefork.can_start(command, {**os.environ, **env}):
+            self.process = prefork.start(command[3:], {**os.environ, **env}, str(ROOT), str(self.log_path))
+        else:
+            self.process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=self.log,
+                                            stderr=subprocess.STDOUT)
         self.pid = self.process.pid
         self._wait_ready(ready_path, timeout)
 
