@@ -79,9 +79,12 @@ types: frontend_stub/types/node_modules/.installed
 	@command -v node >/dev/null 2>&1 || { echo "make types: needs Node.js 20 or later, and npm"; exit 1; }
 	cd frontend_stub/types && node generate.mjs
 
+# Python's bytecode caches (__pycache__/, ignored by git) are written even where the environment
+# sets PYTHONDONTWRITEBYTECODE: without them each test process, and each server process it
+# starts, compiles the project's modules and rewrites the tests' asserts anew (seconds each).
 test: install npm-install
 	@echo "make: tests on Python $$($(PY) -c 'import platform; print(platform.python_version())') ($(VENV))"
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist worksteal $(TESTS)
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -n $(TEST_WORKERS) --dist worksteal $(TESTS)
 
 # wrk loads the reads when it can be installed (Debian's package); bench/pyload.py otherwise.
 bench: install

@@ -31,6 +31,8 @@ from hypothesis_graphql import mutations, queries
 from schema.ids import encode_id
 from contacts.models import Contact, ContactAssignment, ContactSource, Enterprise, Quote, QuoteLine, User
 
+# Generated from text that the two databases treat differently: run on each (tests/http/conftest.py).
+both_databases = True
 EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "150"))  # per backend; ~5 s
 # Text that JSON can carry and a GraphQL literal cannot (lone surrogates), or that looks empty,
 # reversed or longer than it is.
