@@ -18,7 +18,7 @@ from tests.support.process import ServerProcess, api_server
 from tests.support.wsclient import WAIT
 
 HEADER_BYTES = 16 * 1024
-TIMEOUT = 2.0  # seconds for the headers, and for the body, in these tests
+TIMEOUT = 1.0  # seconds for the headers, and for the body, in these tests
 
 
 @pytest.fixture(scope="module")
