@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import asyncpg
 import pytest
 from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from api.app import settle_startup_objects
@@ -149,12 +150,45 @@ async def empty_database() -> None:
                 await conn.execute_query(f'DELETE FROM "{table}"')
 
 
-async def reset_demo() -> None:
-    """Empties every table and loads the demo data again."""
-    from contacts.demo import load_demo
+# The demo data as `load_demo` wrote it, per database: (table, columns, rows), parents first.
+_demo_rows: dict[tuple[str, str], list[tuple[str, list[str], list[tuple]]]] = {}
+_VERSIONS = ("data_version", "contacts_version")  # enterprise's: new ones at each reset
 
+
+async def reset_demo() -> None:
+    """Empties every table and loads the demo data again: the first time on a database through
+    `load_demo`, then by writing back the rows it wrote (4 statements a table less, about a
+    sixth of the time), each enterprise with data versions never seen before, as `load_demo`
+    gives (the service's response cache must not serve an earlier test's answers)."""
+    from contacts.demo import load_demo
+    from contacts.models import new_data_version
+
+    client = connections.get("default")
+    key = (client.capabilities.dialect, str(getattr(client, "filename", None) or getattr(client, "database", None)))
     await empty_database()
-    await load_demo()
+    if key not in _demo_rows:
+        await load_demo()
+        async with in_transaction() as conn:
+            tables = []
+            for table in reversed(TABLES):
+                _, rows = await conn.execute_query(f'SELECT * FROM "{table}" ORDER BY "id"')
+                columns = list(rows[0].keys()) if rows else []
+                tables.append((table, columns, [tuple(row[c] for c in columns) for row in rows]))
+        _demo_rows[key] = tables
+        return
+    async with in_transaction() as conn:
+        for table, columns, rows in _demo_rows[key]:
+            if not rows:
+                continue
+            if table == "enterprise":
+                at = [columns.index(c) for c in _VERSIONS]
+                rows = [tuple(new_data_version() if i in at else v for i, v in enumerate(row)) for row in rows]
+            names = ", ".join(f'"{c}"' for c in columns)
+            marks = ", ".join(f"${i}" if key[0] == "postgres" else "?" for i in range(1, len(columns) + 1))
+            await conn.execute_many(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)
+            if key[0] == "postgres":
+                await conn.execute_query(
+                    f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), (SELECT max(\"id\") FROM \"{table}\"))")
 
 
 @pytest.fixture(scope="session")
