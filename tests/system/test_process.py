@@ -142,10 +142,12 @@ def test_metrics_of_several_workers_add_up(tmp_path_factory):
 
 
 async def accepts_connections(url: str) -> bool:
+    """Whether a new connection is served: refused, or closed unanswered (one that reached the
+    server in the moment before it stopped listening), it is not."""
     async with httpx.AsyncClient(base_url=url) as http:
         try:
             await http.get("/healthz")
-        except httpx.ConnectError:
+        except (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError):
             return False
     return True
 
