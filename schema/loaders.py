@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from strawberry.dataloader import DataLoader
 
@@ -25,7 +25,6 @@ class Loaders:
         # The batch functions are closures over what they fill, not methods of this object: a
         # DataLoader holding a method of the Loaders that hold it would be a reference cycle,
         # keeping every row an operation read until the garbage collector runs.
-        lists, people = self._lists, self._people
         self.enterprise = enterprise = DataLoader(reads.enterprises)
 
         async def load_quotes(ids: list[int]) -> list[Quote | None]:
@@ -35,24 +34,12 @@ class Loaders:
                     _prime_client(enterprise, quote)
             return found
 
-        async def load_assignments(quote_ids: list[int]) -> list[list[ContactAssignment]]:
-            missing = [i for i in quote_ids if i not in lists]
-            if missing:
-                lists.update(zip(missing, await reads.assignments(missing)))
-            return [lists[i] for i in quote_ids]
-
-        async def load_contacts(enterprise_ids: list[int]) -> list[list[Contact]]:
-            missing = [i for i in enterprise_ids if i not in people]
-            if missing:
-                people.update(zip(missing, await reads.enterprise_contacts(missing)))
-            return [people[i] for i in enterprise_ids]
-
         async def load_earlier_quotes(client_ids: list[int]) -> list[list[Quote]]:
             return await reads.earlier_quotes(client_ids, viewer.partner_id, MAX_SUGGESTIONS + 1)
 
         self.quote = DataLoader(load_quotes)
-        self.assignments = DataLoader(load_assignments)
-        self.contacts = DataLoader(load_contacts)
+        self.assignments = DataLoader(_reading_into(self._lists, reads.assignments))
+        self.contacts = DataLoader(_reading_into(self._people, reads.enterprise_contacts))
         self.defaults = DataLoader(reads.contact_defaults)
         # By client: its quotes that hold a contact, best first; one more than a draft may be
         # offered, as the draft itself may be among them.
@@ -96,6 +83,19 @@ class Loaders:
     def contacts_of(self, quote: Quote) -> tuple[list[Contact], list[Contact]]:
         """The contacts of the quote's client and of the viewer's company (prefetched)."""
         return self._people[quote.client_id], self._people[quote.partner_id]
+
+
+def _reading_into(found: dict[int, list], read: Callable[[list[int]], Awaitable[list[list]]]):
+    """A batch function that reads what `found` lacks (prefetched or given by a change), keeps
+    it there, and answers from it."""
+
+    async def load(ids: list[int]) -> list[list]:
+        missing = [i for i in ids if i not in found]
+        if missing:
+            found.update(zip(missing, await read(missing)))
+        return [found[i] for i in ids]
+
+    return load
 
 
 def _prime_client(enterprise: DataLoader, quote: Quote) -> None:

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import asyncpg
 import pytest
-from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise import connections
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.transactions import in_transaction
 
 from api.app import settle_startup_objects

@@ -92,8 +92,8 @@ def can_start(command: list[str], env: dict[str, str]) -> bool:
     several workers, each worker is a process started anew that imports it)."""
     if command[:3] != [sys.executable, "-m", "api"]:
         return False
-    return not env.get("PROMETHEUS_MULTIPROC_DIR") or "--workers" in command and command[command.index("--workers") + 1] != "1"
-
+    workers = command[command.index("--workers") + 1] if "--workers" in command else "1"
+    return not env.get("PROMETHEUS_MULTIPROC_DIR") or workers != "1"
 
 
 def start(argv: list[str], env: dict[str, str], cwd: str, log_path: str) -> ForkedProcess:

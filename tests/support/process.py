@@ -68,10 +68,11 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = Path(tempfile.gettempdir()) / f"{name}-{port}.log"
         self.log = open(self.log_path, "wb")
-        if FORK_SERVERS and prefork.can_start(command, {**os.environ, **env}):
-            self.process = prefork.start(command[3:], {**os.environ, **env}, str(ROOT), str(self.log_path))
+        environment = {**os.environ, **env}
+        if FORK_SERVERS and prefork.can_start(command, environment):
+            self.process = prefork.start(command[3:], environment, str(ROOT), str(self.log_path))
         else:
-            self.process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=self.log,
+            self.process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=self.log,
                                             stderr=subprocess.STDOUT)
         self.pid = self.process.pid
         self._wait_ready(ready_path, timeout)
