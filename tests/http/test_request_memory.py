@@ -24,8 +24,10 @@ def left_in_cycles() -> Counter:
     gc.set_debug(gc.DEBUG_SAVEALL)
     try:
         gc.collect()
-        return Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.garbage
-                       if isinstance(o, Model) or type(o).__module__.startswith(OURS))
+        # By type(o), never o itself: a weak proxy found there may point to what is already gone.
+        kinds = [type(o) for o in gc.garbage]
+        return Counter(f"{kind.__module__}.{kind.__qualname__}" for kind in kinds
+                       if issubclass(kind, Model) or kind.__module__.startswith(OURS))
     finally:
         gc.set_debug(0)
         gc.garbage.clear()
