@@ -28,7 +28,7 @@ from tests.support.process import ServerProcess, api_server, free_port
 from tests.system.browser.chromium import browser_missing
 
 if browser_missing() is None:
-    from playwright.sync_api import expect
+    from tests.system.browser.chromium import expect
 
 ROOT = Path(__file__).resolve().parents[3]
 SCREENSHOT = ROOT / "docs" / "screenshot-step2.png"

@@ -20,7 +20,7 @@ from tests.support.process import api_server
 from tests.system.browser.chromium import browser_missing
 
 if browser_missing() is None:
-    from playwright.sync_api import expect
+    from tests.system.browser.chromium import expect
 
 if browser_missing():
     pytestmark = pytest.mark.skip(reason=browser_missing())
