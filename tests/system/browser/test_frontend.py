@@ -190,12 +190,10 @@ class Pages:
 
     def open(self, user="demo-alice", quote=None, lang=None, viewport=None, live=True, timezone=None):
         page = self.tabs.take(viewport or {"width": 1200, "height": 1000}, timezone)
-        listeners = [("pageerror", lambda e: self.errors.append(str(e))),
-                     # The screen is served with a Content-Security-Policy (api/app.py): it must need nothing it forbids.
-                     ("console", lambda m: self.errors.append(m.text) if "Content Security Policy" in m.text else None)]
-        for event, listener in listeners:
-            page.on(event, listener)
-        self.opened.append((page, timezone, listeners))
+        self.opened.append((page, timezone, []))
+        self.listen(page, "pageerror", lambda e: self.errors.append(str(e)))
+        # The screen is served with a Content-Security-Policy (api/app.py): it must need nothing it forbids.
+        self.listen(page, "console", lambda m: self.errors.append(m.text) if "Content Security Policy" in m.text else None)
         query = f"?user={user}" + (f"&quote={quote}" if quote else "") + (f"&lang={lang}" if lang else "")
         page.goto(self.server.url + "/" + query)
         if live:
@@ -204,6 +202,11 @@ class Pages:
         if quote and live:
             expect(page.locator("#step2")).to_be_visible()
         return page
+
+    def listen(self, page, event: str, listener) -> None:
+        """`page.on(event, listener)` for this test only: removed before the tab is given back."""
+        next(listeners for opened, _, listeners in self.opened if opened is page).append((event, listener))
+        page.on(event, listener)
 
     def close(self):
         for page, timezone, listeners in self.opened:
@@ -1125,7 +1128,7 @@ def test_two_users_changing_one_quote_see_its_history_live_newest_first(server, 
     # change's answer and its event bring the new quote.
     reads = {alice: [], bob: []}
     for page in (alice, bob):
-        page.on("request", lambda r, page=page: reads[page].append(r) if "query QuoteHistory" in (r.post_data or "") else None)
+        pages.listen(page, "request", lambda r, page=page: reads[page].append(r) if "query QuoteHistory" in (r.post_data or "") else None)
     box(bob, a, "ON_SITE").click()
     written.insert(0, f"Bob Lefèvre a coché Intervention sur site pour {named(a)}")
     for page in (alice, bob):
