@@ -26,6 +26,7 @@ from tortoise.timezone import now
 
 from contacts.models import Contact, ContactAssignment, ContactSource, Enterprise, HistoryKind, Quote, QuoteHistoryEntry, QuoteStatus
 from tests.conftest import reset_demo
+from tests.http.test_live import listening
 from tests.http.test_personal_data import REPORT, read_everything
 from tests.support import api as h
 from tests.support.process import ROOT, api_server
@@ -64,6 +65,7 @@ async def test_an_erasure_leaves_nothing_in_another_process_cache_nor_in_any_log
         async with await LiveClient.connect(a.url, "demo-alice") as live:  # events stay in their process (memory://)
             await live.subscribe(demo.full, "draft")
             await live.subscribe(demo.plain, "order")
+            await listening(a.http, 2)  # both subscriptions listen before the change is made
             # A change that the subscription hears of while the person is there: the event names them.
             renamed = await h.update_contact(a, contactId=created["contact"]["id"], role="Sonneur de cloches en chef")
             assert renamed["userErrors"] == []
