@@ -260,9 +260,22 @@ class Demo:
         self.landline = next(c for c in self.client_complete if not c["phoneIsMobile"])
 
 
+@pytest.fixture(scope="module")
+def demo_as_loaded(running_server):
+    """What the demo data holds, read once for the module: each test starts from the data as
+    loaded (see `server`). None for another server (STEP2_SERVER_CMD), started anew each test."""
+    srv, golden = running_server
+    if os.environ.get("STEP2_SERVER_CMD"):
+        return None
+    if srv.process is None:
+        srv.start()
+    _restore_demo(golden, srv.db)
+    return Demo(srv)
+
+
 @pytest.fixture
-def demo(server):
-    return Demo(server)
+def demo(server, demo_as_loaded):
+    return demo_as_loaded or Demo(server)
 
 
 ASSIGN = """mutation($input: AssignContactInput!) { assignContact(input: $input) {
