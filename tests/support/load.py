@@ -43,7 +43,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import ssl
 import statistics
 import sys
 import time
@@ -57,6 +56,7 @@ import httpx
 from contacts import rules, suggestion_rules
 from schema.ids import decode_id, encode_id
 from contacts.rules import Code, Function, Slot
+from tests.support.tls import TLS
 
 TOKEN = "demo-alice"
 ACTIVE_QUOTES = 3
@@ -511,14 +511,12 @@ async def run_load(urls: list[str], scenario: Scenario, *, clients: int, request
 
     # A connection pool per client, as each user has their own: one pool shared by forty clients
     # looks through all its connections for each request (httpcore), which cost the test process
-    # more CPU than the servers spent answering. One TLS context for all (each would load the
-    # certificate authorities anew, 40 ms), though the servers are reached by plain HTTP.
-    tls = ssl.create_default_context()
+    # more CPU than the servers spent answering.
     async with AsyncExitStack() as stack:
         pool = []
         for i in range(clients):
             http = await stack.enter_async_context(
-                httpx.AsyncClient(timeout=30, verify=tls, headers={"Authorization": f"Bearer {TOKEN}"}))
+                httpx.AsyncClient(timeout=30, verify=TLS, headers={"Authorization": f"Bearer {TOKEN}"}))
             pool.append(Client(i, urls, live, scenario, seed, on_order, calls, http))
         budget.start()
         await asyncio.gather(*(c.run(budget) for c in pool))

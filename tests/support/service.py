@@ -17,6 +17,7 @@ from api.cli import server_options
 from api.settings import Settings
 from contacts.db import Database
 from tests.support.process import free_port
+from tests.support.tls import TLS
 
 
 class GraphQLClient:
@@ -29,7 +30,7 @@ class GraphQLClient:
     @classmethod
     def of(cls, url: str) -> GraphQLClient:
         """A client of the server at `url`, over HTTP."""
-        return cls(httpx.AsyncClient(base_url=url, timeout=30), url)
+        return cls(httpx.AsyncClient(base_url=url, timeout=30, verify=TLS), url)
 
     async def post(self, query: str, variables: dict | None = None, *, token: str | None = "demo-alice",
                    language: str | None = None, headers: dict | None = None) -> httpx.Response:
@@ -70,7 +71,7 @@ class Service:
 
     def http(self) -> httpx.AsyncClient:
         """A client over real HTTP, through uvicorn."""
-        return httpx.AsyncClient(base_url=self.url, timeout=30)
+        return httpx.AsyncClient(base_url=self.url, timeout=30, verify=TLS)
 
 
 @asynccontextmanager

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from tests.support.process import ServerProcess, api_server
+from tests.support.tls import TLS
 
 AUDIT = Path(__file__).resolve().parent / "http_audit"
 NODE = shutil.which("node")
@@ -53,8 +54,8 @@ def test_graphql_http_audit_passes_without_failure_or_warning(demo_server):
 def post(server: ServerProcess, body, accept: str | None = None, **headers) -> httpx.Response:
     headers = {"Authorization": "Bearer demo-alice", **({"Accept": accept} if accept else {}), **headers}
     if isinstance(body, (bytes, str)):
-        return httpx.post(f"{server.url}/graphql", content=body, headers=headers, timeout=10)
-    return httpx.post(f"{server.url}/graphql", json=body, headers=headers, timeout=10)
+        return httpx.post(f"{server.url}/graphql", content=body, headers=headers, timeout=10, verify=TLS)
+    return httpx.post(f"{server.url}/graphql", json=body, headers=headers, timeout=10, verify=TLS)
 
 
 def test_get_runs_queries_only(demo_server):

@@ -25,6 +25,7 @@ from websockets.exceptions import ConnectionClosed, ConnectionClosedOK
 from tests.http.test_live import listening
 from tests.http.test_operations import VIEWER, QUOTES, sample
 from tests.support.process import ServerProcess, api_server
+from tests.support.tls import TLS
 from tests.support.wsclient import EVENTS, LEGACY_WS, TRANSPORT_WS, WAIT, LiveClient, ws_url
 
 ASSIGN = """mutation Assign($input: AssignContactInput!) { assignContact(input: $input) {
@@ -111,7 +112,7 @@ def test_metrics_of_several_workers_add_up(tmp_path_factory):
         # lines show that both workers served some.
         while len(pids) < 2 and sent < 200:
             for _ in range(4):
-                with httpx.Client(base_url=server.url) as client:
+                with httpx.Client(base_url=server.url, verify=TLS) as client:
                     assert client.post("/graphql", json={"query": f"query {name} {VIEWER}"},
                                        headers={"Authorization": "Bearer demo-alice"}).status_code == 200
                 sent += 1
@@ -120,7 +121,7 @@ def test_metrics_of_several_workers_add_up(tmp_path_factory):
         assert len(pids) == 2
 
         def counted() -> float:
-            with httpx.Client(base_url=server.url) as client:  # either worker
+            with httpx.Client(base_url=server.url, verify=TLS) as client:  # either worker
                 text = client.get("/metrics").text
             samples = {
                 (s.name, frozenset(s.labels.items())): s.value

@@ -29,6 +29,7 @@ from websockets.exceptions import ConnectionClosedOK
 from tests.conftest import REDIS_URL, over_fresh_demo
 from tests.support.service import GraphQLClient
 from tests.support.process import ROOT, ServerProcess, api_server, free_port
+from tests.support.tls import TLS
 from tests.http.test_live import ASSIGN, contact_ids, mutate, quote_ids
 from tests.support.wsclient import LEGACY_WS, TRANSPORT_WS, WAIT, LiveClient, ws_url
 
@@ -159,12 +160,12 @@ async def subscriber(topology: Topology, token: str, protocol: str) -> LiveClien
 
 
 def websockets_of(server: ServerProcess) -> int:
-    return httpx.get(f"{server.url}/healthz").json()["websockets"]
+    return httpx.get(f"{server.url}/healthz", verify=TLS).json()["websockets"]
 
 
 def listening(*servers: ServerProcess) -> bool:
     """Whether each server has a subscription listening for events."""
-    return all(httpx.get(f"{server.url}/healthz").json()["eventQueues"] >= 1 for server in servers)
+    return all(httpx.get(f"{server.url}/healthz", verify=TLS).json()["eventQueues"] >= 1 for server in servers)
 
 
 async def wait_for(condition, timeout: float = WAIT) -> bool:

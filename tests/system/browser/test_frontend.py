@@ -25,6 +25,7 @@ import httpx
 import pytest
 
 from tests.support.process import ServerProcess, api_server, free_port
+from tests.support.tls import TLS
 from tests.system.browser.chromium import browser_missing
 
 if browser_missing() is None:
@@ -88,7 +89,7 @@ class Server:
 
     def gql(self, token: str, query: str, variables: dict | None = None, lang: str = "fr") -> dict:
         response = httpx.post(self.url + "/graphql", json={"query": query, "variables": variables or {}},
-                              headers={"Authorization": f"Bearer {token}", "Accept-Language": lang}, timeout=10)
+                              headers={"Authorization": f"Bearer {token}", "Accept-Language": lang}, timeout=10, verify=TLS)
         body = response.json()
         assert not body.get("errors"), body
         return body["data"]
