@@ -1,8 +1,10 @@
 """The step-2 screen (frontend_stub/) in a real headless Chromium, against a real server.
 
-Each test starts `python -m api serve --demo` on a free port with a fresh SQLite file, so the
-tests do not depend on each other. What the demo data holds (quote references, contact names)
-is read from the API first; the assertions are on what a user sees on the page.
+One `python -m api serve --demo` serves the module, on a free port and an SQLite file of its
+own; each test starts from the demo data as loaded (restored in milliseconds), so the tests do
+not depend on each other. What the demo data holds (quote references, contact names) is read
+from the API once; the assertions are on what a user sees on the page. The pages open in browser
+tabs kept from one test to the next, each in a browser context of its own (`Tabs`).
 
 Needs Debian's chromium (/usr/bin/chromium, or CHROMIUM_PATH) and the `playwright` package;
 the tests skip, saying which is missing, without them. No `playwright install` is needed.
