@@ -74,13 +74,7 @@ class ServerProcess:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = Path(tempfile.gettempdir()) / f"{name}-{port}.log"
-        self.log = open(self.log_path, "wb")
-        environment = {**os.environ, **env}
-        if FORK_SERVERS and prefork.can_start(command, environment):
-            self.process = prefork.start(command[3:], environment, str(ROOT), str(self.log_path))
-        else:
-            self.process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=self.log,
-                                            stderr=subprocess.STDOUT)
+        self.process = _launch(command, {**os.environ, **env}, self.log_path)
         self.pid = self.process.pid
         self._wait_ready(ready_path, timeout)
 
@@ -119,18 +113,25 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        self.log.close()
 
     def kill(self) -> None:
         self.process.kill()
         self.process.wait()
-        self.log.close()
 
     def __enter__(self) -> ServerProcess:
         return self
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _launch(command: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen | prefork.ForkedProcess:
+    """`command` in the project's folder with exactly `env`, its output written to `log_path`:
+    forked (FORK_SERVERS) when it is `python -m api ...`, else started anew."""
+    with open(log_path, "wb") as log:  # the process writes to its own copy of the file
+        if FORK_SERVERS and prefork.can_start(command, env):
+            return prefork.start(command[3:], env, str(ROOT), str(log_path))
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def _migrated_copy(database_url: str) -> None:
@@ -143,12 +144,7 @@ def _migrated_copy(database_url: str) -> None:
         template = Path(tempfile.mkdtemp(prefix="migrated-")) / "migrated.sqlite3"
         env = {**os.environ, "DATABASE_URL": f"sqlite://{template}"}
         log = template.with_suffix(".log")
-        if FORK_SERVERS:
-            status = prefork.start(["migrate"], env, str(ROOT), str(log)).wait(60)
-        else:
-            with open(log, "wb") as out:
-                status = subprocess.run([sys.executable, "-m", "api", "migrate"], cwd=ROOT, env=env, stdout=out,
-                                        stderr=subprocess.STDOUT, timeout=60).returncode
+        status = _launch([sys.executable, "-m", "api", "migrate"], env, log).wait(60)
         if status != 0:
             raise RuntimeError(f"`python -m api migrate` exited with {status}:\n{log.read_text()}")
         _migrated = template
