@@ -1,7 +1,12 @@
 """What the browser tests share: Debian's Chromium driven by Playwright's sync API.
 
-Needs /usr/bin/chromium (or CHROMIUM_PATH) and the `playwright` package (no `playwright
-install`: the browser is Debian's). Without them, `browser_missing` says why and the tests skip.
+Needs Debian's Chromium and the `playwright` package (no `playwright install`: the browser is
+Debian's). Without them, `browser_missing` says why and the tests skip. The browser is
+CHROMIUM_PATH when set; otherwise Chromium's headless shell (Debian's chromium-headless-shell,
+the same engine without the desktop browser around it: Playwright's own choice for headless
+runs) when installed, else /usr/bin/chromium. Both browser modules, in turns on one machine:
+the headless shell 20.5-24.6 s of the machine's CPU and 17-19 s of wall, the whole browser
+34.5-38.1 s and 24-25 s.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ try:
 except ImportError:  # pragma: no cover - depends on the machine
     sync_playwright = _playwright_expect = None
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+HEADLESS_SHELL = "/usr/bin/chromium-headless-shell"
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or (HEADLESS_SHELL if Path(HEADLESS_SHELL).exists() else "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -28,7 +34,7 @@ def browser_missing() -> str | None:
     if sync_playwright is None:
         return "the playwright package is not installed (pip install playwright)"
     if not Path(CHROMIUM).exists():
-        return f"no Chromium at {CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)"
+        return f"no Chromium at {CHROMIUM} (apt-get install chromium-headless-shell, or set CHROMIUM_PATH)"
     return None
 
 
