@@ -336,12 +336,12 @@ def dialect() -> str:
     return connections.get("default").capabilities.dialect
 
 
-def _builder(model: type[Model], keys: tuple[str, ...]) -> Callable[[tuple], Model]:
-    """A function that makes an instance of `model` from a row's values (its columns named
-    `keys`, in that order) as Tortoise's `Model._init_from_db` does (the same conversions, the
-    same attributes), but with the work of finding each column done once, here."""
+def _builder(model: type[Model], position: dict[str, int]) -> Callable[[Any], Model]:
+    """A function that makes an instance of `model` from a row (its columns read by position:
+    the column of field `key` at `position[key]`) as Tortoise's `Model._init_from_db` does (the
+    same conversions, the same attributes), but with the work of finding each column done once,
+    here."""
     meta = model._meta
-    position = {key: i for i, key in enumerate(keys)}
     plan = (
         [(position[key], attr, None) for key, attr, _ in meta.db_native_fields]
         + [(position[key], attr, field.field_type) for key, attr, field in meta.db_default_fields]
@@ -378,20 +378,25 @@ def _is_utc(zone) -> bool:
         datetime(2000, 7, 1, tzinfo=timezone.utc).astimezone(zone).utcoffset() == timedelta(0)
 
 
-_builders: dict[tuple, Callable[[tuple], Model]] = {}
+_builders: dict[tuple, Callable[[Any], Model]] = {}
 
 
-def _built(model: type[Model], keys: tuple[str, ...]) -> Callable[[tuple], Model]:
+def _built(model: type[Model], keys: tuple[str, ...], prefix: str = "") -> Callable[[Any], Model]:
+    """The builder of `model` from rows whose columns are `keys`: its own columns, or with a
+    `prefix` those named "<prefix><field>"."""
     # Keyed by which fields the database gives as they are: Tortoise sorts the fields again,
     # in the same lists, when its apps are set up for another database (in the tests; SQLite
     # gives booleans as integers, PostgreSQL as booleans), and the conversions follow.
-    meta = model._meta
-    key = (model, keys, tuple(key for key, _, _ in meta.db_native_fields))
+    key = (model, keys, prefix, tuple(model._meta.db_native_fields))
     builder = _builders.get(key)
     if builder is None:
         if len(_builders) > 256:
             _builders.clear()
-        builder = _builders[key] = _builder(model, keys)
+        if prefix:
+            position = {k[len(prefix):]: i for i, k in enumerate(keys) if k.startswith(prefix)}
+        else:
+            position = {k: i for i, k in enumerate(keys) if "." not in k}
+        builder = _builders[key] = _builder(model, position)
     return builder
 
 
@@ -402,23 +407,15 @@ def rows_as(model: type[Model], rows: list, related: dict[str, type[Model]] | No
     if not rows:
         return []
     keys = tuple(rows[0].keys())
+    build = _built(model, keys)
     if not related:
-        build = _built(model, keys)
-        return [build(tuple(row)) for row in rows]
-    own = [i for i, k in enumerate(keys) if "." not in k]
-    build = _built(model, tuple(keys[i] for i in own))
-    parts = []
-    for name, other in related.items():
-        where = [i for i, k in enumerate(keys) if k.startswith(name + ".")]
-        names = tuple(keys[i].partition(".")[2] for i in where)
-        parts.append((f"_{name}", _built(other, names), where, names.index("id")))
+        return [build(row) for row in rows]
+    parts = [(f"_{name}", _built(other, keys, name + "."), keys.index(name + ".id")) for name, other in related.items()]
     found = []
     for row in rows:
-        values = tuple(row)
-        instance = build(tuple(values[i] for i in own))
-        for attr, build_related, where, id_at in parts:
-            related_values = tuple(values[i] for i in where)
-            instance.__dict__[attr] = build_related(related_values) if related_values[id_at] is not None else None
+        instance = build(row)
+        for attr, build_related, id_at in parts:
+            instance.__dict__[attr] = build_related(row) if row[id_at] is not None else None
         found.append(instance)
     return found
 
