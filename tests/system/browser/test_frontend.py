@@ -7,7 +7,8 @@ from the API once; the assertions are on what a user sees on the page. The pages
 tabs kept from one test to the next, each in a browser context of its own (`Tabs`).
 
 Needs Debian's Chromium (its headless shell, or /usr/bin/chromium, or CHROMIUM_PATH: see
-chromium.py) and the `playwright` package; the tests skip, saying which is missing, without them. No `playwright install` is needed.
+chromium.py) and the `playwright` package; the tests skip, saying which is missing, without
+them. No `playwright install` is needed.
 
 Nothing here waits a fixed time: every step waits for what the user would see (Playwright's
 `expect` polls until its timeout), so a busy machine makes the tests slower, not red. What one
@@ -145,9 +146,10 @@ def server(running_server, tmp_path):
 class Tabs:
     """Browser tabs kept from one test to the next, each in a browser context of its own (own
     cookies, own socket). Making a context and its first page costs the desktop Chromium about
-    1.4 s of CPU (0.55 s for an empty one), loading the screen again in a tab it has about 0.4 s: a test
-    takes an idle tab, or a new one, and gives it back on about:blank (its page's scripts and
-    socket gone, its routes removed, its cookies cleared). A tab that fails to go back is closed."""
+    1.4 s of CPU (0.55 s for an empty one), loading the screen again in a tab it has about
+    0.4 s: a test takes an idle tab, or a new one, and gives it back on about:blank (its page's
+    scripts and socket gone, its routes removed, its cookies cleared). A tab that fails to go
+    back is closed."""
 
     def __init__(self, browser):
         self.browser = browser
