@@ -4,13 +4,15 @@
 2. Counts the SQL statements the service sends for one step-2 read and one change
    (bench.statements), and starts the floor with as many (bench.floor); checks that the
    floor answers the same data (reads, changes, the mix's users: bench.agreement).
-3. The floor: the step-2 query (wrk, else bench.pyload), setAssignmentFunction under 20
-   clients on one process and on two (bench.mutations), the realistic mix (bench.mix).
-4. The service with its response cache off: the step-2 query; then it and
+3. The service with its response cache off and the floor, in turns (`in_turns`): the
+   step-2 query (wrk, else bench.pyload); then the service's step-2 query and
    setAssignmentFunction on the usual dataset and on one 100 times larger built for the
-   purpose, in turns (bench.scale; `--no-large` skips it).
-5. The service as deployed (response cache on): the step-2 query (every quote read once
-   before), setAssignmentFunction on one process and on two, the realistic mix; over SQLite.
+   purpose, in turns too (bench.scale; `--no-large` skips it).
+4. The service as deployed (response cache on): the step-2 query (every quote read once
+   before); in turns with the floor, setAssignmentFunction under 20 clients on one process
+   and on two (bench.mutations) and the realistic mix (bench.mix); the step-2 query over
+   SQLite.
+5. (Steps 3 and 4 hold every ratio of the targets: each divides figures taken in turns.)
 6. Live updates (bench.fanout): one change pushed to 1,000 subscribers of one process, then
    to 5,000 on two processes sharing Redis; memory per idle subscriber on each.
 7. Prints the tables and writes them to BENCHMARKS.md and the README's performance section
@@ -161,6 +163,18 @@ def live_updates(servers, data: dataset.Dataset, count: int, args: argparse.Name
     return result
 
 
+def in_turns(floor_load, service_load) -> tuple[load.LoadResult, load.LoadResult]:
+    """The floor's load and the service's, each run twice for half the time (after its own
+    warm-up), in turns: floor, service, service, floor. A load that comes or goes on the machine
+    weighs on both alike, and a steady drift of its speed cancels out. Measured minutes apart,
+    the floor first, two runs of the same code gave the floor's mix 899 and 1,535 requests/s and
+    the service's 827 and 702: ratios of 0.92 and 0.46."""
+    floor, service = [floor_load()], [service_load()]
+    service.append(service_load())
+    floor.append(floor_load())
+    return load.merged(floor), load.merged(service)
+
+
 def measure(args: argparse.Namespace, run: report.Run, postgres_url: str, sqlite_url: str, workdir: Path) -> None:
     pg, sq = run.postgres, run.sqlite
     bodies = bodies_file(workdir, pg.quote_ids)
@@ -173,16 +187,12 @@ def measure(args: argparse.Namespace, run: report.Run, postgres_url: str, sqlite
     log(f"the floor answers as the service ({run.compared} reads, {run.compared_mutations} setAssignmentFunction "
         f"answers and {run.compared_mix} reads of the mix's users after changes compared)")
 
-    with floor_server(postgres_url, run.floor_statements) as floor:
-        run.step2["floor"] = step2_load(floor, bodies, postgres_url, args)
-        run.mutations["floor"] = mutation_load(floor, pg, args)
-        run.mix["floor"] = mix_load(floor, pg, args)
-    with floor_server(postgres_url, run.floor_statements, workers=2) as floor:
-        run.mutations["floor-2"] = mutation_load(floor, pg, args)
-
-    # Response cache off: every read resolved.
-    with api_server(postgres_url, uncached) as service:
-        run.step2["postgres-uncached"] = step2_load(service, bodies, postgres_url, args)
+    # The floor and the service in turns for each ratio (see `in_turns`); the service's response
+    # cache off first: every read resolved.
+    half = argparse.Namespace(**{**vars(args), "seconds": max(1.0, args.seconds / 2)})
+    with floor_server(postgres_url, run.floor_statements) as floor, api_server(postgres_url, uncached) as service:
+        run.step2["floor"], run.step2["postgres-uncached"] = in_turns(
+            lambda: step2_load(floor, bodies, postgres_url, half), lambda: step2_load(service, bodies, postgres_url, half))
     run.profile = asyncio.run(profile.breakdown(postgres_url, pg.quote_ids))
     log(f"step-2 read: {run.profile.figures['step-2 read']:.2f} ms of the app's CPU a request, in process")
     if args.large:
@@ -190,13 +200,16 @@ def measure(args: argparse.Namespace, run: report.Run, postgres_url: str, sqlite
     else:
         run.scale.skipped = "skipped (--no-large)"
 
-    with api_server(postgres_url) as service:
+    # The service as deployed (response cache on).
+    with floor_server(postgres_url, run.floor_statements) as floor, api_server(postgres_url) as service:
         run.step2["postgres"] = step2_load(service, bodies, postgres_url, args, primed=True)
-        run.mutations["postgres"] = mutation_load(service, pg, args)
+        run.mutations["floor"], run.mutations["postgres"] = in_turns(
+            lambda: mutation_load(floor, pg, half), lambda: mutation_load(service, pg, half))
         run.mutations["postgres-short"] = mutation_load(service, pg, args, mutations.SHORT_SELECTION)
-        run.mix["postgres"] = mix_load(service, pg, args)
-    with api_server(postgres_url, workers=2) as service:
-        run.mutations["postgres-2"] = mutation_load(service, pg, args)
+        run.mix["floor"], run.mix["postgres"] = in_turns(lambda: mix_load(floor, pg, half), lambda: mix_load(service, pg, half))
+    with floor_server(postgres_url, run.floor_statements, workers=2) as floor, api_server(postgres_url, workers=2) as service:
+        run.mutations["floor-2"], run.mutations["postgres-2"] = in_turns(
+            lambda: mutation_load(floor, pg, half), lambda: mutation_load(service, pg, half))
 
     with api_server(sqlite_url) as service:
         run.step2["sqlite"] = step2_load(service, bodies_file(workdir, sq.quote_ids, "sqlite"), sqlite_url, args,

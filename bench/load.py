@@ -117,7 +117,7 @@ def python_load(spec: dict, server_pid: int, database: str | None = None) -> Loa
 def merged(results: list[LoadResult]) -> LoadResult:
     """Loads of the same kind taken in turns, as one: requests and time added up, CPU shares
     weighted by time, p50/p90/p99 the mean of the turns' weighted by their requests, the
-    worst max."""
+    worst max; the same for each part of a mix (reads, changes)."""
     seconds = sum(r.seconds for r in results)
     requests = sum(r.requests for r in results)
 
@@ -129,10 +129,18 @@ def merged(results: list[LoadResult]) -> LoadResult:
         for key, value in r.errors.items():
             errors[key] = errors.get(key, 0) + value
     cpu = {key: sum(r.cpu.get(key, 0.0) * r.seconds for r in results) / seconds for key in results[0].cpu}
+    parts = {}
+    for kind in results[0].parts:
+        turns = [r.parts[kind] for r in results if kind in r.parts]
+        count = sum(t["requests"] for t in turns)
+        parts[kind] = {"requests": count, "rps": count / seconds if seconds else 0.0,
+                       **{f"{p}_ms": sum(t[f"{p}_ms"] * t["requests"] for t in turns) / count if count else 0.0
+                          for p in ("p50", "p90", "p99")},
+                       "max_ms": max(t["max_ms"] for t in turns)}
     return LoadResult(
         client=results[0].client, connections=results[0].connections, seconds=seconds, requests=requests,
         rps=requests / seconds if seconds else 0.0, p50_ms=mean("p50_ms"), p90_ms=mean("p90_ms"),
         p99_ms=mean("p99_ms"), max_ms=max(r.max_ms for r in results), errors=errors, cpu=cpu,
         accepted=sum(r.accepted for r in results), refused=sum(r.refused for r in results),
-        drafts=results[-1].drafts,
+        drafts=results[-1].drafts, parts=parts,
     )
