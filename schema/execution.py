@@ -13,6 +13,9 @@ compiled selections hang on the operation's node, and go when its document goes.
 Anything unexpected while doing so (a null in a non-null field, a value of the wrong kind, an
 awaitable) drops back to graphql-core's own completion of that object, which then reports it
 as it always does: the fast path changes the speed, never the answer.
+
+One idea, the compiled completion, in one file (a little over 300 lines): the execution context
+that uses it and the code it generates.
 """
 
 from __future__ import annotations

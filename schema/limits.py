@@ -20,6 +20,8 @@ A document over a limit is refused before graphql-core's validation runs, whose 
 more than the execution for some documents (duplicate fields), with every limit it breaks. Once
 the cost is over its limit the pass stops counting it (and comparing names), and only goes on
 for the depth and the aliases: a refused document costs no more than an accepted one.
+
+One idea, the measure of a document, in one file (a little over 300 lines).
 """
 
 from __future__ import annotations
