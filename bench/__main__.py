@@ -193,7 +193,7 @@ def measure(args: argparse.Namespace, run: report.Run, postgres_url: str, sqlite
     with floor_server(postgres_url, run.floor_statements) as floor, api_server(postgres_url, uncached) as service:
         run.step2["floor"], run.step2["postgres-uncached"] = in_turns(
             lambda: step2_load(floor, bodies, postgres_url, half), lambda: step2_load(service, bodies, postgres_url, half))
-    run.profile = asyncio.run(profile.breakdown(postgres_url, pg.quote_ids))
+    run.profile = profile.run_loop(profile.breakdown(postgres_url, pg.quote_ids))
     log(f"step-2 read: {run.profile.figures['step-2 read']:.2f} ms of the app's CPU a request, in process")
     if args.large:
         large_scale(args, run, postgres_url, workdir, uncached)
