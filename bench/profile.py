@@ -170,7 +170,8 @@ def breakdown_lines(result: Breakdown) -> list[str]:
     f = result.figures
     return [
         f"CPU of the server's own process per request, one request at a time, {result.requests:,} of each "
-        f"(the app driven through ASGI in the benchmark's process: no client, no socket): the step-2 read "
+        f"(the app driven through ASGI in the benchmark's process, on uvloop as the server: no client, no "
+        f"socket): the step-2 read "
         f"{f['step-2 read']:.2f} ms, `{{ viewer {{ name }} }}` {f['{ viewer { name } }']:.2f} ms (what any "
         f"authenticated GraphQL request costs: the token's statement, Strawberry's view and execution), "
         f"GET /healthz {f['GET /healthz']:.2f} ms (the HTTP stack alone). The step-2 read's CPU by part: "
