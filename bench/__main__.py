@@ -163,6 +163,11 @@ def live_updates(servers, data: dataset.Dataset, count: int, args: argparse.Name
     return result
 
 
+def halved(args: argparse.Namespace) -> argparse.Namespace:
+    """The arguments of one of two turns that share each load's time."""
+    return argparse.Namespace(**{**vars(args), "seconds": load.turn_seconds(args.seconds)})
+
+
 def in_turns(floor_load, service_load) -> tuple[load.LoadResult, load.LoadResult]:
     """The floor's load and the service's, each run twice for half the time (after its own
     warm-up), in turns: floor, service, service, floor. A load that comes or goes on the machine
@@ -189,7 +194,7 @@ def measure(args: argparse.Namespace, run: report.Run, postgres_url: str, sqlite
 
     # The floor and the service in turns for each ratio (see `in_turns`); the service's response
     # cache off first: every read resolved.
-    half = argparse.Namespace(**{**vars(args), "seconds": max(1.0, args.seconds / 2)})
+    half = halved(args)
     with floor_server(postgres_url, run.floor_statements) as floor, api_server(postgres_url, uncached) as service:
         run.step2["floor"], run.step2["postgres-uncached"] = in_turns(
             lambda: step2_load(floor, bodies, postgres_url, half), lambda: step2_load(service, bodies, postgres_url, half))
@@ -237,7 +242,7 @@ def large_scale(args: argparse.Namespace, run: report.Run, postgres_url: str, wo
         run.scale.statements = statements.count(large)
         log(f"step-2 read on it: {run.scale.statements.step2} statements; setAssignmentFunction: "
             f"{run.scale.statements.mutation}")
-        half = argparse.Namespace(**{**vars(args), "seconds": max(1.0, args.seconds / 2)})
+        half = halved(args)
         datasets = {"usual": (run.postgres, bodies_file(workdir, run.postgres.quote_ids)),
                     "large": (large, bodies_file(workdir, large.quote_ids, "large"))}
         reads: dict[str, list] = {"usual": [], "large": []}

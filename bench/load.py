@@ -114,6 +114,11 @@ def python_load(spec: dict, server_pid: int, database: str | None = None) -> Loa
     return _result("python", spec["connections"], raw, shares)
 
 
+def turn_seconds(seconds: float) -> float:
+    """The time of each of two turns that share a load's `seconds` (at least 1 s)."""
+    return max(1.0, seconds / 2)
+
+
 def merged(results: list[LoadResult]) -> LoadResult:
     """Loads of the same kind taken in turns, as one: requests and time added up, CPU shares
     weighted by time, p50/p90/p99 the mean of the turns' weighted by their requests, the

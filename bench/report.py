@@ -9,7 +9,7 @@ from pathlib import Path
 from bench import tables
 from bench.dataset import Dataset
 from bench.fanout import FanoutResult
-from bench.load import LoadResult
+from bench.load import LoadResult, turn_seconds
 from bench.profile import Breakdown, breakdown_lines
 from bench.scale import ScaleResult
 from bench.statements import StatementCount
@@ -91,6 +91,7 @@ def dataset_lines(run: Run) -> list[str]:
 
 def markdown(run: Run) -> str:
     s = run.settings
+    turn = turn_seconds(s["seconds"])  # the floor and the service in turns, each this long
     return "\n".join([
         "# Benchmarks",
         "",
@@ -118,7 +119,7 @@ def markdown(run: Run) -> str:
         f"{len(run.postgres.quote_ids):,}; {s['connections']} concurrent clients for {s['seconds']:g} s after "
         f"{s['warmup']:g} s of warm-up; one server process (`python -m api serve --workers 1`). The floor and the "
         f"service with its response cache off are measured in turns (floor, service, service, floor; "
-        f"{max(1.0, s['seconds'] / 2):g} s each, each after its own warm-up), so that a load that comes or goes on "
+        f"{turn:g} s each, each after its own warm-up), so that a load that comes or goes on "
         f"the machine weighs on both alike; their figures add up the two turns. The floor answered "
         f"the same `data` as the service for {run.compared} answers (quotes × audiences) before it was measured. "
         f"The SQLite row is divided by the same floor (there is no SQLite floor). CPU in cores (1.00 = one core "
@@ -144,7 +145,7 @@ def markdown(run: Run) -> str:
         "with the frontend's SET_ASSIGNMENT_FUNCTION (which answers the whole QuoteStep2 fragment); a closed loop "
         f"of {s['mutation_connections']} clients for {s['seconds']:g} s after {s['warmup']:g} s of warm-up, each "
         "request changing something (every load starts from the state the one before left); the service and "
-        f"the floor on as many processes in turns (floor, service, service, floor; {max(1.0, s['seconds'] / 2):g} s "
+        f"the floor on as many processes in turns (floor, service, service, floor; {turn:g} s "
         "each, each after its own warm-up). The floor sends "
         "the service's statements for it (the quote and its client, the quote locked through the assignment; "
         "the contact list, the update, the quote's and the partner's versions; then the lines and the eligible "
@@ -161,7 +162,8 @@ def markdown(run: Run) -> str:
         f"and again, in a closed loop for {s['seconds']:g} s after {s['warmup']:g} s of warm-up; reads and changes "
         "are timed in the same run and reported apart and together. The service runs as deployed (response "
         "cache on, one process); the floor does the same with the same statements, in turns with it (floor, "
-        f"service, service, floor; {max(1.0, s['seconds'] / 2):g} s each, each after its own warm-up). A read that shows an older "
+        f"service, service, floor; {turn:g} s each, each after its own warm-up). A read that shows an "
+        "older "
         "version of the quote than the user's own last change is stale (counted apart from the errors). Before "
         f"the loads, {run.compared_mix} reads by these users, after changes made through the service and through "
         "the floor in turn, were the same on both.",
