@@ -27,7 +27,7 @@ from strawberry.utils.await_maybe import await_maybe
 from schema.context import Context
 from schema.documents import Documents, Prepared
 from schema.execution import PlainExecutionContext
-from schema.extensions import MaskUnexpectedErrors, PreparedDocument
+from schema.extensions import MaskUnexpectedErrors, PreparedDocument, operation_hooks
 from schema.limits import Limits
 from schema.live import SharedSubscriptions, share_key, shared_field
 from schema.mutation import Mutation
@@ -72,7 +72,7 @@ class Schema(strawberry.Schema):
             extension.execution_context = execution_context
         runner = self.create_extensions_runner(execution_context, extensions)
         try:
-            async with runner.operation():
+            async with operation_hooks(extensions) or runner.operation():
                 result = await await_maybe(self._get_execute_function()(
                     self._schema, prepared.document, root_value=None,
                     middleware=self._get_middleware_manager(extensions), variable_values=variables,
