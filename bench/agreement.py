@@ -68,11 +68,16 @@ def check(service_url: str, floor_url: str, dataset: Dataset) -> int:
     return compared
 
 
+HISTORY = ("query($id: ID!) { quote(id: $id) { history(first: 10) { edges { node "
+           "{ id kind actor contactName assignmentId function summary } } } } }")
+
+
 def check_mutation(service_url: str, floor_url: str, dataset: Dataset) -> int:
     """setAssignmentFunction: the service and the floor take turns on the same contacts (each
     undoing what the other did), and each floor answer is compared with the service's answer
-    that left the same state; only the quote's version differs (raised by every change).
-    Then a refusal (a fourth TRACKING contact)."""
+    that left the same state; only the quote's version differs (raised by every change). Each
+    change writes the same history entries whoever made it (read back through the service's
+    Quote.history, their ids and times aside). Then a refusal (a fourth TRACKING contact)."""
     query = operations.set_assignment_function()
     compared = 0
     with httpx.Client(timeout=30) as http:
@@ -86,6 +91,18 @@ def check_mutation(service_url: str, floor_url: str, dataset: Dataset) -> int:
             answer["data"]["setAssignmentFunction"]["quote"].pop("version")
             return answer["data"]
 
+        def written_by(quote: int, change) -> tuple[dict, list[dict]]:
+            """What `change()` answers, and the history entries it wrote (oldest first)."""
+            def newest() -> list[dict]:
+                answer = http.post(f"{service_url}/graphql", json={"query": HISTORY, "variables": {"id": _gid("Quote", quote)}},
+                                   headers={"Authorization": "Bearer demo-alice"}).json()
+                return [edge["node"] for edge in answer["data"]["quote"]["history"]["edges"]]
+
+            known = {entry["id"] for entry in newest()}
+            answer = change()
+            entries = [{k: v for k, v in entry.items() if k != "id"} for entry in reversed(newest()) if entry["id"] not in known]
+            return answer, entries
+
         for quote in sorted(set(dataset.drafts) - {dataset.hot_quote})[:4]:
             rows = dataset.drafts[quote]
             for row in rows[:2]:
@@ -94,12 +111,20 @@ def check_mutation(service_url: str, floor_url: str, dataset: Dataset) -> int:
                     if function == "TRACKING" and not had and sum("TRACKING" in r.functions for r in rows) >= 3:
                         continue  # would be refused: nothing to undo
                     holder = next((r.id for r in rows if function == "ON_SITE" and function in r.functions), None)
-                    changed = send(service_url, row.id, function, not had)
-                    back = send(floor_url, row.id, function, had)
-                    for url, expected, enabled in ((floor_url, changed, not had), (service_url, back, had)):
-                        difference = first_difference(expected, send(url, row.id, function, enabled))
+                    changed, made = written_by(quote, lambda: send(service_url, row.id, function, not had))
+                    back, undone = written_by(quote, lambda: send(floor_url, row.id, function, had))
+                    # The floor's redo starts where the service's change started unless that
+                    # change took ON_SITE from another holder: its entries are compared then only.
+                    made = made if holder in (None, row.id) else None
+                    for url, expected, entries, enabled in ((floor_url, changed, made, not had),
+                                                            (service_url, back, undone, had)):
+                        answer, written = written_by(quote, lambda: send(url, row.id, function, enabled))
+                        difference = first_difference(expected, answer)
                         if difference:
                             raise AssertionError(f"setAssignmentFunction on quote {quote}, service vs floor: {difference}")
+                        if entries is not None and (written != entries or not written):
+                            raise AssertionError(f"setAssignmentFunction on quote {quote}: history entries {written} "
+                                                 f"where the same change wrote {entries}")
                         compared += 1
                     if holder is not None and holder != row.id:  # ON_SITE back where it was
                         send(service_url, holder, function, True)

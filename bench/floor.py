@@ -18,9 +18,10 @@ Merged reads of different shapes come back as JSON aggregates (json_agg), decode
 It also answers the frontend's setAssignmentFunction (a body whose variables hold
 `input.assignmentId`) with the statements the service sends for it: T, then in one
 transaction the quote (with its client) locked through the assignment, A, an UPDATE per
-assignment changed, the quote's version and the partner's data version raised; after the
+assignment changed, the quote's version raised, the change's history entries written (one
+INSERT, as contacts/history.py writes them), the partner's data version raised; after the
 commit L and C, and the answer (the QuoteStep2 fragment, the assignment, userErrors) built as for the read.
-Any user's token is taken (T reads its partner and rights), so the floor serves the realistic
+Any user's token is taken (T reads its partner, rights and name), so the floor serves the realistic
 mix (bench/mix.py: 20 users, reads and changes of their own drafts) as the service does.
 """
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from datetime import datetime, timezone
 from contextlib import asynccontextmanager
 
 import asyncpg
@@ -43,11 +45,12 @@ from api.authentication import bearer_token
 from contacts.auth import hash_token
 from schema.ids import decode_id, encode_id
 from contacts.messages import message, negotiate, summary
+from contacts.history import name_of
 from contacts.text import search_key
 
 # --- The reads ------------------------------------------------------------------------------
 
-T = ("SELECT u.partner_id, u.can_edit_quotes, u.can_edit_contacts "
+T = ("SELECT u.partner_id, u.can_edit_quotes, u.can_edit_contacts, u.name "
      "FROM api_token t JOIN app_user u ON u.id = t.user_id WHERE t.token_hash = $1")
 Q = ("SELECT id, reference, status, version, ordered_at, client_id, partner_id "
      "FROM quote WHERE id = $1 AND partner_id = $2")
@@ -288,6 +291,39 @@ BUMP_PARTNER = (
     "UPDATE enterprise SET data_version = data_version + (CASE WHEN id = $1 THEN 1 ELSE 0 END), "
     "contacts_version = contacts_version + (CASE WHEN id = $2 THEN 1 ELSE 0 END) WHERE id IN (SELECT id FROM locked)"
 )
+# The change's history entries (contacts/history.py), one statement for all of them.
+HISTORY = ("INSERT INTO quote_history (quote_id, at, kind, actor, contact_name, contact_id, email, assignment_id, "
+           "function, erased) VALUES {rows}")
+
+
+def history_entries(before: dict, after: dict, by_id: dict, target: int) -> list[tuple]:
+    """(kind, assignment row, function) of each entry, as contacts.history.function_changes
+    gives them: for each function in order, the target's untick, or the other holder's untick
+    (ON_SITE, DELIVERY moving away from it) just before the target's tick."""
+    entries = []
+    for function in rules.FUNCTIONS:
+        had, has = function in before.get(target, ()), function in after.get(target, ())
+        if had and not has:
+            entries.append(("FUNCTION_UNTICKED", by_id[target], function))
+        elif has and not had:
+            if function in rules.SINGLE_HOLDER:
+                entries += [("FUNCTION_UNTICKED", by_id[other], function) for other, functions in after.items()
+                            if other != target and function in before.get(other, ()) and function not in functions]
+            entries.append(("FUNCTION_TICKED", by_id[target], function))
+    return entries
+
+
+def history_values(quote_id: int, actor: str, entries: list[tuple]) -> list:
+    """The INSERT's values: the contact named and reached as the assignment shows it on a draft
+    (an enterprise contact's current details, else its own)."""
+    at, values = datetime.now(timezone.utc), []
+    for kind, a, function in entries:
+        own = a["contact_id"] is None or a["last_name"] is not None
+        details = {name: a[name] if own else a[f"c_{name}"] for name in ("last_name", "first_name", "email")}
+        email = details["email"]
+        values += [quote_id, at, kind, actor, name_of(details), a["contact_id"], email.strip().lower() if email else None,
+                   a["id"], function.value, False]
+    return values
 
 
 async def set_assignment_function(pool: asyncpg.Pool, viewer, variables: dict, language: str) -> dict:
@@ -310,12 +346,17 @@ async def set_assignment_function(pool: asyncpg.Pool, viewer, variables: dict, l
             problems = [rules.Problem(p.code, ("input", "function"), assignment_id, p.function, p.limit) for p in refused]
             if changes and not problems:
                 by_id = {a["id"]: a for a in assignments}
+                before = {slot.id: slot.functions for slot in slots}
+                entries = history_entries(before, {**before, **changes}, by_id, assignment_id)
                 for changed, functions in sorted(changes.items(), key=lambda item: item[0] == assignment_id):
                     columns = [f in functions for f in (rules.Function.ON_SITE, rules.Function.DELIVERY,
                                                         rules.Function.TRACKING)]
                     await conn.execute(SET_FUNCTIONS, changed, *columns)
                     by_id[changed].update(zip(("on_site", "delivery", "tracking"), columns))
                 quote["version"] = await conn.fetchval(BUMP_QUOTE, quote["id"])
+                if entries:
+                    rows = ", ".join("(" + ", ".join(f"${10 * i + n}" for n in range(1, 11)) + ")" for i in range(len(entries)))
+                    await conn.execute(HISTORY.format(rows=rows), *history_values(quote["id"], viewer["name"], entries))
                 await conn.execute(BUMP_PARTNER, viewer["partner_id"], quote["client_id"])
         lines = await conn.fetch(LINES_SQL, quote["id"])
         contacts = await conn.fetch(CONTACTS_SQL, quote["client_id"], viewer["partner_id"])

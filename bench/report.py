@@ -148,8 +148,9 @@ def markdown(run: Run) -> str:
         f"the floor on as many processes in turns (floor, service, service, floor; {turn:g} s "
         "each, each after its own warm-up). The floor sends "
         "the service's statements for it (the quote and its client, the quote locked through the assignment; "
-        "the contact list, the update, the quote's and the partner's versions; then the lines and the eligible "
-        "contacts) straight through asyncpg, applies the same rules and answers the same `data` (checked on "
+        "the contact list, the update, the quote's version, the change's history entries and the partner's "
+        "versions; then the lines and the eligible contacts) straight through asyncpg, applies the same rules, "
+        "writes the same history entries and answers the same `data` (checked on "
         f"{run.compared_mutations} answers, the quote's version aside, before the loads). Two processes are "
         "divided by the floor on two processes. Server CPU counts every process of the server.",
         "",
