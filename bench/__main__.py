@@ -278,6 +278,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         info = machine.describe(postgres_url)
         busy = machine.background_load()
+        speed = machine.core_speed()
         if busy > 0.3:
             log(f"the machine is already busy ({busy:.2f} cores) before the benchmark: figures will be lower")
         settings = {"seconds": args.seconds, "warmup": args.warmup, "connections": args.connections,
@@ -301,6 +302,7 @@ def main(argv: list[str] | None = None) -> None:
 
         measure(args, run, postgres_url, sqlite_url, workdir)
         run.busy_after = machine.background_load()
+        run.core_seconds = (speed, machine.core_speed())
         run.seconds = time.monotonic() - started
         text = report.markdown(run)
         print(text)

@@ -82,3 +82,15 @@ def background_load(seconds: float = 1.0) -> float:
     before, started = machine_busy_seconds(), time.monotonic()
     time.sleep(seconds)
     return (machine_busy_seconds() - before) / (time.monotonic() - started)
+
+
+def core_speed(repeats: int = 3) -> float:
+    """Seconds of CPU that one core takes for a fixed piece of Python (`sum(range(3 * 10**7))`),
+    the least of `repeats`: how fast this machine's cores are today, to compare two runs (the
+    same code on another day's machine may run at a third of the speed, with no other load seen)."""
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.process_time()
+        sum(range(3 * 10**7))
+        best = min(best, time.process_time() - started)
+    return best

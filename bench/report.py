@@ -39,6 +39,7 @@ class Run:
     fanout_redis: FanoutResult | None = None  # two processes, events through Redis
     profile: Breakdown | None = None  # where the CPU of one step-2 read goes
     busy_after: float = 0.0
+    core_seconds: tuple[float, float] | None = None  # machine.core_speed() before and after the run
     seconds: float = 0.0
 
 
@@ -65,6 +66,9 @@ def machine_lines(run: Run) -> list[str]:
         f"- Machine's load: {run.background_cores:.2f} of {m['cores']} cores busy before the run (the benchmark "
         f"idle), {run.busy_after:.2f} after it; other processes during the measured loads: {_other_load(run)} "
         f"cores (column \"other load\" of each table); the whole run took {run.seconds:.0f} s",
+        *([f"- Speed of a core: `sum(range(3 * 10**7))` took {run.core_seconds[0]:.2f} s of CPU before the run, "
+           f"{run.core_seconds[1]:.2f} s after it (the least of three; compare runs on different days by it)"]
+          if run.core_seconds else []),
     ]
 
 
