@@ -219,6 +219,32 @@ async def test_the_lock_is_taken_inside_the_transaction(world):
     assert order == ["first commits", "second has the lock"]
 
 
+@pytest.mark.postgres_only
+async def test_a_connection_lost_inside_a_change_fails_it_and_nothing_is_sent_elsewhere(world):
+    """The transaction's connection terminated by the server between two statements: the next
+    one fails as a lost connection (a 503 for the client), rather than being sent again on
+    another connection outside the transaction; what the transaction wrote is gone, and the
+    pool serves the next request."""
+    q = world.quote.id
+    before = await version(q)
+    admin = await asyncpg.connect(world.backend.database_url.replace("postgres://", "postgresql://", 1))
+    try:
+        async with db.session():
+            with pytest.raises(Exception) as raised:
+                async with db.write_transaction():
+                    await db.run('UPDATE "quote" SET "version" = "version" + 1 WHERE "id" = $1', q)
+                    pid = (await db.run("SELECT pg_backend_pid() AS pid"))[0]["pid"]
+                    await admin.execute("SELECT pg_terminate_backend($1)", pid)
+                    await db.run('SELECT "version" FROM "quote" WHERE "id" = $1', q)
+                    await db.run('UPDATE "quote" SET "version" = "version" + 1 WHERE "id" = $1', q)
+            assert db.connection_lost(raised.value), raised.value
+    finally:
+        await admin.close()
+    assert await version(q) == before
+    async with db.session():
+        assert (await db.run('SELECT "version" FROM "quote" WHERE "id" = $1', q))[0]["version"] == before
+
+
 # --- The unique indexes: a second wall ------------------------------------------------------
 
 
