@@ -87,11 +87,12 @@ test: install npm-install
 	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -n $(TEST_WORKERS) --dist worksteal $(TESTS)
 
 # wrk loads the reads when it can be installed (Debian's package); bench/pyload.py otherwise.
+# valgrind counts the instructions a request (bench/instructions.py); without it that table is left out.
 bench: install
-	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
-	  { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1 || \
-	    { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1; }; }; } || \
-	  echo "bench: wrk could not be installed; the reads are loaded by bench/pyload.py"
+	@for tool in wrk valgrind; do command -v $$tool >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$tool >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$tool >/dev/null 2>&1; }; }; } || \
+	  echo "bench: $$tool could not be installed (wrk: the reads are loaded by bench/pyload.py; valgrind: no count of instructions)"; done
 	$(PY) -m bench
 
 # The long load test of tests/support/load.py (the suite sends 800 requests): 40 clients, 60 s, PostgreSQL.

@@ -37,7 +37,8 @@ from pathlib import Path
 
 import orjson
 
-from bench import agreement, dataset, fanout, load, machine, mix, mutations, operations, profile, report, scale, statements
+from bench import (agreement, dataset, fanout, instructions, load, machine, mix, mutations, operations, profile, report,
+                   scale, statements)
 from bench.procs import ROOT, api_server, database_name, floor_server
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bench"
@@ -200,6 +201,12 @@ def measure(args: argparse.Namespace, run: report.Run, postgres_url: str, sqlite
             lambda: step2_load(floor, bodies, postgres_url, half), lambda: step2_load(service, bodies, postgres_url, half))
     run.profile = profile.run_loop(profile.breakdown(postgres_url, pg.quote_ids))
     log(f"step-2 read: {run.profile.figures['step-2 read']:.2f} ms of the app's CPU a request, in process")
+    if instructions.available():
+        run.instructions = instructions.count(postgres_url)
+        log("instructions a request (floor ÷ service): " + ", ".join(
+            f"{kind} {run.instructions.ratio(kind):.2f}×" for kind in instructions.KINDS))
+    else:
+        log("valgrind not found: no count of instructions (apt-get install valgrind)")
     if args.large:
         large_scale(args, run, postgres_url, workdir, uncached)
     else:

@@ -10,6 +10,8 @@ from bench import tables
 from bench.dataset import Dataset
 from bench.fanout import FanoutResult
 from bench.load import LoadResult, turn_seconds
+from bench.instructions import Counts
+from bench.instructions import lines as instruction_lines
 from bench.profile import Breakdown, breakdown_lines
 from bench.scale import ScaleResult
 from bench.statements import StatementCount
@@ -38,6 +40,7 @@ class Run:
     fanout: FanoutResult | None = None  # one process, events in process
     fanout_redis: FanoutResult | None = None  # two processes, events through Redis
     profile: Breakdown | None = None  # where the CPU of one step-2 read goes
+    instructions: Counts | None = None  # instructions a request, the service's and the floor's
     busy_after: float = 0.0
     core_seconds: tuple[float, float] | None = None  # machine.core_speed() before and after the run
     seconds: float = 0.0
@@ -143,6 +146,21 @@ def markdown(run: Run) -> str:
         "(`Schema.execute_prepared`). The figures above are `python -m bench.profile` (which builds its own "
         "database); `--show-other N` lists the costliest functions left in no part.",
         "",
+        "## Instructions a request",
+        "",
+        "Requests per second move with the machine (two runs of the same code gave the uncached read 0.40× and "
+        "0.51× the floor; `sum(range(3 * 10**7))` took 0.3 s of CPU one day and 0.7 to 1.2 s the next). The "
+        "instructions an app executes for a request do not: valgrind's callgrind counts them, the same to a few "
+        "in a million from one run to the next, whatever else the machine does. Each app driven through ASGI in "
+        "a process of its own (as above: no client nor socket, the HTTP server's work left out), on the "
+        f"benchmark's database, {run.instructions.requests if run.instructions else 100} requests counted after "
+        "the same ones run once: the step-2 read on quotes of the demo partner, and setAssignmentFunction "
+        "ticking TRACKING on contacts of drafts, then unticking it. PostgreSQL's work (the same statements for "
+        "both) is not counted. `python -m bench.instructions` gives this table alone.",
+        "",
+        *(instruction_lines(run.instructions) if run.instructions else
+          ["Not counted in this run (valgrind is not installed: `apt-get install valgrind`)."]),
+        "",
         "## Mutations",
         "",
         "Each client ticks or unticks TRACKING or ON_SITE on a contact of a random draft quote, as demo-alice, "
@@ -224,6 +242,10 @@ def readme_section(run: Run) -> list[str]:
         "tables behind these, are in [BENCHMARKS.md](BENCHMARKS.md):",
         "",
         *tables.targets_table(run),
+        *(["", "Instructions a request, which do not move with the machine (valgrind, the app alone; see BENCHMARKS.md): "
+            + "; ".join(f"{name} floor ÷ service {run.instructions.ratio(kind):.2f}×"
+                        for kind, name in (("read", "step-2 read"), ("change", "setAssignmentFunction"))) + "."]
+          if run.instructions else []),
         README_END,
     ]
 
