@@ -1,5 +1,6 @@
 """Protection of the GraphQL endpoint: documents held to the limits before they are validated
-or run (schema/documents.py, schema/limits.py), and the masking of unexpected errors."""
+or run (schema/documents.py, schema/limits.py), and the masking of unexpected errors; and the
+operations' `on_operation` hooks, run for a prepared operation without Strawberry's runner."""
 
 from __future__ import annotations
 
