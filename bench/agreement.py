@@ -6,19 +6,16 @@ difference stops the benchmark."""
 
 from __future__ import annotations
 
-import base64
 
 import httpx
 
 from bench import operations
 from bench.dataset import Dataset
 from bench.mix import drafts_of_users as mix_drafts
+from schema.ids import encode_id
 
 AUDIENCES = (("demo-alice", "fr"), ("demo-bob", "en"), ("demo-victor", "fr"))
 
-
-def _gid(kind: str, pk: int) -> str:
-    return base64.b64encode(f"{kind}:{pk}".encode()).decode()
 
 
 def first_difference(a, b, path: str = "data") -> str | None:
@@ -55,7 +52,7 @@ def check(service_url: str, floor_url: str, dataset: Dataset) -> int:
         for quote in quotes_to_check(dataset):
             for user, language in AUDIENCES:
                 headers = {"Authorization": f"Bearer {user}", "Accept-Language": language}
-                body = {"query": query, "variables": {"id": _gid("Quote", quote)}}
+                body = {"query": query, "variables": {"id": encode_id("Quote", quote)}}
                 service = http.post(f"{service_url}/graphql", json=body, headers=headers).json()
                 floor = http.post(f"{floor_url}/graphql", json=body, headers=headers).json()
                 if service.get("errors") or not (service.get("data") or {}).get("quote"):
@@ -82,7 +79,7 @@ def check_mutation(service_url: str, floor_url: str, dataset: Dataset) -> int:
     compared = 0
     with httpx.Client(timeout=30) as http:
         def send(url: str, assignment: int, function: str, enabled: bool) -> dict:
-            variables = {"input": {"assignmentId": _gid("ContactAssignment", assignment), "function": function,
+            variables = {"input": {"assignmentId": encode_id("ContactAssignment", assignment), "function": function,
                                    "enabled": enabled}}
             answer = http.post(f"{url}/graphql", json={"query": query, "variables": variables},
                                headers={"Authorization": "Bearer demo-alice"}).json()
@@ -94,7 +91,7 @@ def check_mutation(service_url: str, floor_url: str, dataset: Dataset) -> int:
         def written_by(quote: int, change) -> tuple[dict, list[dict]]:
             """What `change()` answers, and the history entries it wrote (oldest first)."""
             def newest() -> list[dict]:
-                answer = http.post(f"{service_url}/graphql", json={"query": HISTORY, "variables": {"id": _gid("Quote", quote)}},
+                answer = http.post(f"{service_url}/graphql", json={"query": HISTORY, "variables": {"id": encode_id("Quote", quote)}},
                                    headers={"Authorization": "Bearer demo-alice"}).json()
                 return [edge["node"] for edge in answer["data"]["quote"]["history"]["edges"]]
 
@@ -161,7 +158,7 @@ def check_mix(service_url: str, floor_url: str, dataset: Dataset, users: int = 3
 
         def both_read(token: str, quote: int, moment: str, expected: dict | None = None) -> None:
             nonlocal compared
-            variables = {"id": _gid("Quote", quote)}
+            variables = {"id": encode_id("Quote", quote)}
             service, floor = post(service_url, token, read, variables), post(floor_url, token, read, variables)
             for name, other in (("the floor's read", floor), ("the change's answer", expected)):
                 difference = other is not None and first_difference(service, other)
@@ -176,7 +173,7 @@ def check_mix(service_url: str, floor_url: str, dataset: Dataset, users: int = 3
             had = "ON_SITE" in target.functions
             both_read(token, quote, "before any change")
             for url, enabled, who in ((service_url, not had, "service"), (floor_url, had, "floor")):
-                variables = {"input": {"assignmentId": _gid("ContactAssignment", target.id), "function": "ON_SITE",
+                variables = {"input": {"assignmentId": encode_id("ContactAssignment", target.id), "function": "ON_SITE",
                                        "enabled": enabled}}
                 payload = post(url, token, change, variables)["setAssignmentFunction"]
                 if payload["userErrors"]:

@@ -16,7 +16,6 @@ events). The rounds are reported by their median and worst.
 
 from __future__ import annotations
 
-import base64
 import json
 import statistics
 import subprocess
@@ -29,6 +28,7 @@ import httpx
 from bench import operations
 from bench.dataset import Dataset
 from bench.procs import ROOT, CpuMeter, Process, database_name
+from schema.ids import encode_id
 
 INTROSPECT = "{ __schema { subscriptionType { fields { name } } } }"
 PER_CLIENT = 2500  # subscribers a client process opens at most
@@ -80,9 +80,6 @@ class FanoutResult:
         """The most an idle subscriber costs on any of the server processes."""
         return max((s["bytes_per_subscriber"] for s in self.servers), default=float("nan"))
 
-
-def _gid(kind: str, pk: int) -> str:
-    return base64.b64encode(f"{kind}:{pk}".encode()).decode()
 
 
 def subscription_available(http: httpx.Client) -> str:
@@ -196,7 +193,7 @@ class Changes:
         """Makes the change; the monotonic times it was sent and its answer read."""
         target = self.targets[self.turn % 2]
         self.turn += 1
-        variables = {"input": {"assignmentId": _gid("ContactAssignment", target), "function": "ON_SITE", "enabled": True}}
+        variables = {"input": {"assignmentId": encode_id("ContactAssignment", target), "function": "ON_SITE", "enabled": True}}
         sent = time.monotonic()
         response = self.http.post("/graphql", json={"query": self.query, "variables": variables})
         answered = time.monotonic()
@@ -230,7 +227,7 @@ def run(servers: Process | list[Process], dataset: Dataset, *, count: int = 1000
         reason = subscription_available(https[0])
         if reason:
             return FanoutResult(False, reason)
-        quote_id = _gid("Quote", dataset.hot_quote)
+        quote_id = encode_id("Quote", dataset.hot_quote)
         changes = Changes(https[0], dataset)
 
         # Warm-up: a few subscribers of each audience on each server, one change, then gone.

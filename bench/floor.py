@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import argparse
 import os
-from datetime import datetime, timezone
 from contextlib import asynccontextmanager
+from datetime import datetime, timezone
 
 import asyncpg
 import orjson
@@ -45,7 +45,7 @@ from api.authentication import bearer_token
 from contacts.auth import hash_token
 from schema.ids import decode_id, encode_id
 from contacts.messages import message, negotiate, summary
-from contacts.history import name_of
+from contacts.history import function_moves, name_of
 from contacts.text import search_key
 
 # --- The reads ------------------------------------------------------------------------------
@@ -296,23 +296,6 @@ HISTORY = ("INSERT INTO quote_history (quote_id, at, kind, actor, contact_name, 
            "function, erased) VALUES {rows}")
 
 
-def history_entries(before: dict, after: dict, by_id: dict, target: int) -> list[tuple]:
-    """(kind, assignment row, function) of each entry, as contacts.history.function_changes
-    gives them: for each function in order, the target's untick, or the other holder's untick
-    (ON_SITE, DELIVERY moving away from it) just before the target's tick."""
-    entries = []
-    for function in rules.FUNCTIONS:
-        had, has = function in before.get(target, ()), function in after.get(target, ())
-        if had and not has:
-            entries.append(("FUNCTION_UNTICKED", by_id[target], function))
-        elif has and not had:
-            if function in rules.SINGLE_HOLDER:
-                entries += [("FUNCTION_UNTICKED", by_id[other], function) for other, functions in after.items()
-                            if other != target and function in before.get(other, ()) and function not in functions]
-            entries.append(("FUNCTION_TICKED", by_id[target], function))
-    return entries
-
-
 def history_values(quote_id: int, actor: str, entries: list[tuple]) -> list:
     """The INSERT's values: the contact named and reached as the assignment shows it on a draft
     (an enterprise contact's current details, else its own)."""
@@ -347,7 +330,8 @@ async def set_assignment_function(pool: asyncpg.Pool, viewer, variables: dict, l
             if changes and not problems:
                 by_id = {a["id"]: a for a in assignments}
                 before = {slot.id: slot.functions for slot in slots}
-                entries = history_entries(before, {**before, **changes}, by_id, assignment_id)
+                entries = [(kind.value, by_id[moved], function)
+                           for kind, moved, function in function_moves(before, {**before, **changes}, assignment_id)]
                 for changed, functions in sorted(changes.items(), key=lambda item: item[0] == assignment_id):
                     columns = [f in functions for f in (rules.Function.ON_SITE, rules.Function.DELIVERY,
                                                         rules.Function.TRACKING)]

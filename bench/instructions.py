@@ -20,7 +20,6 @@ not counted: it is the same statements for both.
 from __future__ import annotations
 
 import argparse
-import base64
 import dataclasses
 import os
 import re
@@ -34,6 +33,7 @@ import orjson
 
 from bench import operations
 from bench.procs import ROOT
+from schema.ids import encode_id
 
 KINDS = ("read", "change")
 APPS = ("service", "floor")
@@ -60,9 +60,6 @@ def available() -> bool:
     return shutil.which("valgrind") is not None and shutil.which("callgrind_control") is not None
 
 
-def _gid(kind: str, pk: int) -> str:
-    return base64.b64encode(f"{kind}:{pk}".encode()).decode()
-
 
 async def _requests(url: str, kind: str, count: int) -> list[bytes]:
     from contacts.auth import hash_token
@@ -75,9 +72,9 @@ async def _requests(url: str, kind: str, count: int) -> list[bytes]:
         if kind == "read":
             ids = [r[0] for r in await conn.fetch(
                 "SELECT id FROM quote WHERE partner_id = $1 ORDER BY id LIMIT $2", partner, count)]
-            return [orjson.dumps({"query": operations.quote_query(), "variables": {"id": _gid("Quote", ids[i % len(ids)])}})
+            return [orjson.dumps({"query": operations.quote_query(), "variables": {"id": encode_id("Quote", ids[i % len(ids)])}})
                     for i in range(count)]
-        # Contacts of drafts without TRACKING, on quotes where at most two have it (a third is allowed).
+        # One contact without TRACKING on each draft where at most one has it: ticked, then unticked, within the limit of 3.
         ids = [r[0] for r in await conn.fetch(
             "SELECT a.id FROM contact_assignment a JOIN quote q ON q.id = a.quote_id "
             "WHERE q.partner_id = $1 AND q.status = 'DRAFT' AND NOT a.tracking AND NOT a.erased "
@@ -88,7 +85,7 @@ async def _requests(url: str, kind: str, count: int) -> list[bytes]:
         await conn.close()
     query = operations.set_assignment_function()
     return [orjson.dumps({"query": query, "variables": {"input": {
-        "assignmentId": _gid("ContactAssignment", i), "function": "TRACKING", "enabled": enabled}}})
+        "assignmentId": encode_id("ContactAssignment", i), "function": "TRACKING", "enabled": enabled}}})
         for enabled in (True, False) for i in ids]
 
 

@@ -11,7 +11,6 @@ counted as stale (an error).
 
 from __future__ import annotations
 
-import base64
 import random
 
 import orjson
@@ -21,12 +20,10 @@ from bench.dataset import Dataset
 from bench.load import LoadResult, python_load
 from bench.mutations import follow
 from bench.procs import Process, database_name
+from schema.ids import encode_id
 
 READS_PER_CHANGE = 4
 
-
-def _gid(kind: str, pk: int) -> str:
-    return base64.b64encode(f"{kind}:{pk}".encode()).decode()
 
 
 def drafts_of_users(dataset: Dataset, seed: int = 18) -> dict[str, int]:
@@ -41,7 +38,7 @@ def spec(url: str, dataset: Dataset, *, seconds: float, seed: int = 6, users: in
     return {
         "url": url, "connections": len(owned), "seconds": seconds, "seed": seed, "mode": "mix",
         "reads": READS_PER_CHANGE, "query": operations.set_assignment_function(),
-        "users": [[token, quote, orjson.dumps({"query": query, "variables": {"id": _gid("Quote", quote)}}).decode()]
+        "users": [[token, quote, orjson.dumps({"query": query, "variables": {"id": encode_id("Quote", quote)}}).decode()]
                   for token, quote in owned],
         "drafts": {str(quote): [[a.id, sorted(a.functions)] for a in dataset.drafts[quote]] for _, quote in owned},
     }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import random
 from dataclasses import dataclass, field
 
@@ -11,6 +10,7 @@ import httpx
 from bench import operations
 from bench.dataset import Dataset
 from bench.procs import counting_server
+from schema.ids import encode_id
 
 
 @dataclass
@@ -42,9 +42,6 @@ class StatementCount:
         return len(set(self.step2_first)) == 1 and len(set(self.step2_again)) == 1
 
 
-def _gid(kind: str, pk: int) -> str:
-    return base64.b64encode(f"{kind}:{pk}".encode()).decode()
-
 
 def count(dataset: Dataset, samples: int = 20, seed: int = 6) -> StatementCount:
     result = StatementCount()
@@ -54,11 +51,11 @@ def count(dataset: Dataset, samples: int = 20, seed: int = 6) -> StatementCount:
         base_url=server.url, headers={"Authorization": "Bearer demo-alice"}, timeout=30
     ) as http:
         # A first read opens the database connections (SQLite's PRAGMAs): not counted.
-        http.post("/graphql", json={"query": query, "variables": {"id": _gid("Quote", 1)}}).raise_for_status()
+        http.post("/graphql", json={"query": query, "variables": {"id": encode_id("Quote", 1)}}).raise_for_status()
         http.get("/__bench/sql")
         for quote in picks:
             for reads in (result.step2_first, result.step2_again):
-                response = http.post("/graphql", json={"query": query, "variables": {"id": _gid("Quote", quote)}})
+                response = http.post("/graphql", json={"query": query, "variables": {"id": encode_id("Quote", quote)}})
                 response.raise_for_status()
                 counted = http.get("/__bench/sql").json()
                 reads.append(counted["statements"])
@@ -75,7 +72,7 @@ def count(dataset: Dataset, samples: int = 20, seed: int = 6) -> StatementCount:
         mutation = operations.set_assignment_function()
 
         def tick(assignment_id: int, enabled: bool) -> None:
-            variables = {"input": {"assignmentId": _gid("ContactAssignment", assignment_id),
+            variables = {"input": {"assignmentId": encode_id("ContactAssignment", assignment_id),
                                    "function": "ON_SITE", "enabled": enabled}}
             http.post("/graphql", json={"query": mutation, "variables": variables}).raise_for_status()
 

@@ -68,25 +68,34 @@ def of_assignment(kind: HistoryKind, assignment: ContactAssignment, function: Fu
     return Change(assignment.quote_id, kind, function=function, **about(assignment))
 
 
-def function_changes(
-    before: Mapping[int, frozenset[Function]], after: Mapping[int, frozenset[Function]],
-    assignments: Mapping[int, ContactAssignment], target: int,
-) -> list[Change]:
-    """The entries of functions moving, from `before` to `after` (the rules' answer): for each
-    function in the order ON_SITE, DELIVERY, TRACKING, the target's untick, or the other
-    contact's untick (ON_SITE, DELIVERY moving away from it) just before the target's tick."""
-    changes: list[Change] = []
+def function_moves(
+    before: Mapping[int, frozenset[Function]], after: Mapping[int, frozenset[Function]], target: int,
+) -> list[tuple[HistoryKind, int, Function]]:
+    """(kind, assignment id, function) of each entry of functions moving, from `before` to
+    `after` (the rules' answer): for each function in the order ON_SITE, DELIVERY, TRACKING, the
+    target's untick, or the other contact's untick (ON_SITE, DELIVERY moving away from it) just
+    before the target's tick."""
+    moves: list[tuple[HistoryKind, int, Function]] = []
     for function in FUNCTIONS:
         had, has = function in before.get(target, frozenset()), function in after.get(target, frozenset())
         if had and not has:
-            changes.append(of_assignment(HistoryKind.FUNCTION_UNTICKED, assignments[target], function))
+            moves.append((HistoryKind.FUNCTION_UNTICKED, target, function))
         elif has and not had:
             if function in SINGLE_HOLDER:
                 for other, functions in after.items():
                     if other != target and function in before.get(other, frozenset()) and function not in functions:
-                        changes.append(of_assignment(HistoryKind.FUNCTION_UNTICKED, assignments[other], function))
-            changes.append(of_assignment(HistoryKind.FUNCTION_TICKED, assignments[target], function))
-    return changes
+                        moves.append((HistoryKind.FUNCTION_UNTICKED, other, function))
+            moves.append((HistoryKind.FUNCTION_TICKED, target, function))
+    return moves
+
+
+def function_changes(
+    before: Mapping[int, frozenset[Function]], after: Mapping[int, frozenset[Function]],
+    assignments: Mapping[int, ContactAssignment], target: int,
+) -> list[Change]:
+    """The entries of `function_moves`, each naming its contact as it shows now."""
+    return [of_assignment(kind, assignments[moved], function)
+            for kind, moved, function in function_moves(before, after, target)]
 
 
 def functions_by_id(assignments: Iterable[ContactAssignment]) -> dict[int, frozenset[Function]]:
