@@ -182,13 +182,18 @@ def media_type_of(request) -> str:
 def replay(body: bytes, receive):
     """`receive` for a request whose body was read already: that body first, once, then what
     `receive` says (a disconnection)."""
+    return replay_message({"type": "http.request", "body": body, "more_body": False}, receive)
+
+
+def replay_message(message, receive):
+    """`receive` once `message` was received: `message` first, once, then what `receive` says."""
     replayed = False
 
     async def again():
         nonlocal replayed
         if not replayed:
             replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
+            return message
         return await receive()
 
     return again

@@ -20,7 +20,6 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLRequestData
 from strawberry.http.async_base_view import AsyncBaseHTTPView
-from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
@@ -49,6 +48,7 @@ from api.graphql_http import (
     negotiate_media_type,
     refused_before_reading,
     replay,
+    replay_message,
     request_error,
     wants_graphiql,
 )
@@ -139,8 +139,13 @@ class GraphQLView(GraphQL):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        # The request's statements on one database connection, not one each (contacts.db.session);
-        # given back while the body is read, and once the answer starts.
+        # The request's statements on one database connection, not one each (contacts.db.session),
+        # given back once the answer starts. A small request's body comes whole in its first
+        # message, received here before a connection is taken: such a request keeps its one
+        # connection from its authentication to its answer. A body that comes in parts is read
+        # with no connection held (given back after the authentication).
+        first = await receive()
+        receive = replay_message(first, receive)
         async with session() as connection:
             async def answer(message) -> None:
                 if message["type"] == "http.response.start":
@@ -158,7 +163,8 @@ class GraphQLView(GraphQL):
                     media_type = negotiate_media_type(request.headers.get("accept")) or APPLICATION_JSON
                     await request_error(503, UNAVAILABLE, media_type, RETRY_AFTER)(scope, receive, answer)
                     return
-                await connection.give_back()
+                if first["type"] != "http.request" or first.get("more_body", False):
+                    await connection.give_back()
                 if viewer is None:
                     response = JSONResponse(UNAUTHENTICATED, status_code=401, headers={"WWW-Authenticate": "Bearer"})
                     await response(scope, receive, answer)
@@ -182,10 +188,10 @@ class GraphQLView(GraphQL):
     async def graphql_http(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A GraphQL request over HTTP, authenticated. A plain one (a POST of a JSON object
         whose document is prepared valid, a query or a mutation) is run by `answer_prepared`;
-        anything else by Strawberry's view, which answers every case the same way."""
+        anything else by Strawberry's view, which answers every case the same way. A POST comes
+        here with a JSON body (`refused_before_reading` answered any other with a 415)."""
         request = Request(scope, receive)
         if self.prepared_path and request.method == "POST" \
-                and "application/json" in parse_content_type(request.headers.get("content-type") or "")[0] \
                 and self._get_stream_transport_from_headers(request.headers) is None:
             try:
                 body = await request.body()

@@ -10,6 +10,7 @@ from graphql import GraphQLError
 from contacts.messages import message
 from contacts.rules import Code, Function, Problem
 from schema.ids import encode_id
+from schema.makers import maker
 
 ErrorCode = strawberry.enum(Code, name="ErrorCode")
 ContactFunction = strawberry.enum(Function, name="ContactFunction")
@@ -45,8 +46,11 @@ class UserError:
     contact_id: strawberry.ID | None = strawberry.field(description="The enterprise contact at fault, when there is one.")
 
 
+make_user_error = maker(UserError)  # UserError(...), at a function call's cost (schema/makers.py)
+
+
 def user_error(problem: Problem, language: str) -> UserError:
-    return UserError(
+    return make_user_error(
         code=problem.code,
         message=message(problem, language),
         field=input_path(problem.field) if problem.field else None,

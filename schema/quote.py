@@ -19,6 +19,7 @@ from schema.context import Context
 from schema.errors import ContactFunction, UserError, user_errors
 from schema.history import QuoteHistoryConnection, history_page
 from schema.ids import encode_id
+from schema.makers import maker
 from schema.pagination import PageInfo
 from schema.selection import selected_fields
 from schema.suggestions import ContactSuggestion, check_first, read_suggestions, suggestion_view
@@ -37,6 +38,9 @@ class ProductType:
     requires_delivery_contact: bool = strawberry.field(description="Equipment (router, modem) is shipped: the quote needs its one delivery contact.")
 
 
+make_product = maker(ProductType)  # ProductType(...), at a function call's cost (schema/makers.py)
+
+
 @strawberry.type(name="QuoteLine")
 class QuoteLineType:
     id: strawberry.ID
@@ -44,11 +48,14 @@ class QuoteLineType:
     quantity: int
 
 
+make_line = maker(QuoteLineType)  # QuoteLineType(...), at a function call's cost (schema/makers.py)
+
+
 def line_view(row: models.QuoteLine) -> QuoteLineType:
     product = row.product
-    return QuoteLineType(
+    return make_line(
         id=strawberry.ID(encode_id("QuoteLine", row.id)),
-        product=ProductType(
+        product=make_product(
             id=strawberry.ID(encode_id("Product", product.id)),
             code=product.code,
             name=product.name,
@@ -79,10 +86,13 @@ class ContactAssignment:
     )
 
 
+make_assignment = maker(ContactAssignment)  # ContactAssignment(...), at a function call's cost (schema/makers.py)
+
+
 def assignment_view(row: models.ContactAssignment, viewer: Signed, language: str) -> ContactAssignment:
     details = details_of(row)
     ticked = functions_of(row)
-    return ContactAssignment(
+    return make_assignment(
         id=strawberry.ID(encode_id("ContactAssignment", row.id)),
         source=row.source,
         contact=contact_view(row.contact, viewer) if row.contact_id else None,
@@ -122,11 +132,17 @@ class ContactRequirement:
     required_by: list[QuoteLineType]
 
 
+make_requirement = maker(ContactRequirement)  # ContactRequirement(...), at a function call's cost (schema/makers.py)
+
+
 @strawberry.type
 class EligibleContact:
     contact: ContactType
     can_add: bool = strawberry.field(description="Whether assignContact would accept this contact now.")
     reasons: list[UserError]
+
+
+make_eligible = maker(EligibleContact)  # EligibleContact(...), at a function call's cost (schema/makers.py)
 
 
 @strawberry.type
@@ -135,11 +151,17 @@ class EligibleContacts:
     partner: list[EligibleContact]
 
 
+make_eligible_contacts = maker(EligibleContacts)  # EligibleContacts(...), at a function call's cost (schema/makers.py)
+
+
 @strawberry.type
 class ContactValidation:
     is_valid: bool
     errors: list[UserError]
     warnings: list[UserError]
+
+
+make_validation = maker(ContactValidation)  # ContactValidation(...), at a function call's cost (schema/makers.py)
 
 
 async def _history(root: strawberry.Parent[QuoteType], info: Info[Context, None], first: int | None = 50,
@@ -182,6 +204,11 @@ class QuoteType:
 
 
 # The fields filled in beforehand, by what they need loaded.
+
+
+make_quote = maker(QuoteType)  # QuoteType(...), at a function call's cost (schema/makers.py)
+
+
 CLIENT = "client"
 NEEDS_LISTS = frozenset({"assignments"})
 NEEDS_STATE = frozenset({"lines", "contactRequirements", "eligibleContacts", "contactValidation"})
@@ -212,7 +239,7 @@ async def quote_views(info: Info[Context, None], rows: Sequence[models.Quote], *
     for row in rows:
         state = loaders.state_of(row) if wants_state else None
         client = (row.__dict__.get("_client") or clients.get(row.client_id)) if wants_client else None
-        views.append(QuoteType(
+        views.append(make_quote(
             id=strawberry.ID(encode_id("Quote", row.id)),
             reference=row.reference,
             status=row.status,
@@ -226,7 +253,7 @@ async def quote_views(info: Info[Context, None], rows: Sequence[models.Quote], *
             assignments=[assignment_view(a, viewer, language) for a in loaders.assignments_of(row)] if wants_lists else None,
             contact_requirements=_requirements(state, language) if state else None,
             eligible_contacts=_eligible(row, state, loaders.contacts_of(row), viewer, language) if wants_contacts else None,
-            contact_validation=ContactValidation(
+            contact_validation=make_validation(
                 is_valid=not state.errors,
                 errors=user_errors(state.errors, language),
                 warnings=user_errors(state.warnings, language),
@@ -244,7 +271,7 @@ async def quote_view(info: Info[Context, None], row: models.Quote | None, *path:
 def _requirements(state: QuoteState, language: str) -> list[ContactRequirement]:
     lines = {line.id: line for line in state.lines}
     return [
-        ContactRequirement(
+        make_requirement(
             function=req.function,
             min=req.min,
             max=req.max,
@@ -279,10 +306,10 @@ def _eligible(row: models.Quote, state: QuoteState, contacts: tuple[list[models.
                 may_edit=may_edit,
             )
             verdict = verdicts[case] = (not reasons, user_errors(reasons, language))
-        return EligibleContact(contact=contact, can_add=verdict[0], reasons=verdict[1])
+        return make_eligible(contact=contact, can_add=verdict[0], reasons=verdict[1])
 
     client, partner = contacts
-    return EligibleContacts(client=[eligible(r) for r in client], partner=[eligible(r) for r in partner])
+    return make_eligible_contacts(client=[eligible(r) for r in client], partner=[eligible(r) for r in partner])
 
 
 @strawberry.type
