@@ -28,6 +28,7 @@ from schema.context import Context
 from schema.documents import Documents, Prepared
 from schema.execution import PlainExecutionContext
 from schema.extensions import MaskUnexpectedErrors, PreparedDocument, operation_hooks
+from schema.inputs import build_plain_inputs
 from schema.limits import Limits
 from schema.live import SharedSubscriptions, share_key, shared_field
 from schema.mutation import Mutation
@@ -51,6 +52,8 @@ class Schema(strawberry.Schema):
         )
         self.documents = Documents(self._schema, limits, document_cache_bytes)
         self.shared = SharedSubscriptions()
+        converter = self.schema_converter
+        build_plain_inputs((t.definition for t in converter.type_map.values()), self.config, converter.scalar_registry)
 
     async def execute_prepared(self, prepared: Prepared, operation_name: str | None, variables: dict | None,
                                context: Context) -> ExecutionResult:
