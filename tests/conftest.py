@@ -150,6 +150,8 @@ async def empty_database() -> None:
                 if table == "enterprise":  # clients point to their partner
                     await conn.execute_query('DELETE FROM "enterprise" WHERE "partner_id" IS NOT NULL')
                 await conn.execute_query(f'DELETE FROM "{table}"')
+            # The ids from 1 again, as on PostgreSQL (AUTOINCREMENT keeps the highest one given).
+            await conn.execute_query('DELETE FROM "sqlite_sequence"')
 
 
 # The demo data as `load_demo` wrote it, per database: (table, columns, rows), parents first.
