@@ -163,9 +163,18 @@ async def run(sql: str, *values: Any, ids: Sequence[Any] = ()) -> list:
             if not connection_lost(error):
                 raise
             await _replace_connections(connection)
-            if attempt == 2 or isinstance(connection, TransactionalDBClient) or not sql.lstrip().startswith("SELECT"):
+            if attempt == 2 or _in_transaction(connection) or not sql.lstrip().startswith("SELECT"):
                 raise
     raise AssertionError("unreachable")
+
+
+def _in_transaction(client) -> bool:
+    """Whether this task's statements go into a transaction (Tortoise's, or one on the
+    request's held connection)."""
+    if isinstance(client, TransactionalDBClient):
+        return True
+    held = _held.get()
+    return held is not None and held.writer is not None
 
 
 async def _fetch(client, text: str, params: list) -> list:
@@ -193,30 +202,52 @@ async def _fetch(client, text: str, params: list) -> list:
 
 
 class _Held:
-    """One pooled PostgreSQL connection lent to one request for its statements outside a
-    transaction: taken at the first, given back when the request is answered (or when it opens
-    a transaction, which takes its own: a request never holds two)."""
+    """One pooled PostgreSQL connection lent to one request for its statements, its
+    transaction's included: taken at the first, given back when the request is answered (or
+    while it waits on its client: `give_back`)."""
 
-    __slots__ = ("client", "connection", "lock", "closed")
+    __slots__ = ("client", "connection", "lock", "closed", "writer")
 
     def __init__(self, client) -> None:
         self.client = client
         self.connection = None
         self.lock = asyncio.Lock()  # the request's loaders may read at the same time
         self.closed = False
+        self.writer: asyncio.Task | None = None  # the task whose transaction is open on it
+
+    async def _taken(self):
+        if self.connection is None:
+            if self.writer is not None:  # lost inside the transaction: what it wrote went with it
+                raise asyncpg.InterfaceError("connection is closed: the transaction's connection was lost")
+            if self.client._pool is None:  # the pool, made on first use, with the ORM's own guard
+                await self.client.acquire_connection().ensure_connection()
+            self.connection = await self.client._pool.acquire()
+        return self.connection
 
     async def fetch(self, text: str, params: list) -> list:
         async with self.lock:
-            if self.connection is None:
-                if self.client._pool is None:  # the pool, made on first use, with the ORM's own guard
-                    await self.client.acquire_connection().ensure_connection()
-                self.connection = await self.client._pool.acquire()
+            connection = await self._taken()
             try:
-                return await self.connection.fetch(text, *params)
+                return await connection.fetch(text, *params)
             except Exception as error:
                 if connection_lost(error):
                     await self._forget()
                 raise
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """A transaction on the held connection (taken when none is held): the statements of
+        the task that opened it go there, and the connection stays held once it is committed,
+        for the request's statements after it (one pool round trip for the whole change). One
+        opened inside it is a savepoint."""
+        async with self.lock:
+            connection = await self._taken()
+        outer, self.writer = self.writer, asyncio.current_task()
+        try:
+            async with connection.transaction():
+                yield
+        finally:
+            self.writer = outer
 
     async def give_back(self) -> None:
         async with self.lock:
@@ -264,6 +295,12 @@ async def session() -> AsyncIterator[_Held | _NoHold]:
             or _held.get() is not None:
         yield _NO_HOLD
         return
+    async with _holding(client) as held:
+        yield held
+
+
+@asynccontextmanager
+async def _holding(client) -> AsyncIterator[_Held]:
     held = _Held(client)
     token = _held.set(held)
     try:
@@ -450,11 +487,15 @@ class _Transaction:
 
 
 @asynccontextmanager
-async def write_transaction() -> AsyncIterator[TransactionalDBClient]:
+async def write_transaction() -> AsyncIterator[object]:
     """A transaction that will write.
 
     PostgreSQL: an ordinary transaction (READ COMMITTED); the commands lock the rows they
-    depend on (`FOR UPDATE`) before reading anything else.
+    depend on (`FOR UPDATE`) before reading anything else. It runs on the request's connection
+    (`session`), taken if none is held, and kept once committed for the reads of the answer: a
+    change takes one connection from the pool after its authentication, as the floor of
+    `make bench` does, not one for the transaction and another for the answer. A connection
+    lost inside it fails every later statement of the transaction (503), none is sent again.
 
     SQLite: Tortoise's client holds one connection per process and a lock for the length of
     each transaction, so within a process transactions take turns. Server processes sharing
@@ -462,9 +503,18 @@ async def write_transaction() -> AsyncIterator[TransactionalDBClient]:
     lock at once (waiting up to the connection's busy timeout, 5 s): a plain (deferred) BEGIN
     would read first and then fail to write ("database is locked", SQLITE_BUSY_SNAPSHOT)
     whenever another process wrote in between."""
-    held = _held.get()
-    if held is not None:
-        await held.give_back()  # the transaction takes a connection of its own
+    client = connections.get("default")
+    if client.capabilities.dialect == "postgres" and not isinstance(client, TransactionalDBClient):
+        held = _held.get()
+        if held is None or held.client is not client or held.closed or held.writer not in (None, asyncio.current_task()):
+            # Outside a request (the retention period, scripts), or beside another task's
+            # transaction: a connection of its own, given back once committed.
+            async with _holding(client) as held, held.transaction():
+                yield held
+            return
+        async with held.transaction():
+            yield held
+        return
     async with _Transaction() as conn:
         nested = isinstance(getattr(conn, "_parent", None), TransactionalDBClient)  # a savepoint
         if conn.capabilities.dialect == "sqlite" and not nested:
