@@ -91,8 +91,21 @@ class Metrics:
             registry=self.registry,
         )
         self._labels: set[str] = set()
+        self._series: dict[tuple[str, str, int], tuple] = {}  # (route, operation, status) -> its two series
         self._gauge_source: Callable[[], tuple[int, int]] | None = None
         self._pool_source: Callable[[], tuple[int, int]] | None = None
+
+    def request_done(self, route: str, operation: str, status: int, seconds: float) -> None:
+        """Counts an HTTP request and its duration. The labelled series are kept here, by
+        their labels (bounded: a few routes and statuses, at most MAX_OPERATION_LABELS
+        operations): prometheus_client's `labels()` checks and converts them at every call."""
+        key = (route, operation, status)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = (self.requests.labels(route, operation, str(status)),
+                                          self.latency.labels(route, operation))
+        series[0].inc()
+        series[1].observe(seconds)
 
     def operation_label(self, operation: OperationDefinitionNode | None) -> str:
         """The label of the operation a request runs: its name, ANONYMOUS, or NONE when its

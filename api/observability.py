@@ -126,8 +126,7 @@ class ObservabilityMiddleware:
                 cached = state.get(PREPARED_KEY)
                 operation = self.metrics.operation_label(cached[0].operation(cached[1])) if cached else NONE
             route = path if path in ROUTES else "other"
-            self.metrics.requests.labels(route, operation, str(status)).inc()
-            self.metrics.latency.labels(route, operation).observe(duration)
+            self.metrics.request_done(route, operation, status, duration)
             if self.access_log.enabled:
                 line = {
                     "time": now_text(),

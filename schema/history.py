@@ -55,12 +55,12 @@ def entry_view(row: QuoteHistoryEntry, language: str) -> QuoteHistoryEntryType:
     function = Function(row.function) if row.function else None
     name = contact_name(row.contact_name, row.erased, language)
     return QuoteHistoryEntryType(
-        id=strawberry.ID(encode_id("QuoteHistoryEntry", row.id)),
+        id=encode_id("QuoteHistoryEntry", row.id),
         at=row.at,
         kind=QuoteHistoryKind[row.kind.name],
         actor=actor_name(row.actor, language),
         contact_name=name,
-        assignment_id=strawberry.ID(encode_id("ContactAssignment", row.assignment_id)) if row.assignment_id else None,
+        assignment_id=encode_id("ContactAssignment", row.assignment_id) if row.assignment_id else None,
         function=function,
         summary=history_summary(row.kind, row.actor, name, function, language),
     )

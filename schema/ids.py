@@ -6,12 +6,14 @@ import base64
 import binascii
 from functools import lru_cache
 
+import strawberry
+
 
 @lru_cache(maxsize=16384)
-def encode_id(type_name: str, pk: int) -> str:
+def encode_id(type_name: str, pk: int) -> strawberry.ID:
     """A step-2 read shows some 50 ids, most of them again in the next read: kept, the last
     16,384 (about 3 MB)."""
-    return binascii.b2a_base64(f"{type_name}:{pk}".encode(), newline=False).decode()
+    return strawberry.ID(binascii.b2a_base64(f"{type_name}:{pk}".encode(), newline=False).decode())
 
 
 def decode_id(type_name: str, global_id: str | None) -> int | None:

@@ -27,7 +27,7 @@ class Query(PersonalDataQuery):
             info.context.dependencies.on_partner(viewer)
         partner = await info.context.loaders.enterprise.load(viewer.partner_id)
         return Viewer(
-            id=strawberry.ID(encode_id("User", viewer.user_id)),
+            id=encode_id("User", viewer.user_id),
             name=viewer.name,
             email=viewer.email,
             partner=enterprise_view(partner),

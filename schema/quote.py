@@ -54,9 +54,9 @@ make_line = maker(QuoteLineType)  # QuoteLineType(...), at a function call's cos
 def line_view(row: models.QuoteLine) -> QuoteLineType:
     product = row.product
     return make_line(
-        id=strawberry.ID(encode_id("QuoteLine", row.id)),
+        id=encode_id("QuoteLine", row.id),
         product=make_product(
-            id=strawberry.ID(encode_id("Product", product.id)),
+            id=encode_id("Product", product.id),
             code=product.code,
             name=product.name,
             requires_on_site_contact=product.requires_on_site_contact,
@@ -93,7 +93,7 @@ def assignment_view(row: models.ContactAssignment, viewer: Signed, language: str
     details = details_of(row)
     ticked = functions_of(row)
     return make_assignment(
-        id=strawberry.ID(encode_id("ContactAssignment", row.id)),
+        id=encode_id("ContactAssignment", row.id),
         source=row.source,
         contact=contact_view(row.contact, viewer) if row.contact_id else None,
         last_name=contact_name(details["last_name"], row.erased, language) or "",
@@ -240,7 +240,7 @@ async def quote_views(info: Info[Context, None], rows: Sequence[models.Quote], *
         state = loaders.state_of(row) if wants_state else None
         client = (row.__dict__.get("_client") or clients.get(row.client_id)) if wants_client else None
         views.append(make_quote(
-            id=strawberry.ID(encode_id("Quote", row.id)),
+            id=encode_id("Quote", row.id),
             reference=row.reference,
             status=row.status,
             viewer_can_edit=viewer.can(PermissionEnum.QUOTE_EDIT) and row.status == models.QuoteStatus.DRAFT,

@@ -88,7 +88,7 @@ class Subscription:
                     kind=QuoteContactsEventKind[event.kind.name],
                     quote=await quote_view(info, row, "quote"),
                     assignment_id=(
-                        strawberry.ID(encode_id("ContactAssignment", event.assignment_id))
+                        encode_id("ContactAssignment", event.assignment_id)
                         if event.assignment_id
                         else None
                     ),

@@ -68,7 +68,7 @@ make_enterprise = maker(EnterpriseType)  # EnterpriseType(...), at a function ca
 
 
 def enterprise_view(row: models.Enterprise) -> EnterpriseType:
-    return make_enterprise(id=strawberry.ID(encode_id("Enterprise", row.id)), name=row.name, kind=row.kind, pk=row.id)
+    return make_enterprise(id=encode_id("Enterprise", row.id), name=row.name, kind=row.kind, pk=row.id)
 
 
 @strawberry.type(name="Contact")
@@ -97,7 +97,7 @@ make_contact = maker(ContactType)  # ContactType(...), at a function call's cost
 def contact_view(row: models.Contact, viewer: Signed) -> ContactType:
     missing = missing_of(row)
     return make_contact(
-        id=strawberry.ID(encode_id("Contact", row.id)),
+        id=encode_id("Contact", row.id),
         last_name=row.last_name,
         first_name=row.first_name,
         email=row.email,
