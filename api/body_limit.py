@@ -26,7 +26,7 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        length = dict(scope.get("headers") or ()).get(b"content-length")
+        length = next((value for name, value in scope.get("headers") or () if name == b"content-length"), None)
         if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
             await _too_large(self.max_bytes)(scope, receive, send)
             return

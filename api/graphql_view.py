@@ -334,10 +334,11 @@ class GraphQLView(GraphQL):
                 # over the size limit is (413); other request errors follow the spec.
                 sub_response.status_code = 400 if media_type == GRAPHQL_RESPONSE_JSON or over_a_limit else 200
         # orjson: the same JSON as json.dumps, in a fifth of the time (a step-2 answer is 18 kB).
-        response = Response(orjson.dumps(response_data), status_code=sub_response.status_code or 200)
-        response.headers.raw.extend(sub_response.headers.raw)
+        response = Response(orjson.dumps(response_data), status_code=sub_response.status_code or 200,
+                            media_type=CONTENT_TYPES[media_type])
+        if sub_response.headers.raw:  # set by a resolver, or Retry-After above
+            response.headers.raw.extend(sub_response.headers.raw)
         response.background = sub_response.background
-        response.headers["content-type"] = CONTENT_TYPES[media_type]
         return response
 
     async def process_result(self, request: Request, result) -> dict:

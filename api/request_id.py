@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextvars
-import uuid
+import os
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -15,9 +15,10 @@ def current_request_id() -> str:
 
 
 def request_id_of(scope: Scope) -> str:
-    """The caller's X-Request-ID when it is safe to log, else a new one."""
-    given = dict(scope.get("headers") or ()).get(b"x-request-id", b"").decode("latin-1")
-    return given if 0 < len(given) <= 64 and given.replace("-", "").isalnum() else uuid.uuid4().hex
+    """The caller's X-Request-ID when it is safe to log, else a new one: 32 random hex digits
+    (as a uuid4's hex, without making the UUID object)."""
+    given = next((value for name, value in scope.get("headers") or () if name == b"x-request-id"), b"").decode("latin-1")
+    return given if 0 < len(given) <= 64 and given.replace("-", "").isalnum() else os.urandom(16).hex()
 
 
 def set_request_id(request_id: str) -> contextvars.Token:

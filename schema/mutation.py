@@ -16,6 +16,7 @@ from contacts.visibility import visible_contact, visible_enterprise, visible_quo
 from schema.context import Context
 from schema.errors import ContactFunction, PublicError, UserError, user_errors
 from schema.ids import decode_id
+from schema.makers import maker
 from schema.pagination import MAX_PAGE
 from schema.privacy import PersonalDataMutation
 from schema.quote import ContactAssignment, QuoteType, assignment_view, quote_view
@@ -125,6 +126,9 @@ class ContactAssignmentPayload:
     user_errors: list[UserError]
 
 
+make_assignment_payload = maker(ContactAssignmentPayload)  # ContactAssignmentPayload(...), at a function call's cost (schema/makers.py)
+
+
 @strawberry.type
 class PlaceOrderPayload:
     quote: QuoteType | None
@@ -164,7 +168,7 @@ async def _assignment_payload(info: Info[Context, None], outcome: Outcome, remov
         rows = await info.context.loaders.assignments.load(outcome.quote_id)
         assignment = next((assignment_view(a, info.context.viewer, info.context.language)
                            for a in rows if a.id == outcome.assignment_id), None)
-    return ContactAssignmentPayload(quote=quote, assignment=assignment, user_errors=_errors(info, outcome))
+    return make_assignment_payload(quote=quote, assignment=assignment, user_errors=_errors(info, outcome))
 
 
 def _details(input: object) -> dict:

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 import pytest
 import strawberry
 
-from schema import errors, quote, types
+from schema import errors, mutation, quote, types
 from schema.makers import maker
 
 MAKERS = [
@@ -26,6 +26,7 @@ MAKERS = [
     (quote.ContactValidation, quote.make_validation),
     (quote.QuoteType, quote.make_quote),
     (errors.UserError, errors.make_user_error),
+    (mutation.ContactAssignmentPayload, mutation.make_assignment_payload),
 ]
 
 
