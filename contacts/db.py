@@ -25,7 +25,7 @@ import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from contextvars import ContextVar
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
@@ -36,8 +36,9 @@ from tortoise.exceptions import IntegrityError, OperationalError, TransactionMan
 from tortoise.fields import DatetimeField
 from tortoise.migrations.api import migrate as run_migrations
 from tortoise.models import Model
-from tortoise.timezone import get_default_timezone, get_use_tz
 from tortoise.transactions import in_transaction
+
+from contacts.records import moments_in_utc
 
 # Statements are logged (at DEBUG) where the ORM's client logs those it sends, in its words:
 # one logger shows every statement, whichever way it went.
@@ -143,9 +144,10 @@ def _text(sql: str, dialect: str, count: int) -> str:
     return sql
 
 
-async def run(sql: str, *values: Any, ids: Sequence[Any] = ()) -> list:
+async def run(sql: str, *values: Any, ids: Sequence[Any] = (), record_class: type | None = None) -> list:
     """Runs one statement on the current connection (the transaction's inside one, the
-    request's within a `session`); its rows. A connection found lost or broken (the server
+    request's within a `session`); its rows (of `record_class` on PostgreSQL, when given: see
+    `contacts.records`). A connection found lost or broken (the server
     terminated it, the network dropped it) is never used again: the pool's connections are all
     replaced (see `connection_lost`), and a read outside a transaction is tried once more, on a
     new connection."""
@@ -156,7 +158,7 @@ async def run(sql: str, *values: Any, ids: Sequence[Any] = ()) -> list:
     for attempt in (1, 2):
         try:
             if dialect == "postgres":
-                return await _fetch(connection, text, params)
+                return await _fetch(connection, text, params, record_class)
             _, rows = await connection.execute_query(text, params)
             return rows
         except Exception as error:
@@ -177,7 +179,7 @@ def _in_transaction(client) -> bool:
     return held is not None and held.writer is not None
 
 
-async def _fetch(client, text: str, params: list) -> list:
+async def _fetch(client, text: str, params: list, record_class: type | None = None) -> list:
     """One statement through asyncpg itself, with the ORM's errors (IntegrityError...) as its
     own client raises them. The ORM's `execute_query` costs about 40 µs more a statement (a
     decorator, a wrapper, a pool acquire, an upper-cased copy of the text): the service sends
@@ -187,12 +189,12 @@ async def _fetch(client, text: str, params: list) -> list:
     try:
         if isinstance(client, TransactionalDBClient):
             async with client._lock:
-                return await client._connection.fetch(text, *params)
+                return await client._connection.fetch(text, *params, record_class=record_class)
         held = _held.get()
         if held is not None and held.client is client and not held.closed:
-            return await held.fetch(text, params)
+            return await held.fetch(text, params, record_class)
         async with client.acquire_connection() as connection:
-            return await connection.fetch(text, *params)
+            return await connection.fetch(text, *params, record_class=record_class)
     except asyncpg.IntegrityConstraintViolationError as error:
         raise IntegrityError(error) from error
     except (asyncpg.SyntaxOrAccessError, asyncpg.exceptions.DataError) as error:
@@ -224,11 +226,11 @@ class _Held:
             self.connection = await self.client._pool.acquire()
         return self.connection
 
-    async def fetch(self, text: str, params: list) -> list:
+    async def fetch(self, text: str, params: list, record_class: type | None = None) -> list:
         async with self.lock:
             connection = await self._taken()
             try:
-                return await connection.fetch(text, *params)
+                return await connection.fetch(text, *params, record_class=record_class)
             except Exception as error:
                 if connection_lost(error):
                     await self._forget()
@@ -400,7 +402,7 @@ def _builder(model: type[Model], position: dict[str, int]) -> Callable[[Any], Mo
             entries.append(f"{attr!r}: None if v[{i}] is None else c{n}(v[{i}])")
     for n, (i, attr, field) in enumerate(complex_fields, start=len(plan)):
         names[f"c{n}"] = field.to_python_value
-        if isinstance(field, DatetimeField) and get_use_tz() and _is_utc(get_default_timezone()):
+        if isinstance(field, DatetimeField) and moments_in_utc():
             # A moment in UTC (asyncpg's timestamptz) is kept as it is: the ORM would only make
             # it the same moment in its own UTC object.
             entries.append(f"{attr!r}: v[{i}] if v[{i}].__class__ is datetime and v[{i}].tzinfo is UTC else c{n}(v[{i}])")
@@ -412,11 +414,6 @@ def _builder(model: type[Model], position: dict[str, int]) -> Callable[[Any], Mo
             + ", ".join(entries) + "})\n    return instance")
     exec(compile(text, f"<rows of {model.__name__}>", "exec"), names)
     return names["build"]
-
-
-def _is_utc(zone) -> bool:
-    return datetime(2000, 1, 1, tzinfo=timezone.utc).astimezone(zone).utcoffset() == timedelta(0) and \
-        datetime(2000, 7, 1, tzinfo=timezone.utc).astimezone(zone).utcoffset() == timedelta(0)
 
 
 _builders: dict[tuple, Callable[[Any], Model]] = {}
