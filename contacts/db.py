@@ -12,7 +12,7 @@ alias] [SKIP LOCKED]` is dropped (writers take turns there: see `write_transacti
 list of parameters, as many as the values given for it. An INSERT, UPDATE or DELETE with
 RETURNING answers its rows on both.
 
-One idea, the one way to the database, kept in one file (under 500 lines): the statements'
+One idea, the one way to the database, kept in one file (some 550 lines): the statements'
 text, running them on the request's or the transaction's connection, the connections lost and
 given back, and the rows made into models.
 """
