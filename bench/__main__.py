@@ -164,20 +164,27 @@ def live_updates(servers, data: dataset.Dataset, count: int, args: argparse.Name
     return result
 
 
-def halved(args: argparse.Namespace) -> argparse.Namespace:
-    """The arguments of one of two turns that share each load's time."""
-    return argparse.Namespace(**{**vars(args), "seconds": load.turn_seconds(args.seconds)})
+def turned(args: argparse.Namespace, turns: int = load.TURNS) -> argparse.Namespace:
+    """The arguments of one of `turns` turns that share each load's time."""
+    return argparse.Namespace(**{**vars(args), "seconds": load.turn_seconds(args.seconds, turns)})
 
 
 def in_turns(floor_load, service_load) -> tuple[load.LoadResult, load.LoadResult]:
-    """The floor's load and the service's, each run twice for half the time (after its own
-    warm-up), in turns: floor, service, service, floor. A load that comes or goes on the machine
-    weighs on both alike, and a steady drift of its speed cancels out. Measured minutes apart,
-    the floor first, two runs of the same code gave the floor's mix 899 and 1,535 requests/s and
-    the service's 827 and 702: ratios of 0.92 and 0.46."""
-    floor, service = [floor_load()], [service_load()]
-    service.append(service_load())
-    floor.append(floor_load())
+    """The floor's load and the service's, each run load.TURNS times for a share of the time
+    (after its own warm-up), in turns: floor, service, service, floor, and again. A load that
+    comes or goes on the machine weighs on both alike, and a steady drift of its speed cancels
+    out. Measured minutes apart, the floor first, two runs of the same code gave the floor's
+    mix 899 and 1,535 requests/s and the service's 827 and 702: ratios of 0.92 and 0.46. With
+    two turns each (floor, service, service, floor), one run gave the floor's reads 814.6 then
+    411.9 requests/s, the service's 241.3 and 277.0 between them: a change of the machine's
+    speed halfway weighed on the floor's first turn alone; more turns share such a change."""
+    floor: list[load.LoadResult] = []
+    service: list[load.LoadResult] = []
+    for _ in range(load.TURNS // 2):
+        floor.append(floor_load())
+        service.append(service_load())
+        service.append(service_load())
+        floor.append(floor_load())
     return load.merged(floor), load.merged(service)
 
 
@@ -195,10 +202,10 @@ def measure(args: argparse.Namespace, run: report.Run, postgres_url: str, sqlite
 
     # The floor and the service in turns for each ratio (see `in_turns`); the service's response
     # cache off first: every read resolved.
-    half = halved(args)
+    turn = turned(args)
     with floor_server(postgres_url, run.floor_statements) as floor, api_server(postgres_url, uncached) as service:
         run.step2["floor"], run.step2["postgres-uncached"] = in_turns(
-            lambda: step2_load(floor, bodies, postgres_url, half), lambda: step2_load(service, bodies, postgres_url, half))
+            lambda: step2_load(floor, bodies, postgres_url, turn), lambda: step2_load(service, bodies, postgres_url, turn))
     run.profile = profile.run_loop(profile.breakdown(postgres_url, pg.quote_ids))
     log(f"step-2 read: {run.profile.figures['step-2 read']:.2f} ms of the app's CPU a request, in process")
     if instructions.available():
@@ -216,12 +223,12 @@ def measure(args: argparse.Namespace, run: report.Run, postgres_url: str, sqlite
     with floor_server(postgres_url, run.floor_statements) as floor, api_server(postgres_url) as service:
         run.step2["postgres"] = step2_load(service, bodies, postgres_url, args, primed=True)
         run.mutations["floor"], run.mutations["postgres"] = in_turns(
-            lambda: mutation_load(floor, pg, half), lambda: mutation_load(service, pg, half))
+            lambda: mutation_load(floor, pg, turn), lambda: mutation_load(service, pg, turn))
         run.mutations["postgres-short"] = mutation_load(service, pg, args, mutations.SHORT_SELECTION)
-        run.mix["floor"], run.mix["postgres"] = in_turns(lambda: mix_load(floor, pg, half), lambda: mix_load(service, pg, half))
+        run.mix["floor"], run.mix["postgres"] = in_turns(lambda: mix_load(floor, pg, turn), lambda: mix_load(service, pg, turn))
     with floor_server(postgres_url, run.floor_statements, workers=2) as floor, api_server(postgres_url, workers=2) as service:
         run.mutations["floor-2"], run.mutations["postgres-2"] = in_turns(
-            lambda: mutation_load(floor, pg, half), lambda: mutation_load(service, pg, half))
+            lambda: mutation_load(floor, pg, turn), lambda: mutation_load(service, pg, turn))
 
     with api_server(sqlite_url) as service:
         run.step2["sqlite"] = step2_load(service, bodies_file(workdir, sq.quote_ids, "sqlite"), sqlite_url, args,
@@ -249,7 +256,7 @@ def large_scale(args: argparse.Namespace, run: report.Run, postgres_url: str, wo
         run.scale.statements = statements.count(large)
         log(f"step-2 read on it: {run.scale.statements.step2} statements; setAssignmentFunction: "
             f"{run.scale.statements.mutation}")
-        half = halved(args)
+        half = turned(args, 2)
         datasets = {"usual": (run.postgres, bodies_file(workdir, run.postgres.quote_ids)),
                     "large": (large, bodies_file(workdir, large.quote_ids, "large"))}
         reads: dict[str, list] = {"usual": [], "large": []}

@@ -114,9 +114,13 @@ def python_load(spec: dict, server_pid: int, database: str | None = None) -> Loa
     return _result("python", spec["connections"], raw, shares)
 
 
-def turn_seconds(seconds: float) -> float:
-    """The time of each of two turns that share a load's `seconds` (at least 1 s)."""
-    return max(1.0, seconds / 2)
+TURNS = 4  # of each side, when the floor and the service take turns (bench/__main__.py `in_turns`)
+
+
+def turn_seconds(seconds: float, turns: int = TURNS) -> float:
+    """The time of each of `turns` turns that share a load's `seconds`: whole seconds (wrk's
+    unit), at least 1."""
+    return float(max(1, round(seconds / turns)))
 
 
 def merged(results: list[LoadResult]) -> LoadResult:

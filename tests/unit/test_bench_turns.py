@@ -1,11 +1,11 @@
 """The benchmark's loads taken in turns (bench/__main__.py `in_turns`, bench/load.py `merged`):
-the floor and the service alternate floor, service, service, floor, and each side's turns add up
-to the figures BENCHMARKS.md divides."""
+the floor and the service alternate floor, service, service, floor, twice, and each side's turns
+add up to the figures BENCHMARKS.md divides."""
 
 from __future__ import annotations
 
 from bench.__main__ import in_turns
-from bench.load import LoadResult, merged
+from bench.load import LoadResult, merged, turn_seconds
 
 
 def result(requests: int, seconds: float, p99: float, *, mix: bool = False, server: float = 1.0) -> LoadResult:
@@ -20,8 +20,8 @@ def result(requests: int, seconds: float, p99: float, *, mix: bool = False, serv
 
 def test_the_floor_and_the_service_alternate_and_each_side_adds_up_its_turns():
     order: list[str] = []
-    figures = {"floor": iter([result(1000, 5, 10), result(3000, 5, 30)]),
-               "service": iter([result(400, 5, 40), result(600, 5, 60)])}
+    figures = {"floor": iter([result(1000, 5, 10), result(1000, 5, 10), result(1000, 5, 10), result(1000, 5, 10)]),
+               "service": iter([result(200, 5, 40), result(200, 5, 40), result(200, 5, 40), result(400, 5, 120)])}
 
     def load(side):
         def run() -> LoadResult:
@@ -30,13 +30,18 @@ def test_the_floor_and_the_service_alternate_and_each_side_adds_up_its_turns():
         return run
 
     floor, service = in_turns(load("floor"), load("service"))
-    assert order == ["floor", "service", "service", "floor"]
-    assert (floor.requests, floor.seconds, floor.rps) == (4000, 10, 400.0)
-    assert (service.requests, service.seconds, service.rps) == (1000, 10, 100.0)
-    assert floor.p99_ms == (1000 * 10 + 3000 * 30) / 4000  # weighted by requests
-    assert service.max_ms == 120  # the worst turn's
-    assert floor.errors == {"read_errors": 2} and floor.accepted == 4000
-    assert floor.drafts == {"1": [[3000, []]]}  # the state the last turn left
+    assert order == ["floor", "service", "service", "floor"] * 2
+    assert (floor.requests, floor.seconds, floor.rps) == (4000, 20, 200.0)
+    assert (service.requests, service.seconds, service.rps) == (1000, 20, 50.0)
+    assert service.p99_ms == (200 * 40 * 3 + 400 * 120) / 1000  # weighted by requests
+    assert service.max_ms == 240  # the worst turn's
+    assert floor.errors == {"read_errors": 4} and floor.accepted == 4000
+    assert service.drafts == {"1": [[400, []]]}  # the state the last turn left
+
+
+def test_each_turn_is_whole_seconds_of_the_load():
+    assert turn_seconds(10) == 2.0 and turn_seconds(10, 2) == 5.0  # wrk counts whole seconds
+    assert turn_seconds(2) == 1.0 and turn_seconds(1) == 1.0  # at least one
 
 
 def test_a_mix_adds_up_its_reads_and_changes_apart():
