@@ -39,7 +39,7 @@ from tortoise.migrations.api import migrate as run_migrations
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from contacts.records import moments_in_utc
+from contacts.records import moments_in_utc, record_of
 
 # Statements are logged (at DEBUG) where the ORM's client logs those it sends, in its words:
 # one logger shows every statement, whichever way it went.
@@ -459,6 +459,15 @@ def _built(model: type[Model], keys: tuple[str, ...], prefix: str = "") -> Calla
     return builder
 
 
+async def run_as(model: type[Model], sql: str, *values: Any, ids: Sequence[Any] = ()) -> list:
+    """`run` for a statement of `model`'s columns (`columns(model, alias)`), its rows read as
+    `model`: asyncpg's own rows on PostgreSQL when they need no converting (read-only:
+    `contacts.records`), else models (`rows_as`)."""
+    record = record_of(model) if dialect() == "postgres" else None
+    rows = await run(sql, *values, ids=ids, record_class=record)
+    return rows if record is not None else rows_as(model, rows)
+
+
 def rows_as(model: type[Model], rows: list, related: dict[str, type[Model]] | None = None) -> list:
     """`rows` as instances of `model`, as Tortoise's own executor makes them; with `related`
     ({field: model}), each row also holds that model's columns under the prefix "<field>."
@@ -534,7 +543,7 @@ async def write_transaction() -> AsyncIterator[object]:
             yield held
         return
     async with _Transaction() as conn:
-        nested = isinstance(getattr(conn, "_parent", None), TransactionalDBClient)  # a savepoint
+        nested = in_a_transaction(getattr(conn, "_parent", None))  # a savepoint
         if conn.capabilities.dialect == "sqlite" and not nested:
             await conn.execute_query("COMMIT")  # Tortoise's deferred BEGIN, which has read nothing
             await conn.execute_query("BEGIN IMMEDIATE")

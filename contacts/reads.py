@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import cache, lru_cache
 
-from contacts import db, records
+from contacts import db
 from contacts.models import (
     Contact,
     ContactAssignment,
@@ -141,13 +141,10 @@ def contact_order(row: Contact) -> tuple[str, str, int]:
 
 
 async def enterprise_contacts(enterprise_ids: Sequence[int]) -> list[list[Contact]]:
-    """Each enterprise's contacts, in `contact_order`: read-only rows that read as contacts
-    (`contacts.records`), or contacts where the database's rows need converting."""
-    record = records.record_of(Contact) if db.dialect() == "postgres" else None
-    rows = await db.run(f'SELECT {cols(Contact, "c")} FROM "contact" c WHERE c."enterprise_id" IN ({{ids}})',
-                        ids=enterprise_ids, record_class=record)
-    return _group(sorted(rows if record is not None else db.rows_as(Contact, rows), key=contact_order),
-                  "enterprise_id", enterprise_ids)
+    """Each enterprise's contacts, in `contact_order` (read-only: `db.run_as`)."""
+    rows = await db.run_as(Contact, f'SELECT {cols(Contact, "c")} FROM "contact" c WHERE c."enterprise_id" IN ({{ids}})',
+                           ids=enterprise_ids)
+    return _group(sorted(rows, key=contact_order), "enterprise_id", enterprise_ids)
 
 
 DEFAULTS = ('SELECT {d}, {c} FROM "contact_default" d JOIN "contact" c ON c."id" = d."contact_id" '

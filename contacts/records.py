@@ -3,11 +3,12 @@
 `db.rows_as` makes a model of each row as the ORM does: a dict of sixteen entries for a contact,
 about 12,000 machine instructions a row, measured with callgrind. A step-2 read lists twenty-odd
 contacts. asyncpg makes its rows in C anyway, and makes them of a class of ours when asked
-(`record_class`): `record_of(model)` is such a class, whose rows have the model's attributes
-(one per field, read by the column's position in `db.columns(model, alias)`, the order of every
-SELECT of the model's columns). Only for a model whose columns all come from PostgreSQL as the
-model keeps them (no enum, no JSON; its moments in UTC), and for rows nothing writes to: the
-commands change the models they read, and keep reading models.
+(`record_class`): `record_of(model)` is such a class (`db.run_as` reads through it), whose
+rows have the model's attributes (one per field, read by the column's position in
+`db.columns(model, alias)`, the order of every SELECT of the model's columns). Only for a model
+whose columns all come from PostgreSQL as the model keeps them (no enum, no JSON; its moments
+in UTC), and for rows nothing writes to: the commands change the models they read, and keep
+reading models.
 """
 
 from __future__ import annotations

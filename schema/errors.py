@@ -46,7 +46,7 @@ class UserError:
     contact_id: strawberry.ID | None = strawberry.field(description="The enterprise contact at fault, when there is one.")
 
 
-make_user_error = maker(UserError)  # UserError(...), at a function call's cost (schema/makers.py)
+make_user_error = maker(UserError)
 
 
 def user_error(problem: Problem, language: str) -> UserError:

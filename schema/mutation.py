@@ -126,7 +126,7 @@ class ContactAssignmentPayload:
     user_errors: list[UserError]
 
 
-make_assignment_payload = maker(ContactAssignmentPayload)  # ContactAssignmentPayload(...), at a function call's cost (schema/makers.py)
+make_assignment_payload = maker(ContactAssignmentPayload)
 
 
 @strawberry.type

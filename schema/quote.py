@@ -38,7 +38,7 @@ class ProductType:
     requires_delivery_contact: bool = strawberry.field(description="Equipment (router, modem) is shipped: the quote needs its one delivery contact.")
 
 
-make_product = maker(ProductType)  # ProductType(...), at a function call's cost (schema/makers.py)
+make_product = maker(ProductType)
 
 
 @strawberry.type(name="QuoteLine")
@@ -48,7 +48,7 @@ class QuoteLineType:
     quantity: int
 
 
-make_line = maker(QuoteLineType)  # QuoteLineType(...), at a function call's cost (schema/makers.py)
+make_line = maker(QuoteLineType)
 
 
 def line_view(row: models.QuoteLine) -> QuoteLineType:
@@ -86,7 +86,7 @@ class ContactAssignment:
     )
 
 
-make_assignment = maker(ContactAssignment)  # ContactAssignment(...), at a function call's cost (schema/makers.py)
+make_assignment = maker(ContactAssignment)
 
 
 def assignment_view(row: models.ContactAssignment, viewer: Signed, language: str) -> ContactAssignment:
@@ -132,7 +132,7 @@ class ContactRequirement:
     required_by: list[QuoteLineType]
 
 
-make_requirement = maker(ContactRequirement)  # ContactRequirement(...), at a function call's cost (schema/makers.py)
+make_requirement = maker(ContactRequirement)
 
 
 @strawberry.type
@@ -142,7 +142,7 @@ class EligibleContact:
     reasons: list[UserError]
 
 
-make_eligible = maker(EligibleContact)  # EligibleContact(...), at a function call's cost (schema/makers.py)
+make_eligible = maker(EligibleContact)
 
 
 @strawberry.type
@@ -151,7 +151,7 @@ class EligibleContacts:
     partner: list[EligibleContact]
 
 
-make_eligible_contacts = maker(EligibleContacts)  # EligibleContacts(...), at a function call's cost (schema/makers.py)
+make_eligible_contacts = maker(EligibleContacts)
 
 
 @strawberry.type
@@ -161,7 +161,7 @@ class ContactValidation:
     warnings: list[UserError]
 
 
-make_validation = maker(ContactValidation)  # ContactValidation(...), at a function call's cost (schema/makers.py)
+make_validation = maker(ContactValidation)
 
 
 async def _history(root: strawberry.Parent[QuoteType], info: Info[Context, None], first: int | None = 50,
@@ -203,12 +203,10 @@ class QuoteType:
         return [await suggestion_view(info, self.row, s, by_id[s.from_quote.id] if s.from_quote else None) for s in found]
 
 
+make_quote = maker(QuoteType)
+
+
 # The fields filled in beforehand, by what they need loaded.
-
-
-make_quote = maker(QuoteType)  # QuoteType(...), at a function call's cost (schema/makers.py)
-
-
 CLIENT = "client"
 NEEDS_LISTS = frozenset({"assignments"})
 NEEDS_STATE = frozenset({"lines", "contactRequirements", "eligibleContacts", "contactValidation"})

@@ -64,7 +64,7 @@ class EnterpriseType:
         ]
 
 
-make_enterprise = maker(EnterpriseType)  # EnterpriseType(...), at a function call's cost (schema/makers.py)
+make_enterprise = maker(EnterpriseType)
 
 
 def enterprise_view(row: models.Enterprise) -> EnterpriseType:
@@ -91,7 +91,7 @@ class ContactType:
         return enterprise_view(await info.context.loaders.enterprise.load(self.enterprise_id))
 
 
-make_contact = maker(ContactType)  # ContactType(...), at a function call's cost (schema/makers.py)
+make_contact = maker(ContactType)
 
 
 def contact_view(row: models.Contact, viewer: Signed) -> ContactType:
