@@ -14,8 +14,10 @@ it waits is paid a thousand times over. Compared with uvicorn's `websockets-sans
   DEBUG it would write the handshake's headers and the start and end of every frame (a token,
   variables, contacts' names) to the log; `websockets` stays at INFO (api/observability.py).
 
-And a live event's text (api/event_texts.py: an `EncodedText`, whose UTF-8 bytes were made
-once for all its subscribers) is sent as those bytes, not encoded again for each subscriber.
+And a live event's text (api/event_texts.py: an `EncodedText`, whose frame was made once for
+all its subscribers) is written as that frame when the connection has no extension (its
+frames are then plain: websockets would make the same bytes), or sent as its UTF-8 bytes
+through the extension (permessage-deflate); it is not encoded again for each subscriber.
 
 And one bound more: until its first message (connection_init, which says who the client is)
 has come, a message may be at most FIRST_MESSAGE_BYTES; after it, uvicorn's `ws_max_size`
@@ -32,9 +34,8 @@ from collections.abc import Generator
 
 from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-from websockets.exceptions import InvalidState
 from websockets.frames import Frame
-from websockets.protocol import Protocol
+from websockets.protocol import Protocol, State
 from websockets.server import ServerProtocol
 
 from api.event_texts import EncodedText
@@ -144,11 +145,14 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         if text.__class__ is EncodedText:  # a live event's text, whose bytes were made once for all
             await self.writable.wait()
             if not self.disconnected and self.handshake_complete and not self.close_sent and self.initial_response is None:
-                try:
-                    self.conn.send_text(text.utf8)
-                except InvalidState:
-                    raise ClientDisconnected() from None
-                self.transport.write(b"".join(self.conn.data_to_send()))
+                conn = self.conn
+                if conn.state is not State.OPEN:
+                    raise ClientDisconnected()
+                if conn.extensions or conn.writes:  # a frame of its own, or bytes to go first
+                    conn.send_text(text.utf8)
+                    self.transport.write(b"".join(conn.data_to_send()))
+                else:
+                    self.transport.write(text.frame)
                 return
         await super().send(message)
         if self.handshake_complete:

@@ -112,7 +112,7 @@ def _open_protocol():
 
 
 async def test_a_shared_event_is_sent_as_the_same_frames_as_its_text():
-    from api.event_texts import EncodedText, EventTexts
+    from api.event_texts import EncodedText, EventTexts, encoded
 
     texts = EventTexts()
     payload = {"data": {"quoteContactsChanged": {"reference": "DEV-2024-0042", "lastName": "Lefèvre", "note": "é" * 300}}}
@@ -131,8 +131,39 @@ async def test_a_shared_event_is_sent_as_the_same_frames_as_its_text():
         assert lean.transport.written.endswith(message.encode())
 
     # The bytes sent are the ones made beforehand: the text is not encoded again.
-    probe = EncodedText("not these")
-    probe.utf8 = b"these"
+    probe = encoded(("not these",), (b"these",))
     lean = _open_protocol()
     await lean.send({"type": "websocket.send", "text": probe})
-    assert lean.transport.written.endswith(b"these")
+    assert lean.transport.written == b"\x81\x05these"
+
+
+@pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536])
+async def test_a_shared_event_frame_is_the_one_websockets_makes(size):
+    from api.event_texts import encoded
+
+    text = "é" * (size // 2) + "x" * (size % 2)
+    message = encoded((text,), (text.encode(),))
+    lean, plain = _open_protocol(), _open_protocol()
+    await lean.send({"type": "websocket.send", "text": message})
+    await plain.send({"type": "websocket.send", "text": text})
+    assert lean.transport.written == plain.transport.written
+    assert len(message.utf8) == size and message.utf8 == text.encode()
+
+
+async def test_a_shared_event_goes_through_permessage_deflate_when_negotiated():
+    import zlib
+
+    from api.event_texts import EventTexts
+    from websockets.extensions.permessage_deflate import PerMessageDeflate
+
+    payload = {"data": {"quoteContactsChanged": {"lastName": "Lefèvre", "note": "é" * 3000}}}
+    message = EventTexts().message({"type": "next", "id": "1", "payload": payload})
+    lean = _open_protocol()
+    lean.conn.extensions = [PerMessageDeflate(False, False, 15, 15)]
+    await lean.send({"type": "websocket.send", "text": message})
+    frame = lean.transport.written
+    assert frame[0] == 0xC1  # final, compressed (RSV1), text
+    size = frame[1] & 0x7F
+    body = frame[2:] if size < 126 else frame[4:]
+    assert len(body) < len(message.utf8) // 10
+    assert zlib.decompressobj(-15).decompress(body + b"\x00\x00\xff\xff") == message.utf8
