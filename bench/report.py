@@ -212,7 +212,9 @@ def markdown(run: Run) -> str:
         "through the first process (the second learns of it through Redis). Memory per idle subscriber: a "
         "process's RSS once all its subscribers are subscribed, less its RSS before, divided by their number. "
         "CPU in cores during the rounds: the server processes', the subscribers' processes', and the rest of the "
-        "machine's (Redis's share included).",
+        "machine's (Redis's share included). The clients share the server's two cores: they read the server's "
+        "frames themselves once the handshake is done (bench/subscribers.py), as websockets' parser cost them "
+        "more than the server spends sending each event.",
         "",
         *tables.fanout_table(run),
         "",
