@@ -14,10 +14,11 @@ it waits is paid a thousand times over. Compared with uvicorn's `websockets-sans
   DEBUG it would write the handshake's headers and the start and end of every frame (a token,
   variables, contacts' names) to the log; `websockets` stays at INFO (api/observability.py).
 
-And a live event's text (api/event_texts.py: an `EncodedText`, whose frame was made once for
-all its subscribers) is written as that frame when the connection has no extension (its
-frames are then plain: websockets would make the same bytes), or sent as its UTF-8 bytes
-through the extension (permessage-deflate); it is not encoded again for each subscriber.
+And a live event's text (api/event_texts.py: an `EncodedText`, whose frame comes assembled
+from the event's bytes, encoded once for all its subscribers, and the subscriber's own head)
+is written as that frame when the connection has no extension (its frames are then plain:
+websockets would make the same bytes), or sent as its UTF-8 bytes through the extension
+(permessage-deflate); it is not encoded again for each subscriber.
 
 And one bound more: until its first message (connection_init, which says who the client is)
 has come, a message may be at most FIRST_MESSAGE_BYTES; after it, uvicorn's `ws_max_size`
