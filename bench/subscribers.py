@@ -46,6 +46,9 @@ from websockets.uri import parse_uri
 
 from bench.operations import quote_contacts_changed
 
+# The opcodes of the frames that `Subscriber._frames` reads (RFC 6455, 5.2), as plain ints.
+CONT, TEXT, CLOSE, PING = (op.value for op in (Opcode.CONT, Opcode.TEXT, Opcode.CLOSE, Opcode.PING))
+
 AUDIENCES = [(user, language) for language in ("fr", "en") for user in ("demo-alice", "demo-bob", "demo-victor")]
 
 
@@ -153,14 +156,14 @@ class Subscriber(asyncio.Protocol):
             payload = buffer[at + head:at + head + size]
             at += head + size
             opcode = first & 0x0F
-            if opcode in (Opcode.TEXT.value, Opcode.CONT.value):
+            if opcode == TEXT or opcode == CONT:
                 self.fragments.append(payload)
                 if first & 0x80:
                     message, self.fragments = b"".join(self.fragments), []
                     self._received(message, now)
-            elif opcode == Opcode.PING.value:
+            elif opcode == PING:
                 self.ws.send_pong(payload)
-            elif opcode == Opcode.CLOSE.value:
+            elif opcode == CLOSE:
                 self._fail(ConnectionError("closed by the server"))
                 self.transport.close()
                 return
