@@ -39,6 +39,7 @@ from tortoise.migrations.api import migrate as run_migrations
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from contacts import records
 from contacts.records import moments_in_utc, record_of
 
 # Statements are logged (at DEBUG) where the ORM's client logs those it sends, in its words:
@@ -459,13 +460,15 @@ def _built(model: type[Model], keys: tuple[str, ...], prefix: str = "") -> Calla
     return builder
 
 
-async def run_as(model: type[Model], sql: str, *values: Any, ids: Sequence[Any] = ()) -> list:
-    """`run` for a statement of `model`'s columns (`columns(model, alias)`), its rows read as
-    `model`: asyncpg's own rows on PostgreSQL when they need no converting (read-only:
-    `contacts.records`), else models (`rows_as`)."""
+async def run_as(model: type[Model], alias: str, source: str, *values: Any, ids: Sequence[Any] = ()) -> list:
+    """`SELECT <model's columns> <source>` (`source`: FROM `model`'s table as `alias`...), its
+    rows read as `model`: asyncpg's own rows on PostgreSQL when they need no converting
+    (read-only: `contacts.records`, whose moments are selected as numbers), else models
+    (`rows_as`)."""
     record = record_of(model) if dialect() == "postgres" else None
-    rows = await run(sql, *values, ids=ids, record_class=record)
-    return rows if record is not None else rows_as(model, rows)
+    if record is None:
+        return rows_as(model, await run(f"SELECT {columns(model, alias)} {source}", *values, ids=ids))
+    return await run(f"SELECT {records.columns(model, alias)} {source}", *values, ids=ids, record_class=record)
 
 
 def rows_as(model: type[Model], rows: list, related: dict[str, type[Model]] | None = None) -> list:

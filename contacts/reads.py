@@ -142,8 +142,7 @@ def contact_order(row: Contact) -> tuple[str, str, int]:
 
 async def enterprise_contacts(enterprise_ids: Sequence[int]) -> list[list[Contact]]:
     """Each enterprise's contacts, in `contact_order` (read-only: `db.run_as`)."""
-    rows = await db.run_as(Contact, f'SELECT {cols(Contact, "c")} FROM "contact" c WHERE c."enterprise_id" IN ({{ids}})',
-                           ids=enterprise_ids)
+    rows = await db.run_as(Contact, "c", 'FROM "contact" c WHERE c."enterprise_id" IN ({ids})', ids=enterprise_ids)
     return _group(sorted(rows, key=contact_order), "enterprise_id", enterprise_ids)
 
 

@@ -5,16 +5,24 @@ about 12,000 machine instructions a row, measured with callgrind. A step-2 read 
 contacts. asyncpg makes its rows in C anyway, and makes them of a class of ours when asked
 (`record_class`): `record_of(model)` is such a class (`db.run_as` reads through it), whose
 rows have the model's attributes (one per field, read by the column's position in
-`db.columns(model, alias)`, the order of every SELECT of the model's columns). Only for a model
+`columns(model, alias)`, the order of every SELECT of the model's columns). Only for a model
 whose columns all come from PostgreSQL as the model keeps them (no enum, no JSON; its moments
 in UTC), and for rows nothing writes to: the commands change the models they read, and keep
 reading models.
+
+A moment (timestamptz) is the costliest column to read: asyncpg makes an aware datetime of
+each, about 8,700 instructions, more than the rest of a contact's row. Such rows select it as
+whole microseconds since 1970 (an integer, read at a tenth of the cost) and make the datetime
+only when the attribute is read: the same value as asyncpg's (UTC, aware). A contact's
+`created_at` is never shown, its `updated_at` only when asked.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from operator import itemgetter
+from typing import Any
 
 import asyncpg
 from tortoise.fields import DatetimeField
@@ -53,8 +61,40 @@ def _is_utc(zone) -> bool:
         datetime(2000, 7, 1, tzinfo=timezone.utc).astimezone(zone).utcoffset() == timedelta(0)
 
 
+def columns(model: type[Model], alias: str) -> str:
+    """The columns of `model`'s table as `record_of(model)` reads them: each as it is, but its
+    moments, as whole microseconds since 1970."""
+    return _columns(model, alias, tuple(model._meta.fields_db_projection))
+
+
+@lru_cache(maxsize=64)
+def _columns(model: type[Model], alias: str, fields: tuple[str, ...]) -> str:
+    return ", ".join(
+        f'(EXTRACT(EPOCH FROM {alias}."{column}") * 1000000)::int8 AS "{column}"' if _is_moment(model, name)
+        else f'{alias}."{column}" AS "{column}"'
+        for name, column in model._meta.fields_db_projection.items()
+    )
+
+
+def _is_moment(model: type[Model], name: str) -> bool:
+    return isinstance(model._meta.fields_map[name], DatetimeField)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _moment_at(position: int) -> property:
+    read = itemgetter(position)
+
+    def moment(row: Any) -> datetime | None:
+        value = read(row)
+        return None if value is None else _EPOCH + timedelta(microseconds=value)
+
+    return property(moment)
+
+
 def _record_class(model: type[Model]) -> type[asyncpg.Record]:
     attributes: dict = {"__slots__": (), "__doc__": f"A row of {model.__name__}'s columns, read as the model."}
     for position, name in enumerate(model._meta.fields_db_projection):
-        attributes[name] = property(itemgetter(position))
+        attributes[name] = _moment_at(position) if _is_moment(model, name) else property(itemgetter(position))
     return type(f"{model.__name__}Row", (asyncpg.Record,), attributes)

@@ -83,8 +83,14 @@ class ContactType:
     missing_fields: list[ContactField] = strawberry.field(description="What the contact lacks (empty or invalid) before it can be added to a quote.")
     is_complete: bool
     can_edit: bool = strawberry.field(description="Whether the viewer may edit this contact (CONTACT_EDIT).")
-    updated_at: datetime
     enterprise_id: strawberry.Private[int]
+    # Its moments are made when asked: a row read in place makes a datetime only then
+    # (contacts/records.py), and the step-2 screen lists twenty-odd contacts without them.
+    row: strawberry.Private[models.Contact]
+
+    @strawberry.field
+    def updated_at(self) -> datetime:
+        return self.row.updated_at
 
     @strawberry.field
     async def enterprise(self, info: Info[Context, None]) -> EnterpriseType:
@@ -107,8 +113,8 @@ def contact_view(row: models.Contact, viewer: Signed) -> ContactType:
         missing_fields=missing,
         is_complete=not missing,
         can_edit=viewer.can(PermissionEnum.CONTACT_EDIT),
-        updated_at=row.updated_at,
         enterprise_id=row.enterprise_id,
+        row=row,
     )
 
 

@@ -3,6 +3,8 @@ databases: the same attributes with the same values and types, related objects i
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from contacts import db, reads, records
 from contacts.models import Contact, ContactAssignment, Enterprise, Quote, QuoteLine
 from tests.conftest import reset_demo
@@ -58,7 +60,17 @@ async def test_record_rows_read_as_the_models_tortoise_makes(backend):
         assert record is None
         return
     assert record is not None and records.record_of(Quote) is None
-    rows = await db.run(f'SELECT {reads.cols(Contact, "c")} FROM "contact" c', record_class=record)
+    # Moments come as microseconds since 1970 and become the datetime asyncpg makes: one at the
+    # last microsecond of a second, one before 1970.
+    first, second = [c.id for c in await Contact.all().order_by("id").limit(2)]
+    await db.run('UPDATE "contact" SET "updated_at" = $1 WHERE "id" = $2',
+                 datetime(2026, 3, 29, 1, 59, 59, 999999, tzinfo=timezone.utc), first)
+    await db.run('UPDATE "contact" SET "created_at" = $1 WHERE "id" = $2',
+                 datetime(1969, 12, 31, 23, 59, 58, 500001, tzinfo=timezone.utc), second)
+    rows = await db.run(f'SELECT {records.columns(Contact, "c")} FROM "contact" c', record_class=record)
+    moments = {row.id: (row.created_at, row.updated_at) for row in rows}
+    assert moments[first][1] == datetime(2026, 3, 29, 1, 59, 59, 999999, tzinfo=timezone.utc)
+    assert moments[second][0] == datetime(1969, 12, 31, 23, 59, 58, 500001, tzinfo=timezone.utc)
     assert len(rows) > 3
     fields = list(Contact._meta.fields_db_projection)
     for row in rows:
