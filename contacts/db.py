@@ -59,7 +59,7 @@ def current_client():
 _transactional: dict[type, bool] = {}
 
 
-def in_a_transaction(client) -> bool:
+def is_transaction_client(client) -> bool:
     """Whether `client` is one of the ORM's transactions (an ABC, whose `isinstance` took
     0.5 µs here, asked twice a statement: the answer is kept by class)."""
     kind = type(client)
@@ -195,7 +195,7 @@ async def run(sql: str, *values: Any, ids: Sequence[Any] = (), record_class: typ
 def _in_transaction(client) -> bool:
     """Whether this task's statements go into a transaction (Tortoise's, or one on the
     request's held connection)."""
-    if in_a_transaction(client):
+    if is_transaction_client(client):
         return True
     held = _held.get()
     return held is not None and held.writer is not None
@@ -209,7 +209,7 @@ async def _fetch(client, text: str, params: list, record_class: type | None = No
     if _log.isEnabledFor(logging.DEBUG):
         _log.debug("%s: %s", text, params)
     try:
-        if in_a_transaction(client):
+        if is_transaction_client(client):
             async with client._lock:
                 return await client._connection.fetch(text, *params, record_class=record_class)
         held = _held.get()
@@ -315,7 +315,7 @@ async def session() -> AsyncIterator[_Held | _NoHold]:
     until the next statement (while the request waits on its client), `close()` for good
     (once the answer is ready, before it is sent); it is given back on leaving anyway."""
     client = current_client()
-    if client.capabilities.dialect != "postgres" or in_a_transaction(client) \
+    if client.capabilities.dialect != "postgres" or is_transaction_client(client) \
             or _held.get() is not None:
         yield _NO_HOLD
         return
@@ -373,7 +373,7 @@ async def _replace_connections(connection) -> None:
     """Every connection of the pool is closed when next handed back or taken, and replaced: the
     broken one among them (Tortoise does not say which) is never used again."""
     client = connection
-    while in_a_transaction(client) and getattr(client, "_parent", None) is not None:
+    while is_transaction_client(client) and getattr(client, "_parent", None) is not None:
         client = client._parent
     expire = getattr(client, "_expire_connections", None)
     if expire is not None:
@@ -534,7 +534,7 @@ async def write_transaction() -> AsyncIterator[object]:
     would read first and then fail to write ("database is locked", SQLITE_BUSY_SNAPSHOT)
     whenever another process wrote in between."""
     client = current_client()
-    if client.capabilities.dialect == "postgres" and not in_a_transaction(client):
+    if client.capabilities.dialect == "postgres" and not is_transaction_client(client):
         held = _held.get()
         if held is None or held.client is not client or held.closed or held.writer not in (None, asyncio.current_task()):
             # Outside a request (the retention period, scripts), or beside another task's
@@ -546,7 +546,7 @@ async def write_transaction() -> AsyncIterator[object]:
             yield held
         return
     async with _Transaction() as conn:
-        nested = in_a_transaction(getattr(conn, "_parent", None))  # a savepoint
+        nested = is_transaction_client(getattr(conn, "_parent", None))  # a savepoint
         if conn.capabilities.dialect == "sqlite" and not nested:
             await conn.execute_query("COMMIT")  # Tortoise's deferred BEGIN, which has read nothing
             await conn.execute_query("BEGIN IMMEDIATE")

@@ -83,9 +83,8 @@ class ContactType:
     missing_fields: list[ContactField] = strawberry.field(description="What the contact lacks (empty or invalid) before it can be added to a quote.")
     is_complete: bool
     can_edit: bool = strawberry.field(description="Whether the viewer may edit this contact (CONTACT_EDIT).")
-    enterprise_id: strawberry.Private[int]
-    # Its moments are made when asked: a row read in place makes a datetime only then
-    # (contacts/records.py), and the step-2 screen lists twenty-odd contacts without them.
+    # The contact's row: its moments are made when asked (a row read in place makes a datetime
+    # only then, contacts/records.py; the step-2 screen lists twenty-odd contacts without them).
     row: strawberry.Private[models.Contact]
 
     @strawberry.field
@@ -94,7 +93,7 @@ class ContactType:
 
     @strawberry.field
     async def enterprise(self, info: Info[Context, None]) -> EnterpriseType:
-        return enterprise_view(await info.context.loaders.enterprise.load(self.enterprise_id))
+        return enterprise_view(await info.context.loaders.enterprise.load(self.row.enterprise_id))
 
 
 make_contact = maker(ContactType)
@@ -113,7 +112,6 @@ def contact_view(row: models.Contact, viewer: Signed) -> ContactType:
         missing_fields=missing,
         is_complete=not missing,
         can_edit=viewer.can(PermissionEnum.CONTACT_EDIT),
-        enterprise_id=row.enterprise_id,
         row=row,
     )
 
